@@ -1,0 +1,91 @@
+"""Trading calendars and knowledge instants.
+
+Lives here: session labels and their UTC open/close instants (from ``exchange_calendars``, built from
+1985 so that early history has real holidays), and the rule that turns a dated observation into the
+UTC instant at which it became known. Not here: aligning series onto decision points (``align``).
+
+Instants are int64 nanoseconds since the epoch, UTC, throughout the engine's arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import exchange_calendars as xcals
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError
+from engine.instruments import Instrument
+
+CALENDAR_START = "1985-01-01"
+DAY_NS = 86_400 * 10**9
+
+
+@dataclass(frozen=True)
+class Sessions:
+    """Sessions of one exchange: labels (tz-naive dates) and UTC open/close instants (int64 ns)."""
+
+    code: str
+    labels: pd.DatetimeIndex
+    open_ns: np.ndarray
+    close_ns: np.ndarray
+
+    def between(self, start: pd.Timestamp, end: pd.Timestamp) -> Sessions:
+        lo = self.labels.searchsorted(start, side="left")
+        hi = self.labels.searchsorted(end, side="right")
+        return Sessions(self.code, self.labels[lo:hi], self.open_ns[lo:hi], self.close_ns[lo:hi])
+
+
+@lru_cache(maxsize=8)
+def sessions(code: str) -> Sessions:
+    """All sessions of exchange ``code`` (e.g. ``XNYS``, ``XASX``) from 1985 to a year ahead."""
+    try:
+        cal = xcals.get_calendar(code, start=CALENDAR_START)
+    except xcals.errors.InvalidCalendarName:
+        raise DataError(
+            f"unknown exchange calendar {code!r}; use an exchange_calendars code such as XNYS or XASX."
+        ) from None
+    sched = cal.schedule
+    return Sessions(
+        code=code,
+        labels=pd.DatetimeIndex(sched.index).as_unit("ns"),
+        open_ns=sched["open"].to_numpy().astype("datetime64[ns]").view("int64").copy(),
+        close_ns=sched["close"].to_numpy().astype("datetime64[ns]").view("int64").copy(),
+    )
+
+
+def local_instants_ns(dates: pd.DatetimeIndex, lag_days: int, minutes: int, tz: str) -> np.ndarray:
+    """UTC instants of ``date + lag_days`` at ``minutes`` after local midnight in ``tz``.
+
+    Local wall-clock times go through the zone so daylight saving is honoured; ``minutes = 1440``
+    means the end of that local day (the next local midnight).
+    """
+    local = pd.DatetimeIndex(dates).normalize() + pd.Timedelta(days=lag_days)
+    extra_days, minutes = divmod(minutes, 1440)
+    local = local + pd.Timedelta(days=extra_days) + pd.Timedelta(minutes=minutes)
+    aware = local.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+    return aware.tz_convert("UTC").as_unit("ns").asi8.copy()
+
+
+def knowledge_instants(instrument: Instrument, dates: pd.DatetimeIndex, source: str) -> np.ndarray:
+    """The UTC instant (int64 ns) at which each dated value of ``instrument`` became known.
+
+    Exchange series are known at their session's close (so early closes count); other series follow
+    the instrument's ``known`` rule. A dated row that is not a session of its exchange is an error.
+    """
+    if instrument.known.session_close:
+        cal = sessions(instrument.calendar)
+        idx = cal.labels.get_indexer(dates)
+        bad = np.flatnonzero(idx < 0)
+        if bad.size:
+            row = int(bad[0])
+            raise DataError(
+                f"{source}: row {row + 2} (date {dates[row].date()}) is not a {instrument.calendar} "
+                f"session ({bad.size} such rows); remove non-session rows or fix the calendar "
+                f"of {instrument.key} in instruments.toml."
+            )
+        return cal.close_ns[idx]
+    return local_instants_ns(dates, instrument.known.lag_days, instrument.known.minutes, instrument.tz)
+

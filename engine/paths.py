@@ -1,0 +1,40 @@
+"""Where the project's data files and run outputs live.
+
+In a checkout (or an editable install) ``data/`` sits beside the ``engine`` package; an installed
+wheel carries ``instruments.toml``, ``events/`` and ``sample/`` as package data in ``engine/_data``.
+Run outputs go to ``./results`` unless a flag or ``CROSSCURRENT_RESULTS`` says otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def data_root() -> Path:
+    """The folder holding ``instruments.toml``, ``events/`` and ``sample/``."""
+    env = os.environ.get("CROSSCURRENT_DATA")
+    if env:
+        return Path(env)
+    checkout = _PACKAGE_DIR.parent / "data"
+    if (checkout / "instruments.toml").is_file():
+        return checkout
+    return _PACKAGE_DIR / "_data"
+
+
+def sample_dir() -> Path:
+    return data_root() / "sample"
+
+
+def events_dir() -> Path:
+    return data_root() / "events"
+
+
+def instruments_file() -> Path:
+    return data_root() / "instruments.toml"
+
+
+def results_root() -> Path:
+    return Path(os.environ.get("CROSSCURRENT_RESULTS", "results"))
