@@ -39,7 +39,9 @@ def asof(values: np.ndarray, known_ns: np.ndarray, decision_ns: np.ndarray) -> n
     return out
 
 
-def count_since_previous(flags: np.ndarray, known_ns: np.ndarray, decision_ns: np.ndarray) -> np.ndarray:
+def count_since_previous(
+    flags: np.ndarray, known_ns: np.ndarray, decision_ns: np.ndarray
+) -> np.ndarray:
     """Number of True ``flags`` known in [previous decision, this decision); all earlier for the first."""
     csum = np.concatenate(([0], np.cumsum(np.asarray(flags, dtype=np.int64))))
     upto = csum[asof_index(known_ns, decision_ns) + 1]
@@ -79,11 +81,22 @@ class Context:
         )
 
 
-def build_context(market: MarketData, traded_calendar: str, first: pd.Timestamp,
-                  last: pd.Timestamp, fill: str = "open") -> Context:
+def build_context(
+    market: MarketData,
+    traded_calendar: str,
+    first: pd.Timestamp,
+    last: pd.Timestamp,
+    fill: str = "open",
+) -> Context:
     """Decision points: each ``traded_calendar`` session in [first, last], decided just before its
     open (``fill="open"``) or just before its close (``fill="close"``)."""
     sess = calendars.sessions(traded_calendar).between(first, last)
     decision_ns = sess.open_ns if fill == "open" else sess.close_ns
-    return Context(market, load_decisions("fomc"), load_decisions("rba"), traded_calendar,
-                   sess.labels, decision_ns)
+    return Context(
+        market,
+        load_decisions("fomc"),
+        load_decisions("rba"),
+        traded_calendar,
+        sess.labels,
+        decision_ns,
+    )

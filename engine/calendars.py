@@ -51,8 +51,8 @@ def sessions(code: str) -> Sessions:
     return Sessions(
         code=code,
         labels=pd.DatetimeIndex(sched.index).as_unit("ns"),
-        open_ns=sched["open"].to_numpy().astype("datetime64[ns]").view("int64").copy(),
-        close_ns=sched["close"].to_numpy().astype("datetime64[ns]").view("int64").copy(),
+        open_ns=pd.DatetimeIndex(sched["open"]).as_unit("ns").asi8.copy(),
+        close_ns=pd.DatetimeIndex(sched["close"]).as_unit("ns").asi8.copy(),
     )
 
 
@@ -87,5 +87,6 @@ def knowledge_instants(instrument: Instrument, dates: pd.DatetimeIndex, source: 
                 f"of {instrument.key} in instruments.toml."
             )
         return cal.close_ns[idx]
-    return local_instants_ns(dates, instrument.known.lag_days, instrument.known.minutes, instrument.tz)
-
+    return local_instants_ns(
+        dates, instrument.known.lag_days, instrument.known.minutes, instrument.tz
+    )

@@ -54,7 +54,8 @@ def _known_ns(frame: pd.DataFrame, bank: str) -> np.ndarray:
     for tz in frame["tz"].unique():
         rows = (frame["tz"] == tz).to_numpy() & timed
         if rows.any():
-            local = pd.to_datetime(frame.index[rows].strftime("%Y-%m-%d ") + frame["time"][rows])
+            text = frame.index[rows].strftime("%Y-%m-%d ") + frame["time"][rows].to_numpy(str)
+            local = pd.DatetimeIndex(pd.to_datetime(text, format="%Y-%m-%d %H:%M"))
             aware = local.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
             out[rows] = aware.tz_convert("UTC").as_unit("ns").asi8
     if (~timed).any():
@@ -74,13 +75,13 @@ def load_decisions(bank: str, folder: Path | None = None) -> Decisions:
         raise DataError(f"{path} is missing; restore data/events/{bank}.csv from the repository.")
     frame = pd.read_csv(path, dtype={"time": "string", "tz": "string"})
     if tuple(frame.columns) != BANKS[bank]:
-        raise DataError(
-            f"{path}: columns {list(frame.columns)}; expected {','.join(BANKS[bank])}."
-        )
+        raise DataError(f"{path}: columns {list(frame.columns)}; expected {','.join(BANKS[bank])}.")
     dates = pd.to_datetime(frame["date"], format="%Y-%m-%d", errors="coerce")
     if dates.isna().any():
         row = int(np.flatnonzero(dates.isna())[0])
-        raise DataError(f"{path}: row {row + 2}, column date: {frame['date'][row]!r}; use YYYY-MM-DD.")
+        raise DataError(
+            f"{path}: row {row + 2}, column date: {frame['date'][row]!r}; use YYYY-MM-DD."
+        )
     frame = frame.drop(columns="date").set_index(pd.DatetimeIndex(dates, name="date").as_unit("ns"))
     if not frame.index.is_monotonic_increasing:
         raise DataError(f"{path}: dates are not in ascending order; sort the file by date.")

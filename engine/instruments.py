@@ -65,7 +65,9 @@ def _parse_one(key: str, raw: dict, source: Path) -> Instrument:
     where = f"{source} [{key}]"
     missing = [f for f in ("name", "kind", "currency", "calendar", "tz", "known") if f not in raw]
     if missing:
-        raise DataError(f"{where}: missing field(s) {', '.join(missing)}; see data/instruments.toml.")
+        raise DataError(
+            f"{where}: missing field(s) {', '.join(missing)}; see data/instruments.toml."
+        )
     if raw["kind"] not in KINDS:
         raise DataError(f"{where}: kind = {raw['kind']!r}; use one of {', '.join(KINDS)}.")
     if raw["kind"] in ("index", "etf") and raw.get("returns") not in RETURNS:
@@ -83,7 +85,9 @@ def _parse_one(key: str, raw: dict, source: Path) -> Instrument:
     )
 
 
-def load_instruments(path: Path | None = None, overrides: Path | None = None) -> dict[str, Instrument]:
+def load_instruments(
+    path: Path | None = None, overrides: Path | None = None
+) -> dict[str, Instrument]:
     """Read ``instruments.toml`` (and an optional second file whose entries override or add)."""
     out: dict[str, Instrument] = {}
     for source in [path or paths.instruments_file(), overrides]:

@@ -105,7 +105,16 @@ def simulate_nb(fill_price, close, target, accrual, fees, slippage, init_cash, m
                 has_target = True
         if has_target:
             cash, n_orders = rebalance_nb(
-                t, fill_price[t], last_price, target[t], units, cash, fees, slippage, orders, n_orders
+                t,
+                fill_price[t],
+                last_price,
+                target[t],
+                units,
+                cash,
+                fees,
+                slippage,
+                orders,
+                n_orders,
             )
         value = cash
         for j in range(n):

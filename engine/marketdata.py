@@ -83,7 +83,9 @@ def _read_table(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         return pd.read_csv(path)
     except (OSError, ValueError) as exc:
-        raise DataError(f"{path}: could not be read ({exc}); check the file is CSV or Parquet.") from None
+        raise DataError(
+            f"{path}: could not be read ({exc}); check the file is CSV or Parquet."
+        ) from None
 
 
 def _check_frame(frame: pd.DataFrame, inst: Instrument, path: Path) -> pd.DataFrame:

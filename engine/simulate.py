@@ -60,25 +60,36 @@ def simulate_sessions(
     if init_cash <= 0 or fees_bps < 0 or slippage_bps < 0:
         raise ConfigError("simulate: init_cash must be > 0 and fees_bps, slippage_bps >= 0.")
     t_len, n = close.shape
-    accrual = np.zeros(t_len) if accrual is None else np.ascontiguousarray(accrual, dtype=np.float64)
+    accrual = (
+        np.zeros(t_len) if accrual is None else np.ascontiguousarray(accrual, dtype=np.float64)
+    )
     max_orders = int(np.isfinite(targets.to_numpy()).sum())
     equity, cash, units, orders = kernels.simulate_nb(
-        _contiguous(open_), _contiguous(close), _contiguous(targets), accrual,
-        fees_bps * 1e-4, slippage_bps * 1e-4, float(init_cash), max_orders,
+        _contiguous(open_),
+        _contiguous(close),
+        _contiguous(targets),
+        accrual,
+        fees_bps * 1e-4,
+        slippage_bps * 1e-4,
+        float(init_cash),
+        max_orders,
     )
     idx = close.index
     held_value = units * close.ffill().to_numpy()
-    weights = np.divide(held_value, equity[:, None], out=np.zeros_like(held_value),
-                        where=equity[:, None] > 0)
+    weights = np.divide(
+        held_value, equity[:, None], out=np.zeros_like(held_value), where=equity[:, None] > 0
+    )
     cols = list(close.columns)
-    order_frame = pd.DataFrame({
-        "session": idx[orders[:, 0].astype(np.int64)],
-        "asset": [cols[j] for j in orders[:, 1].astype(np.int64)],
-        "units": orders[:, 2],
-        "price": orders[:, 3],
-        "value": orders[:, 2] * orders[:, 3],
-        "fee": orders[:, 4],
-    })
+    order_frame = pd.DataFrame(
+        {
+            "session": idx[orders[:, 0].astype(np.int64)],
+            "asset": [cols[j] for j in orders[:, 1].astype(np.int64)],
+            "units": orders[:, 2],
+            "price": orders[:, 3],
+            "value": orders[:, 2] * orders[:, 3],
+            "fee": orders[:, 4],
+        }
+    )
     return SimResult(
         equity=pd.Series(equity, idx, name="equity"),
         cash=pd.Series(cash, idx, name="cash"),
@@ -110,5 +121,11 @@ def simulate(
         raise ConfigError(f"simulate: fill={fill!r} needs a {fill!r} price frame in prices.")
     close = frames["close"]
     targets = target_weights.reindex_like(close).shift(1)  # decided at t's close, filled at t+1
-    return simulate_sessions(frames[fill], close, targets, init_cash=init_cash,
-                             fees_bps=fees_bps, slippage_bps=slippage_bps)
+    return simulate_sessions(
+        frames[fill],
+        close,
+        targets,
+        init_cash=init_cash,
+        fees_bps=fees_bps,
+        slippage_bps=slippage_bps,
+    )

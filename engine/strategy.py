@@ -70,7 +70,9 @@ class Param:
         if self.choices:
             return "one of " + ", ".join(self.choices)
         if self.low is not None or self.high is not None:
-            return f"{'an integer' if self.kind == 'int' else 'a number'} in [{self.low}, {self.high}]"
+            return (
+                f"{'an integer' if self.kind == 'int' else 'a number'} in [{self.low}, {self.high}]"
+            )
         return {"int": "an integer", "float": "a number"}.get(self.kind, "text")
 
 
@@ -108,16 +110,25 @@ class Strategy:
         out.update({k: spec[k].coerce(v, cls.name) for k, v in values.items()})
         return out
 
+    def assets(self) -> tuple[str, ...]:
+        """Instrument keys held, in weight-column order (override when a parameter picks them)."""
+        return self.traded
+
+    def required(self) -> tuple[str, ...]:
+        """Every instrument key read, traded ones included."""
+        return tuple(dict.fromkeys((*self.assets(), *self.requires)))
+
     def weights(self, ctx: Context, p: Mapping[str, Any]) -> np.ndarray:
         raise NotImplementedError
 
     def target_weights(self, ctx: Context) -> np.ndarray:
         """Validated weights for ``ctx``: finite, non-negative, each row summing to at most 1."""
         w = np.ascontiguousarray(self.weights(ctx, self.values), dtype=np.float64)
-        if w.shape != (len(ctx.labels), len(self.traded)):
+        expected = (len(ctx.labels), len(self.assets()))
+        if w.shape != expected:
             raise StrategyError(
                 f"{self.name}: weights have shape {w.shape}; expected "
-                f"{(len(ctx.labels), len(self.traded))} (decision points x traded instruments)."
+                f"{expected} (decision points x traded instruments)."
             )
         if not np.isfinite(w).all() or (w < 0).any() or (w.sum(axis=1) > 1 + 1e-9).any():
             raise StrategyError(

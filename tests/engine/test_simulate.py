@@ -30,8 +30,16 @@ def test_equity_matches_vectorbt_from_orders(seed):
     close, w, fees_bps = _random_case(seed)
     ours = simulate_sessions(close, close, w, fees_bps=fees_bps, init_cash=100.0)
     pf = vbt.Portfolio.from_orders(
-        close.ffill(), w, size_type="targetpercent", price=close, fees=fees_bps * 1e-4,
-        cash_sharing=True, group_by=True, call_seq="auto", init_cash=100.0, freq="1D",
+        close.ffill(),
+        w,
+        size_type="targetpercent",
+        price=close,
+        fees=fees_bps * 1e-4,
+        cash_sharing=True,
+        group_by=True,
+        call_seq="auto",
+        init_cash=100.0,
+        freq="1D",
     )
     np.testing.assert_allclose(ours.equity.to_numpy(), pf.value().to_numpy(), rtol=1e-9)
     assert len(ours.orders) == pf.orders.count()
