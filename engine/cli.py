@@ -1,0 +1,159 @@
+"""The ``backtest`` command: a thin shell that parses, calls the library, writes files, maps errors.
+
+Known errors (``BacktestError``) print one line to stderr and exit 2 with no traceback; Ctrl-C exits
+130 and leaves no half-written run folder (``runfiles`` writes atomically). Bugs propagate.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from engine.errors import BacktestError, ConfigError, ParamError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="crosscurrent: cross-market, event-driven backtests.")
+strategies_app = typer.Typer(no_args_is_help=True, help="List and describe strategies.")
+data_app = typer.Typer(no_args_is_help=True, help="Work with data folders.")
+app.add_typer(strategies_app, name="strategies")
+app.add_typer(data_app, name="data")
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+_PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _parse_params(items: list[str]) -> dict[str, str]:
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ParamError(f"--param {item!r} is not KEY=VALUE; write e.g. --param hold_days=20.")
+        params[key.strip()] = value.strip()
+    return params
+
+
+def _date(text: str | None, flag: str) -> pd.Timestamp | None:
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
+
+
+def _fmt(key: str, value) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "-"
+    if key in _PCT:
+        return f"{value:.2%}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+@app.command()
+def run(
+    strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
+    param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable"),
+    data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
+    start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
+    end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
+    base_currency: str = typer.Option("AUD", help="currency the portfolio is valued in"),
+    fees_bps: float = typer.Option(10.0, help="fees in basis points of traded value"),
+    slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
+    fill: str = typer.Option("open", help="fill at the session's open or close"),
+    benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
+    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
+) -> None:
+    """Run one backtest and write results/<run-id>/.
+
+    Example: backtest run russell-fed-rotation --param hold_days=40 --start 2010-01-01
+    """
+    from engine.api import RunConfig, run_backtest
+    from engine.runfiles import write_run
+    from strategies import get_strategy
+
+    try:
+        cls = get_strategy(strategy)
+        strat = cls(**_parse_params(param))
+        cfg = RunConfig(data_dir=data_dir, start=_date(start, "--start"), end=_date(end, "--end"),
+                        base_currency=base_currency, fees_bps=fees_bps,
+                        slippage_bps=slippage_bps, fill=fill, benchmark=benchmark)
+        with err.status("simulating…", spinner="dots") if not quiet else _null():
+            res = run_backtest(strat, cfg)
+            folder = write_run(res, out_dir)
+    except BacktestError as exc:
+        _fail(str(exc))
+    except KeyboardInterrupt:
+        _fail("interrupted; no results were written.", code=130)
+    if quiet:
+        out.print(str(folder))
+        return
+    _print_metrics(res, folder)
+
+
+class _null:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def _print_metrics(res, folder: Path) -> None:
+    m = res.metrics
+    first, last = res.sim.equity.index[0].date(), res.sim.equity.index[-1].date()
+    title = f"{res.strategy.name}  {first} .. {last}  ({res.config.base_currency})"
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("strategy", justify="right")
+    bench = res.benchmark.equity
+    table.add_column(f"buy-and-hold {res.config.benchmark}", justify="right")
+    b_total = bench.iloc[-1] / res.sim.init_cash - 1
+    for key in ("total_return", "cagr", "ann_volatility", "sharpe", "max_drawdown", "exposure",
+                "trade_count"):
+        table.add_row(key, _fmt(key, m[key]), _fmt(key, b_total) if key == "total_return" else "")
+    out.print(table)
+    if res.market.synthetic:
+        out.print("[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market.")
+    out.print(f"results: {folder}")
+
+
+@strategies_app.command("list")
+def strategies_list() -> None:
+    """List the registered strategies. Example: backtest strategies list"""
+    from strategies import REGISTRY
+
+    table = Table("name", "rule")
+    for name, cls in sorted(REGISTRY.items()):
+        table.add_row(name, cls.rule)
+    out.print(table)
+
+
+@data_app.command("sample")
+def data_sample(
+    out_folder: Path | None = typer.Option(None, "--out", help="folder (default data/sample)"),
+    seed: int | None = typer.Option(None, help="generator seed (default: the project's seed)"),
+) -> None:
+    """Regenerate the synthetic sample data, byte for byte. Example: backtest data sample"""
+    from engine import sample
+
+    folder = sample.write_sample(out_folder, seed if seed is not None else sample.SEED)
+    out.print(f"wrote synthetic sample data to {folder}")
+
+
+def main() -> None:  # pragma: no cover - console entry point alternative
+    sys.exit(app())

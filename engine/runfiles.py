@@ -1,0 +1,173 @@
+"""Writing a run's folder: ``summary.json``, ``equity.csv``, ``orders.csv``, ``manifest.json`` and
+``report.html``, all at once or not at all.
+
+The folder is written under a temporary name beside its destination and renamed at the end, so an
+error or Ctrl-C never leaves a half-written run. ``summary.json`` holds no timestamps or paths that
+vary between machines, so the same inputs give byte-identical summaries; the manifest records when,
+where and with what the run was made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from engine import paths
+from engine.api import RunResult
+from engine.errors import ConfigError
+from engine.report import ReportContext, write_report
+
+PACKAGES = ("crosscurrent", "numpy", "pandas", "numba", "vectorbt", "exchange_calendars", "plotly")
+SYNTHETIC_NOTE = "synthetic sample data: numbers illustrate the engine, not market history"
+
+
+def _clean(value):
+    """JSON-safe: NaN/inf become None, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(_clean(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def summary(res: RunResult) -> dict:
+    sim = res.sim
+    return {
+        "strategy": res.strategy.name,
+        "params": res.strategy.values,
+        "data": "synthetic sample data" if res.market.synthetic else "user data",
+        "window": {"first": str(sim.equity.index[0].date()),
+                   "last": str(sim.equity.index[-1].date())},
+        "base_currency": res.config.base_currency,
+        "metrics": res.metrics,
+        "benchmark": {"key": res.config.benchmark,
+                      "total_return": float(res.benchmark.equity.iloc[-1] / sim.init_cash - 1)},
+        "costs": {"fees_bps": res.config.fees_bps, "slippage_bps": res.config.slippage_bps},
+        "fill": res.config.fill,
+    }
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).parent, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def manifest(res: RunResult, run_id: str) -> dict:
+    versions = {}
+    for pkg in PACKAGES:
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            versions[pkg] = None
+    seed_file = res.market.folder / "SYNTHETIC"
+    return {
+        "run_id": run_id,
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "strategy": res.strategy.name,
+        "params": res.strategy.values,
+        "config": res.config.resolved(),
+        "data_files": {k: {"path": str(s.path), "sha256": s.sha256}
+                       for k, s in sorted(res.market.series.items())},
+        "synthetic": res.market.synthetic,
+        "sample_marker": seed_file.read_text(encoding="utf-8").strip() if seed_file.is_file()
+        else None,
+        "calendar": res.strategy.assets() and res.market[res.strategy.assets()[0]].instrument.calendar,
+        "annualisation": annualisation_text(res),
+        "cash_rate": res.cash_rate_key,
+        "packages": versions,
+        "python": platform.python_version(),
+        "git_commit": _git_commit(),
+    }
+
+
+def annualisation_text(res: RunResult) -> str:
+    m = res.metrics
+    cal = res.market[res.strategy.assets()[0]].instrument.calendar
+    return (f"{m['periods_per_year']:.1f} {cal} sessions/year (valuation calendar {cal}); "
+            "CAGR on calendar time (365.25 days)")
+
+
+def report_context(res: RunResult) -> ReportContext:
+    notes = [f"{s.instrument.key} is price-only: returns exclude dividends and understate total "
+             "return." for k, s in sorted(res.market.series.items())
+             if s.instrument.returns == "price" and k in (*res.strategy.assets(), res.config.benchmark)]
+    if res.market.synthetic:
+        notes.insert(0, SYNTHETIC_NOTE)
+    return ReportContext(
+        title=res.strategy.name,
+        rule=res.strategy.rule,
+        params=res.strategy.values,
+        metrics=res.metrics,
+        equity=res.sim.equity,
+        benchmarks={f"buy-and-hold {res.config.benchmark}": res.benchmark.equity},
+        weights=res.sim.weights,
+        markers=res.markers,
+        provenance=[s.provenance() for _, s in sorted(res.market.series.items())],
+        base_currency=res.config.base_currency,
+        synthetic=res.market.synthetic,
+        notes=notes,
+        annualisation=annualisation_text(res),
+    )
+
+
+def new_run_id(res: RunResult) -> str:
+    digest = hashlib.sha256(json.dumps(_clean(summary(res)), sort_keys=True).encode()).hexdigest()
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return f"{stamp}-{res.strategy.name}-{digest[:8]}"
+
+
+def write_run(res: RunResult, out_root: Path | None = None) -> Path:
+    """Write the run folder under ``out_root`` (default ``./results``); returns its path."""
+    root = Path(out_root or paths.results_root())
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+    except OSError as exc:
+        raise ConfigError(f"cannot write results under {root} ({exc.strerror}); pass a writable "
+                          "--out.") from None
+    run_id = new_run_id(res)
+    try:
+        tmp.chmod(0o755)
+        _dump(tmp / "summary.json", summary(res))
+        frame = pd.DataFrame({"equity": res.sim.equity, "cash": res.sim.cash,
+                              f"benchmark_{res.config.benchmark}": res.benchmark.equity})
+        frame = frame.join(res.sim.weights.add_prefix("weight_"))
+        frame.to_csv(tmp / "equity.csv", index_label="date", float_format="%.10g",
+                     date_format="%Y-%m-%d", lineterminator="\n")
+        res.sim.orders.to_csv(tmp / "orders.csv", index=False, float_format="%.10g",
+                              date_format="%Y-%m-%d", lineterminator="\n")
+        write_report(tmp / "report.html", report_context(res))
+        _dump(tmp / "manifest.json", manifest(res, run_id))
+        final = root / run_id
+        n = 1
+        while final.exists():
+            n += 1
+            final = root / f"{run_id}-{n}"
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
