@@ -51,8 +51,8 @@ def sessions(code: str) -> Sessions:
     return Sessions(
         code=code,
         labels=pd.DatetimeIndex(sched.index).as_unit("ns"),
-        open_ns=pd.DatetimeIndex(sched["open"]).as_unit("ns").asi8.copy(),
-        close_ns=pd.DatetimeIndex(sched["close"]).as_unit("ns").asi8.copy(),
+        open_ns=pd.DatetimeIndex(sched["open"].array).as_unit("ns").asi8.copy(),
+        close_ns=pd.DatetimeIndex(sched["close"].array).as_unit("ns").asi8.copy(),
     )
 
 

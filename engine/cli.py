@@ -100,7 +100,7 @@ def run(
     except KeyboardInterrupt:
         _fail("interrupted; no results were written.", code=130)
     if quiet:
-        out.print(str(folder))
+        typer.echo(str(folder))
         return
     _print_metrics(res, folder)
 
@@ -129,7 +129,7 @@ def _print_metrics(res, folder: Path) -> None:
     out.print(table)
     if res.market.synthetic:
         out.print("[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market.")
-    out.print(f"results: {folder}")
+    out.print(f"results: {folder}", soft_wrap=True)
 
 
 @strategies_app.command("list")

@@ -1,0 +1,107 @@
+"""The CLI in-process: what a run writes, reproducibility, and clean failures (exit 2, no folder)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from engine.cli import app
+
+runner = CliRunner()
+WINDOW = ["--start", "2019-01-01", "--end", "2020-12-31"]
+
+
+def _run(*args: str):
+    return runner.invoke(app, list(args))
+
+
+@pytest.fixture(scope="module")
+def flagship_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results")
+    result = _run("run", "russell-fed-rotation", *WINDOW, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in out.iterdir() if not p.name.startswith(".")]
+    return result, folder
+
+
+def test_run_prints_metrics_and_writes_every_file(flagship_run):
+    result, folder = flagship_run
+    assert "sharpe" in result.output and "synthetic sample data" in result.output
+    names = {p.name for p in folder.iterdir()}
+    assert {"summary.json", "equity.csv", "orders.csv", "manifest.json", "report.html"} <= names
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["data"] == "synthetic sample data"
+    assert summary["window"] == {"first": "2019-01-02", "last": "2020-12-31"}
+    equity = pd.read_csv(folder / "equity.csv", parse_dates=["date"])
+    assert equity["equity"].iloc[-1] == pytest.approx(summary["metrics"]["final_equity"])
+    assert {"weight_XSO", "weight_XJO", "benchmark_XJO"} <= set(equity.columns)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["synthetic"] is True and len(manifest["data_files"]["RUT"]["sha256"]) == 64
+    assert manifest["packages"]["numba"] and manifest["calendar"] == "XASX"
+    assert "synthetic sample data" in (folder / "report.html").read_text().lower()
+
+
+def test_same_inputs_give_byte_identical_summary(flagship_run, tmp_path):
+    _, first = flagship_run
+    result = _run("run", "russell-fed-rotation", *WINDOW, "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    (second,) = list(tmp_path.iterdir())
+    assert (second / "summary.json").read_bytes() == (first / "summary.json").read_bytes()
+    assert (second / "equity.csv").read_bytes() == (first / "equity.csv").read_bytes()
+
+
+def test_params_change_the_run(tmp_path):
+    result = _run("run", "buy-and-hold", "--param", "asset=XSO", *WINDOW, "--out", str(tmp_path),
+                  "--quiet")
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / result.output.strip().split("/")[-1]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["params"] == {"asset": "XSO"} and summary["metrics"]["trade_count"] == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "russel-fed-rotation"], "Did you mean 'russell-fed-rotation'"),
+        (["run", "russell-fed-rotation", "--param", "hold_dayz=3"], "Did you mean 'hold_days'"),
+        (["run", "russell-fed-rotation", "--param", "hold_days=-1"], "hold_days"),
+        (["run", "russell-fed-rotation", "--param", "hold_days"], "KEY=VALUE"),
+        (["run", "russell-fed-rotation", "--start", "2020-01-01", "--end", "2019-01-01"], "after"),
+        (["run", "russell-fed-rotation", "--start", "2030-01-01"], "widen"),
+        (["run", "russell-fed-rotation", "--start", "someday"], "not a date"),
+        (["run", "russell-fed-rotation", "--data-dir", "/nonexistent"], "does not exist"),
+        (["run", "russell-fed-rotation", "--fill", "noon"], "--fill"),
+        (["run", "russell-fed-rotation", "--base-currency", "EUR"], "EUR"),
+    ],
+)
+def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, args, message):
+    result = _run(*args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2, result.output
+    assert message in result.output
+    assert "Traceback" not in result.output
+    out = tmp_path / "out"
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_missing_instrument_file_is_named(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    result = _run("run", "russell-fed-rotation", "--data-dir", str(data), "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert "RUT.csv" in result.output and "XSO.csv" in result.output
+
+
+def test_unwritable_out_is_a_clean_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    result = _run("run", "buy-and-hold", *WINDOW, "--out", str(blocker / "results"))
+    assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_strategies_list_shows_every_registered_strategy():
+    result = _run("strategies", "list")
+    assert result.exit_code == 0
+    assert "russell-fed-rotation" in result.output and "buy-and-hold" in result.output
