@@ -140,27 +140,38 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
     accrual = _cash_accrual(market, rate_key, labels, basis)
     costs = dict(init_cash=cfg.init_cash, fees_bps=cfg.fees_bps, slippage_bps=cfg.slippage_bps)
     sim = simulate_sessions(
-        _prices(market, assets, labels, fill_col), _prices(market, assets, labels, "close"),
-        pd.DataFrame(targets, labels, list(assets)), accrual=accrual, **costs,
+        _prices(market, assets, labels, fill_col),
+        _prices(market, assets, labels, "close"),
+        pd.DataFrame(targets, labels, list(assets)),
+        accrual=accrual,
+        **costs,
     )
     bench_w = np.full((len(labels), 1), np.nan)
     bench_w[0] = 1.0
     bench = simulate_sessions(
         _prices(market, (cfg.benchmark,), labels, fill_col),
         _prices(market, (cfg.benchmark,), labels, "close"),
-        pd.DataFrame(bench_w, labels, [cfg.benchmark]), accrual=accrual, **costs,
+        pd.DataFrame(bench_w, labels, [cfg.benchmark]),
+        accrual=accrual,
+        **costs,
     )
-    metrics = compute_metrics(sim.equity, cfg.init_cash, accrual, sim.weights,
-                              sim.orders["value"].to_numpy())
-    return RunResult(strategy, cfg, market, sim, bench, metrics, rate_key,
-                     markers=_markers(ctx, labels, sim))
+    metrics = compute_metrics(
+        sim.equity, cfg.init_cash, accrual, sim.weights, sim.orders["value"].to_numpy()
+    )
+    return RunResult(
+        strategy, cfg, market, sim, bench, metrics, rate_key, markers=_markers(ctx, labels, sim)
+    )
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
     """Session dates of Fed/RBA moves (first session at or after the announcement) and of trades."""
     out: dict[str, list[pd.Timestamp]] = {}
-    for label, dec, sign in (("Fed cut", ctx.fomc, -1), ("Fed hike", ctx.fomc, 1),
-                             ("RBA cut", ctx.rba, -1), ("RBA hike", ctx.rba, 1)):
+    for label, dec, sign in (
+        ("Fed cut", ctx.fomc, -1),
+        ("Fed hike", ctx.fomc, 1),
+        ("RBA cut", ctx.rba, -1),
+        ("RBA hike", ctx.rba, 1),
+    ):
         frame, _ = dec.changes(sign)
         pos = labels.searchsorted(frame.index)
         out[label] = [labels[p] for p in pos if 0 < p < len(labels)]

@@ -16,8 +16,11 @@ from rich.table import Table
 
 from engine.errors import BacktestError, ConfigError, ParamError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="crosscurrent: cross-market, event-driven backtests.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="crosscurrent: cross-market, event-driven backtests.",
+)
 strategies_app = typer.Typer(no_args_is_help=True, help="List and describe strategies.")
 data_app = typer.Typer(no_args_is_help=True, help="Work with data folders.")
 app.add_typer(strategies_app, name="strategies")
@@ -89,9 +92,16 @@ def run(
     try:
         cls = get_strategy(strategy)
         strat = cls(**_parse_params(param))
-        cfg = RunConfig(data_dir=data_dir, start=_date(start, "--start"), end=_date(end, "--end"),
-                        base_currency=base_currency, fees_bps=fees_bps,
-                        slippage_bps=slippage_bps, fill=fill, benchmark=benchmark)
+        cfg = RunConfig(
+            data_dir=data_dir,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            base_currency=base_currency,
+            fees_bps=fees_bps,
+            slippage_bps=slippage_bps,
+            fill=fill,
+            benchmark=benchmark,
+        )
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)
             folder = write_run(res, out_dir)
@@ -123,12 +133,21 @@ def _print_metrics(res, folder: Path) -> None:
     bench = res.benchmark.equity
     table.add_column(f"buy-and-hold {res.config.benchmark}", justify="right")
     b_total = bench.iloc[-1] / res.sim.init_cash - 1
-    for key in ("total_return", "cagr", "ann_volatility", "sharpe", "max_drawdown", "exposure",
-                "trade_count"):
+    for key in (
+        "total_return",
+        "cagr",
+        "ann_volatility",
+        "sharpe",
+        "max_drawdown",
+        "exposure",
+        "trade_count",
+    ):
         table.add_row(key, _fmt(key, m[key]), _fmt(key, b_total) if key == "total_return" else "")
     out.print(table)
     if res.market.synthetic:
-        out.print("[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market.")
+        out.print(
+            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
+        )
     out.print(f"results: {folder}", soft_wrap=True)
 
 

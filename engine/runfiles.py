@@ -55,12 +55,16 @@ def summary(res: RunResult) -> dict:
         "strategy": res.strategy.name,
         "params": res.strategy.values,
         "data": "synthetic sample data" if res.market.synthetic else "user data",
-        "window": {"first": str(sim.equity.index[0].date()),
-                   "last": str(sim.equity.index[-1].date())},
+        "window": {
+            "first": str(sim.equity.index[0].date()),
+            "last": str(sim.equity.index[-1].date()),
+        },
         "base_currency": res.config.base_currency,
         "metrics": res.metrics,
-        "benchmark": {"key": res.config.benchmark,
-                      "total_return": float(res.benchmark.equity.iloc[-1] / sim.init_cash - 1)},
+        "benchmark": {
+            "key": res.config.benchmark,
+            "total_return": float(res.benchmark.equity.iloc[-1] / sim.init_cash - 1),
+        },
         "costs": {"fees_bps": res.config.fees_bps, "slippage_bps": res.config.slippage_bps},
         "fill": res.config.fill,
     }
@@ -68,8 +72,14 @@ def summary(res: RunResult) -> dict:
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).parent, timeout=5, check=False)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).parent,
+            timeout=5,
+            check=False,
+        )
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
@@ -89,12 +99,16 @@ def manifest(res: RunResult, run_id: str) -> dict:
         "strategy": res.strategy.name,
         "params": res.strategy.values,
         "config": res.config.resolved(),
-        "data_files": {k: {"path": str(s.path), "sha256": s.sha256}
-                       for k, s in sorted(res.market.series.items())},
+        "data_files": {
+            k: {"path": str(s.path), "sha256": s.sha256}
+            for k, s in sorted(res.market.series.items())
+        },
         "synthetic": res.market.synthetic,
-        "sample_marker": seed_file.read_text(encoding="utf-8").strip() if seed_file.is_file()
+        "sample_marker": seed_file.read_text(encoding="utf-8").strip()
+        if seed_file.is_file()
         else None,
-        "calendar": res.strategy.assets() and res.market[res.strategy.assets()[0]].instrument.calendar,
+        "calendar": res.strategy.assets()
+        and res.market[res.strategy.assets()[0]].instrument.calendar,
         "annualisation": annualisation_text(res),
         "cash_rate": res.cash_rate_key,
         "packages": versions,
@@ -106,14 +120,18 @@ def manifest(res: RunResult, run_id: str) -> dict:
 def annualisation_text(res: RunResult) -> str:
     m = res.metrics
     cal = res.market[res.strategy.assets()[0]].instrument.calendar
-    return (f"{m['periods_per_year']:.1f} {cal} sessions/year (valuation calendar {cal}); "
-            "CAGR on calendar time (365.25 days)")
+    return (
+        f"{m['periods_per_year']:.1f} {cal} sessions/year (valuation calendar {cal}); "
+        "CAGR on calendar time (365.25 days)"
+    )
 
 
 def report_context(res: RunResult) -> ReportContext:
-    notes = [f"{s.instrument.key} is price-only: returns exclude dividends and understate total "
-             "return." for k, s in sorted(res.market.series.items())
-             if s.instrument.returns == "price" and k in (*res.strategy.assets(), res.config.benchmark)]
+    notes = [
+        f"{s.instrument.key} is price-only: returns exclude dividends and understate total return."
+        for k, s in sorted(res.market.series.items())
+        if s.instrument.returns == "price" and k in (*res.strategy.assets(), res.config.benchmark)
+    ]
     if res.market.synthetic:
         notes.insert(0, SYNTHETIC_NOTE)
     return ReportContext(
@@ -146,19 +164,35 @@ def write_run(res: RunResult, out_root: Path | None = None) -> Path:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
     except OSError as exc:
-        raise ConfigError(f"cannot write results under {root} ({exc.strerror}); pass a writable "
-                          "--out.") from None
+        raise ConfigError(
+            f"cannot write results under {root} ({exc.strerror}); pass a writable --out."
+        ) from None
     run_id = new_run_id(res)
     try:
         tmp.chmod(0o755)
         _dump(tmp / "summary.json", summary(res))
-        frame = pd.DataFrame({"equity": res.sim.equity, "cash": res.sim.cash,
-                              f"benchmark_{res.config.benchmark}": res.benchmark.equity})
+        frame = pd.DataFrame(
+            {
+                "equity": res.sim.equity,
+                "cash": res.sim.cash,
+                f"benchmark_{res.config.benchmark}": res.benchmark.equity,
+            }
+        )
         frame = frame.join(res.sim.weights.add_prefix("weight_"))
-        frame.to_csv(tmp / "equity.csv", index_label="date", float_format="%.10g",
-                     date_format="%Y-%m-%d", lineterminator="\n")
-        res.sim.orders.to_csv(tmp / "orders.csv", index=False, float_format="%.10g",
-                              date_format="%Y-%m-%d", lineterminator="\n")
+        frame.to_csv(
+            tmp / "equity.csv",
+            index_label="date",
+            float_format="%.10g",
+            date_format="%Y-%m-%d",
+            lineterminator="\n",
+        )
+        res.sim.orders.to_csv(
+            tmp / "orders.csv",
+            index=False,
+            float_format="%.10g",
+            date_format="%Y-%m-%d",
+            lineterminator="\n",
+        )
         write_report(tmp / "report.html", report_context(res))
         _dump(tmp / "manifest.json", manifest(res, run_id))
         final = root / run_id

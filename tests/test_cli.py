@@ -54,8 +54,9 @@ def test_same_inputs_give_byte_identical_summary(flagship_run, tmp_path):
 
 
 def test_params_change_the_run(tmp_path):
-    result = _run("run", "buy-and-hold", "--param", "asset=XSO", *WINDOW, "--out", str(tmp_path),
-                  "--quiet")
+    result = _run(
+        "run", "buy-and-hold", "--param", "asset=XSO", *WINDOW, "--out", str(tmp_path), "--quiet"
+    )
     assert result.exit_code == 0, result.output
     folder = tmp_path / result.output.strip().split("/")[-1]
     summary = json.loads((folder / "summary.json").read_text())

@@ -40,8 +40,20 @@ def test_only_the_cli_imports_typer_or_rich():
 
 
 def test_wrappers_do_not_import_the_api_or_cli():
-    low = ["kernels", "calendars", "instruments", "marketdata", "events", "align", "simulate",
-           "metrics", "strategy", "report", "report_charts", "sample"]
+    low = [
+        "kernels",
+        "calendars",
+        "instruments",
+        "marketdata",
+        "events",
+        "align",
+        "simulate",
+        "metrics",
+        "strategy",
+        "report",
+        "report_charts",
+        "sample",
+    ]
     for name in low:
         imported = _imports(ROOT / "engine" / f"{name}.py")
         assert not {"engine.api", "engine.cli", "engine.runfiles"} & imported, name

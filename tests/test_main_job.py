@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-IGNORE = shutil.ignore_patterns(".git", ".venv", "results", "cache", "__pycache__", ".*_cache",
-                                ".hypothesis", "*.egg-info")
+IGNORE = shutil.ignore_patterns(
+    ".git", ".venv", "results", "cache", "__pycache__", ".*_cache", ".hypothesis", "*.egg-info"
+)
 
 
 @pytest.mark.slow
@@ -29,7 +30,12 @@ def test_make_demo_writes_a_complete_run_folder(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(repo)}  # the copy's code, the existing environment
     proc = subprocess.run(
         ["make", "demo", f"VENV={venv}", "-o", str(stamp)],
-        cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False,
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "sharpe" in proc.stdout and "synthetic sample data" in proc.stdout

@@ -12,8 +12,10 @@ from engine.events import load_decisions
 
 @pytest.fixture(scope="module")
 def frames():
-    return {k: pd.read_csv(paths.sample_dir() / f"{k}.csv", parse_dates=["date"])
-            for k in sample._FORMATS}
+    return {
+        k: pd.read_csv(paths.sample_dir() / f"{k}.csv", parse_dates=["date"])
+        for k in sample._FORMATS
+    }
 
 
 def test_regenerating_the_sample_is_byte_identical(tmp_path):
@@ -37,7 +39,9 @@ def test_marker_says_synthetic():
 @pytest.mark.parametrize(("key", "code"), [("RUT", "XNYS"), ("XSO", "XASX"), ("XJO", "XASX")])
 def test_sessions_follow_the_real_exchange_calendar(frames, key, code):
     dates = pd.DatetimeIndex(frames[key]["date"])
-    expected = calendars.sessions(code).between(pd.Timestamp(sample.START), pd.Timestamp(sample.END))
+    expected = calendars.sessions(code).between(
+        pd.Timestamp(sample.START), pd.Timestamp(sample.END)
+    )
     assert dates.equals(expected.labels.as_unit(dates.unit))
 
 
