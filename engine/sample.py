@@ -10,8 +10,9 @@ The recipe, so a reader knows what the sample can and cannot show:
 3. ASX indices: a common Australian GARCH-t factor plus the *lagged* US move - the sum of the US
    session returns that closed since the previous ASX session - with betas 0.25 (XJO) and 0.35 (XSO);
    most of that US move lands in the ASX opening gap.
-4. A planted effect, so the flagship has something to find: for 120 days after a real Fed cut
-   announcement (``data/events/fomc.csv``) small caps drift an extra 8 % a year.
+4. Planted effects, so the flagship has something to find: for 60 days after a real Fed cut
+   announcement (``data/events/fomc.csv``) the Russell 2000 drifts an extra 25 % a year, and for
+   120 days ASX small caps drift an extra 8 % a year.
 5. AUD/USD: mean-reverting log random walk tied to US risk; US 10-year yield: mean-reverting level.
 6. Policy rates are the real decision levels from ``data/events/``, stepping on their effective days
    (the next weekday for afternoon announcements, the same day for morning ones).
@@ -58,6 +59,13 @@ def _garch_t(rng: np.random.Generator, n: int, vol: float, a: float = 0.08, b: f
     return out
 
 
+def _days_since(event_ns: np.ndarray, at_ns: np.ndarray, days: int) -> np.ndarray:
+    """True where the last event known before ``at_ns`` is at most ``days`` days old."""
+    pos = np.searchsorted(event_ns, at_ns, side="left") - 1
+    age = at_ns - event_ns[np.maximum(pos, 0)]
+    return (pos >= 0) & (age <= days * calendars.DAY_NS)
+
+
 def _ohlc(rng, prev_close: float, gap: np.ndarray, intraday: np.ndarray, vol: float):
     close = prev_close * np.exp(np.cumsum(gap + intraday))
     open_ = np.concatenate(([prev_close], close[:-1])) * np.exp(gap)
@@ -85,21 +93,16 @@ def generate(seed: int = SEED, start: str = START, end: str = END) -> dict[str, 
     au = calendars.sessions("XASX").between(first, last)
     days = pd.bdate_range(first, last)
 
+    cuts = load_decisions("fomc").changes(-1)[1]
     us_ret = _garch_t(rng, len(us.labels), 0.014) + 0.07 / 252
+    us_ret += _days_since(cuts, us.close_ns, 60) * 0.25 / 252
     rut = _ohlc(rng, 500.0, 0.15 * us_ret, 0.85 * us_ret, 0.014)
 
     # US moves that closed since the previous ASX session, as seen at each ASX open.
     csum = np.concatenate(([0.0], np.cumsum(us_ret)))
     seen = csum[np.searchsorted(us.close_ns, au.open_ns, side="left")]
     us_lag = np.diff(seen, prepend=0.0)
-    cuts = load_decisions("fomc").changes(-1)[1]
-    since_cut = (
-        au.open_ns
-        - np.concatenate(([np.iinfo(np.int64).min // 2], cuts))[
-            np.searchsorted(cuts, au.open_ns, side="left")
-        ]
-    )
-    easing = since_cut < 120 * calendars.DAY_NS
+    easing = _days_since(cuts, au.open_ns, 120)
     factor = _garch_t(rng, len(au.labels), 0.007)
     own = rng.standard_normal((2, len(au.labels))) * np.array([[0.003], [0.006]])
     xjo_r = 0.25 * us_lag + factor + own[0] + 0.04 / 252
