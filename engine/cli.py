@@ -11,30 +11,22 @@ from pathlib import Path
 
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from engine.errors import BacktestError, ConfigError, ParamError
+from engine.cli_common import err, known_errors, out
+from engine.cli_data import data_app
+from engine.cli_strategies import strategies_app
+from engine.errors import ConfigError, ParamError
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="crosscurrent: cross-market, event-driven backtests.",
 )
-strategies_app = typer.Typer(no_args_is_help=True, help="List and describe strategies.")
-data_app = typer.Typer(no_args_is_help=True, help="Work with data folders.")
 app.add_typer(strategies_app, name="strategies")
 app.add_typer(data_app, name="data")
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
-
 _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
-
-
-def _fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
-    raise typer.Exit(code)
 
 
 def _parse_params(items: list[str]) -> dict[str, str]:
@@ -89,7 +81,7 @@ def run(
     from engine.runfiles import write_run
     from strategies import get_strategy
 
-    try:
+    with known_errors():
         cls = get_strategy(strategy)
         strat = cls(**_parse_params(param))
         cfg = RunConfig(
@@ -105,10 +97,6 @@ def run(
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)
             folder = write_run(res, out_dir)
-    except BacktestError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted; no results were written.", code=130)
     if quiet:
         typer.echo(str(folder))
         return
@@ -149,29 +137,6 @@ def _print_metrics(res, folder: Path) -> None:
             "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
         )
     out.print(f"results: {folder}", soft_wrap=True)
-
-
-@strategies_app.command("list")
-def strategies_list() -> None:
-    """List the registered strategies. Example: backtest strategies list"""
-    from strategies import REGISTRY
-
-    table = Table("name", "rule")
-    for name, cls in sorted(REGISTRY.items()):
-        table.add_row(name, cls.rule)
-    out.print(table)
-
-
-@data_app.command("sample")
-def data_sample(
-    out_folder: Path | None = typer.Option(None, "--out", help="folder (default data/sample)"),
-    seed: int | None = typer.Option(None, help="generator seed (default: the project's seed)"),
-) -> None:
-    """Regenerate the synthetic sample data, byte for byte. Example: backtest data sample"""
-    from engine import sample
-
-    folder = sample.write_sample(out_folder, seed if seed is not None else sample.SEED)
-    out.print(f"wrote synthetic sample data to {folder}")
 
 
 def main() -> None:  # pragma: no cover - console entry point alternative

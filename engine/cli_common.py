@@ -1,0 +1,33 @@
+"""Shared pieces of the ``backtest`` CLI: consoles and the one way a known error ends a command.
+
+Known errors (``BacktestError``) print one line to stderr and exit 2 with no traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import typer
+from rich.console import Console
+
+from engine.errors import BacktestError
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def known_errors() -> Iterator[None]:
+    """Map ``BacktestError`` to exit 2 and Ctrl-C to exit 130, each with a one-line message."""
+    try:
+        yield
+    except BacktestError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; nothing was written.", code=130)

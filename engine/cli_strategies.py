@@ -1,0 +1,21 @@
+"""``backtest strategies ...``: list and describe the registered strategies."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from engine.cli_common import out
+
+strategies_app = typer.Typer(no_args_is_help=True, help="List and describe strategies.")
+
+
+@strategies_app.command("list")
+def strategies_list() -> None:
+    """List the registered strategies. Example: backtest strategies list"""
+    from strategies import REGISTRY
+
+    table = Table("name", "rule")
+    for name, cls in sorted(REGISTRY.items()):
+        table.add_row(name, cls.rule)
+    out.print(table)
