@@ -13,9 +13,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
+from engine import cli_data, cli_strategies
 from engine.cli_common import err, known_errors, out
-from engine.cli_data import data_app
-from engine.cli_strategies import strategies_app
 from engine.errors import ConfigError, ParamError
 
 app = typer.Typer(
@@ -23,8 +22,8 @@ app = typer.Typer(
     no_args_is_help=True,
     help="crosscurrent: cross-market, event-driven backtests.",
 )
-app.add_typer(strategies_app, name="strategies")
-app.add_typer(data_app, name="data")
+cli_strategies.register(app)
+cli_data.register(app)
 
 _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
 

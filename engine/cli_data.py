@@ -1,4 +1,7 @@
-"""``backtest data ...``: work with data folders (regenerate the synthetic sample)."""
+"""``backtest data ...``: work with data folders (regenerate the synthetic sample).
+
+``register(app)`` adds this module's commands to the main ``backtest`` app.
+"""
 
 from __future__ import annotations
 
@@ -22,3 +25,8 @@ def data_sample(
     with known_errors():
         folder = sample.write_sample(out_folder, seed if seed is not None else sample.SEED)
     out.print(f"wrote synthetic sample data to {folder}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``data ...`` to the main app."""
+    app.add_typer(data_app, name="data")

@@ -1,4 +1,7 @@
-"""``backtest strategies ...``: list and describe the registered strategies."""
+"""``backtest strategies ...``: list and describe the registered strategies.
+
+``register(app)`` adds this module's top-level commands to the main ``backtest`` app.
+"""
 
 from __future__ import annotations
 
@@ -19,3 +22,8 @@ def strategies_list() -> None:
     for name, cls in sorted(REGISTRY.items()):
         table.add_row(name, cls.rule)
     out.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``strategies ...`` (and any top-level strategy commands) to the main app."""
+    app.add_typer(strategies_app, name="strategies")
