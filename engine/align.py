@@ -33,10 +33,8 @@ def asof_index(known_ns: np.ndarray, decision_ns: np.ndarray) -> np.ndarray:
 
 def asof(values: np.ndarray, known_ns: np.ndarray, decision_ns: np.ndarray) -> np.ndarray:
     """``values`` as last known strictly before each decision; NaN before the first observation."""
-    idx = asof_index(known_ns, decision_ns)
-    out = np.asarray(values, dtype=np.float64)[np.maximum(idx, 0)]
-    out[idx < 0] = np.nan
-    return out
+    padded = np.concatenate(([np.nan], np.asarray(values, dtype=np.float64)))
+    return padded[asof_index(known_ns, decision_ns) + 1]
 
 
 def count_since_previous(
