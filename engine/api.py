@@ -2,12 +2,14 @@
 
 This logic lives here, in order:
 
-1. load the instruments the strategy needs (plus the benchmark and the base currency's cash rate);
+1. load the instruments the strategy needs, plus the benchmark, the base currency's cash rate and
+   the FX series that convert any foreign-currency asset into the base currency;
 2. build decision points on the traded market over the whole loaded history, so features that need
    history (all-time highs, holds started before the window) are right at the window's first session;
 3. ask the strategy for target weights, keep only the rows where the target changes (the first
    window row always trades), and cut to the window;
-4. simulate fills at the traded market's open (or close), with idle cash earning the cash rate;
+4. simulate fills at the traded market's open (or close), valued at the base market's closes in
+   the base currency (``timeline``), with idle cash earning the cash rate;
 5. compute metrics, and run a buy-and-hold benchmark through the same engine.
 
 Not here: writing files (``runfiles``), argument parsing (``cli``).
@@ -22,14 +24,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import align, paths
+from engine import align, calendars, paths
 from engine.errors import ConfigError
+from engine.instruments import get_instrument, load_instruments
 from engine.marketdata import MarketData, load_folder
 from engine.metrics import compute_metrics
-from engine.simulate import SimResult, simulate_sessions
+from engine.simulate import Costs, SimResult, check_targets, simulate_steps
 from engine.strategy import Strategy
-
-CASH_RATE = {"AUD": ("RBA_CASH", 365.0), "USD": ("FED_TARGET", 360.0)}
+from engine.timeline import CASH_RATE, build_steps
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,9 @@ class RunConfig:
     fill: str = "open"
     init_cash: float = 100_000.0
     benchmark: str = "XJO"
+    min_fee: float = 0.0
+    band: float = 0.0
+    max_leverage: float = 1.0
 
     def __post_init__(self) -> None:
         if self.base_currency not in CASH_RATE:
@@ -60,6 +65,9 @@ class RunConfig:
             raise ConfigError(
                 f"--start {self.start.date()} is after --end {self.end.date()}; swap them."
             )
+
+    def costs(self) -> Costs:
+        return Costs(self.fees_bps, self.slippage_bps, self.min_fee, self.band, self.max_leverage)
 
     def resolved(self) -> dict[str, Any]:
         out = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -102,64 +110,81 @@ def _change_points(w: np.ndarray) -> np.ndarray:
     return out
 
 
-def _prices(market: MarketData, keys: tuple[str, ...], labels: pd.DatetimeIndex, col: str):
-    return pd.DataFrame({k: market[k].frame[col].reindex(labels) for k in keys}, index=labels)
+def _fx_keys(folder: Path, currencies: set[str], base: str) -> list[str]:
+    """Keys of the FX series that convert ``currencies`` into ``base`` (by instruments.toml)."""
+    instruments = load_instruments(overrides=folder / "instruments.toml")
+    keys = []
+    for ccy in sorted(currencies - {base}):
+        pair = [
+            i.key
+            for i in instruments.values()
+            if i.kind == "fx" and {i.base, i.currency} == {ccy, base}
+        ]
+        if not pair:
+            raise ConfigError(
+                f'no FX instrument converts {ccy} into {base}; add one (kind = "fx", base and '
+                f"currency {ccy}/{base}) to instruments.toml or change --base-currency."
+            )
+        keys.append(pair[0])
+    return keys
 
 
-def _cash_accrual(market: MarketData, key: str, labels: pd.DatetimeIndex, basis: float):
-    """Cash growth per session: the rate in force on the previous session, over calendar days."""
-    rate = market[key].values.reindex(labels.union(market[key].frame.index)).ffill()
-    prev = rate.reindex(labels).shift(1).fillna(0.0).to_numpy() / 100.0
-    days = np.diff(labels.asi8, prepend=labels.asi8[0]) / 86_400e9
-    return prev * days / basis
+def _simulate(market, assets, calendar, cfg, labels, targets) -> SimResult:
+    steps = build_steps(market, assets, calendar, cfg.base_currency, labels, cfg.fill)
+    step_targets = np.full(steps.fill.shape, np.nan)
+    at_fill = steps.fill_row >= 0
+    step_targets[at_fill] = targets[steps.fill_row[at_fill]]
+    return simulate_steps(steps, step_targets, assets, cfg.costs(), cfg.init_cash)
+
+
+def _benchmark(market, cfg, labels) -> SimResult:
+    inst = market[cfg.benchmark].instrument
+    own = calendars.sessions(inst.calendar).between(labels[0], labels[-1]).labels
+    targets = np.full((len(own), 1), np.nan)
+    targets[0] = 1.0
+    return _simulate(market, (cfg.benchmark,), inst.calendar, cfg, own, targets)
 
 
 def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
-    rate_key, basis = CASH_RATE[cfg.base_currency]
-    keys = list(dict.fromkeys((*strategy.required(), cfg.benchmark, rate_key)))
+    """Run ``strategy`` under ``cfg``; see the module docstring for the steps."""
     folder = Path(cfg.data_dir or paths.sample_dir())
-    market = load_folder(folder, keys)
+    instruments = load_instruments(overrides=folder / "instruments.toml")
     assets = strategy.assets()
-    insts = [market[k].instrument for k in (*assets, cfg.benchmark)]
-    foreign = [i.key for i in insts if i.currency != cfg.base_currency]
-    if foreign or len({i.calendar for i in insts}) != 1:
+    priced = [get_instrument(instruments, k) for k in (*assets, cfg.benchmark)]
+    fx = _fx_keys(folder, {i.currency for i in priced}, cfg.base_currency)
+    rate_key = CASH_RATE[cfg.base_currency][0]
+    market = load_folder(
+        folder, list(dict.fromkeys((*strategy.required(), cfg.benchmark, rate_key, *fx)))
+    )
+    traded = {market[k].instrument.calendar for k in assets}
+    if len(traded) != 1 or "weekdays" in traded:
         raise ConfigError(
-            f"{strategy.name}: traded instruments and benchmark must share one exchange and the base "
-            f"currency {cfg.base_currency} for now (found {', '.join(foreign) or 'mixed calendars'}); "
-            "cross-currency portfolios arrive with the FX engine."
+            f"{strategy.name}: the traded instruments {', '.join(assets)} must share one exchange "
+            f"calendar (found {', '.join(sorted(traded))})."
         )
+    calendar = traded.pop()
     first = max(market[k].frame.index[0] for k in assets)
     last = min(market[k].frame.index[-1] for k in assets)
-    ctx = align.build_context(market, insts[0].calendar, first, last, cfg.fill)
+    ctx = align.build_context(market, calendar, first, last, cfg.fill)
     weights = strategy.target_weights(ctx)
     rows = _window(ctx.labels, cfg)
     labels = ctx.labels[rows]
     targets = _change_points(weights)[rows]
     targets[0] = weights[rows[0]]
-    fill_col = "open" if cfg.fill == "open" else "close"
-    accrual = _cash_accrual(market, rate_key, labels, basis)
-    costs = dict(init_cash=cfg.init_cash, fees_bps=cfg.fees_bps, slippage_bps=cfg.slippage_bps)
-    sim = simulate_sessions(
-        _prices(market, assets, labels, fill_col),
-        _prices(market, assets, labels, "close"),
-        pd.DataFrame(targets, labels, list(assets)),
-        accrual=accrual,
-        **costs,
-    )
-    bench_w = np.full((len(labels), 1), np.nan)
-    bench_w[0] = 1.0
-    bench = simulate_sessions(
-        _prices(market, (cfg.benchmark,), labels, fill_col),
-        _prices(market, (cfg.benchmark,), labels, "close"),
-        pd.DataFrame(bench_w, labels, [cfg.benchmark]),
-        accrual=accrual,
-        **costs,
-    )
-    metrics = compute_metrics(
-        sim.equity, cfg.init_cash, accrual, sim.weights, sim.orders["value"].to_numpy()
-    )
+    check_targets(targets, labels, assets, cfg.costs())
+    sim = _simulate(market, assets, calendar, cfg, labels, targets)
+    bench = _benchmark(market, cfg, labels)
+    bench_ret = bench.returns.reindex(sim.equity.index)
+    metrics = compute_metrics(sim, bench_ret)
     return RunResult(
-        strategy, cfg, market, sim, bench, metrics, rate_key, markers=_markers(ctx, labels, sim)
+        strategy,
+        cfg,
+        market,
+        sim,
+        bench,
+        metrics,
+        rate_key,
+        markers=_markers(ctx, sim.equity.index, sim),
     )
 
 

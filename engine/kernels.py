@@ -1,17 +1,22 @@
-"""Numba kernels: the accounting and the metrics, over plain arrays only (no pandas here).
+"""Numba accounting kernels over plain arrays (no pandas here).
 
-Lives here, in the order a run uses them:
+The simulation runs over *steps*: instants at which something happens, in time order - a fill of
+the traded market's session (at its open or close) or a valuation at the base calendar's close.
+One portfolio, one cash account in the base currency. This logic lives here, in order:
 
-1. ``rebalance_nb`` - one decision point: value the book at the fill prices, then trade every asset
-   with a target towards ``target * value`` - sells first (most negative order value first), fees and
-   slippage in fractions of traded value, buys cut down to the cash available (no leverage).
-2. ``simulate_nb`` - the bar loop: accrue cash interest, rebalance where a target row exists, value
-   at the close; writes curves and order records.
-3. ``drawdown_nb`` / ``moments_nb`` - streaming metrics (running peak, Welford moments) that need no
-   T-length temporaries, so the grid kernel can reuse them per combo.
+1. ``simulate_nb`` - the step loop: at a valuation step, accrue cash interest since the previous
+   valuation; update each asset's mark (last known price); where a target row exists, rebalance;
+   at a valuation step, record equity, cash, units and holdings in the base currency.
+2. ``rebalance_nb`` - one fill step: value the book (cash + units x mark x FX), then trade every
+   asset with a target towards ``target x value`` - sells first (most negative order value first),
+   fees and slippage as fractions of traded value with an optional minimum fee per order, an
+   optional rebalance band, and buys cut down to what cash (plus allowed leverage) affords.
+3. ``round_trips_nb`` - orders replayed into round-trip trades (flat -> position -> flat).
 
-Conventions: prices (T, N) float64 C-contiguous; a NaN price means "no quote": no trade in that
-asset then, and it is valued at its last quote. A NaN target means "no order for that asset".
+Conventions: arrays (S, N) float64 C-contiguous; a NaN fill price means the asset does not trade at
+that step; a NaN target means no order. ``fx[s, j]`` converts asset j's currency into the base
+currency with the rate known at step s (1.0 for base-currency assets). ``costs`` packs the cost
+model (indices below) so signatures stay short for the grid kernels.
 """
 
 from __future__ import annotations
@@ -19,164 +24,180 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+FEES, SLIPPAGE, MIN_FEE, BAND, MAX_LEVERAGE = 0, 1, 2, 3, 4
+N_COSTS = 5
 # Orders smaller than this many units are ignored (the same absolute tolerance vectorbt uses).
 MIN_UNITS = 1e-12
-# Order record columns: bar, asset, units (signed), price (after slippage), fee.
-ORDER_FIELDS = 5
+# Order record columns: step, asset, units (signed), fill price (local, after slippage), fee (base),
+# fx (base per local unit).
+ORDER_FIELDS = 6
 
 
 @njit(cache=True)
-def rebalance_nb(t, price, last_price, target, units, cash, fees, slippage, orders, n_orders):
-    """Trade towards ``target`` at bar ``t``; returns (cash, n_orders). Mutates ``units``/``orders``.
+def _fee_nb(traded_value, costs):
+    return max(traded_value * costs[FEES], costs[MIN_FEE])
 
-    ``price``: this bar's fill prices (N,); ``last_price``: last known prices for valuation (N,).
-    """
-    n = price.shape[0]
+
+@njit(cache=True)
+def _affordable_nb(available, costs):
+    """Largest traded value c with c + fee(c) <= available (0 when even the minimum fee is not)."""
+    c = available / (1.0 + costs[FEES])
+    if c * costs[FEES] < costs[MIN_FEE]:
+        c = available - costs[MIN_FEE]
+    return max(c, 0.0)
+
+
+@njit(cache=True)
+def book_value_nb(cash, units, mark, fx):
     value = cash
-    for j in range(n):
+    for j in range(units.shape[0]):
         if units[j] != 0.0:
-            value += units[j] * last_price[j]
-    delta = np.zeros(n)
-    order_value = np.full(n, np.inf)
+            value += units[j] * mark[j] * fx[j]
+    return value
+
+
+@njit(cache=True)
+def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, orders, n_orders):
+    """Trade towards ``target`` at step ``s``; returns (cash, n_orders).
+
+    Mutates ``units``, ``orders`` and the scratch array ``order_value`` (N,).
+    """
+    n = units.shape[0]
+    value = book_value_nb(cash, units, mark, fx)
     for j in range(n):
-        if not np.isnan(target[j]) and not np.isnan(price[j]) and value > 0.0:
-            delta[j] = target[j] * value / price[j] - units[j]
-            order_value[j] = delta[j] * price[j]
-    for j in np.argsort(order_value, kind="mergesort"):
-        if np.isinf(order_value[j]) or abs(delta[j]) <= MIN_UNITS:
+        order_value[j] = np.inf
+        if np.isnan(target[j]) or np.isnan(fill[j]) or value <= 0.0:
             continue
-        if delta[j] < 0.0:
-            fill = price[j] * (1.0 - slippage)
-            proceeds = -delta[j] * fill
-            fee = proceeds * fees
-            cash += proceeds - fee
-            qty = delta[j]
+        held = units[j] * fill[j] * fx[j]
+        if costs[BAND] > 0.0 and target[j] != 0.0 and abs(held / value - target[j]) < costs[BAND]:
+            continue
+        order_value[j] = target[j] * value - held
+    for j in np.argsort(order_value, kind="mergesort"):
+        if np.isinf(order_value[j]):
+            break
+        qty = order_value[j] / (fill[j] * fx[j])
+        if abs(qty) <= MIN_UNITS:
+            continue
+        if qty < 0.0:
+            price = fill[j] * (1.0 - costs[SLIPPAGE])
+            traded = -qty * price * fx[j]
+            fee = _fee_nb(traded, costs)
+            cash += traded - fee
         else:
-            fill = price[j] * (1.0 + slippage)
-            cost = delta[j] * fill
-            fee = cost * fees
-            qty = delta[j]
-            if cost + fee > cash * (1.0 + 1e-9):
-                if cash <= 0.0:
+            price = fill[j] * (1.0 + costs[SLIPPAGE])
+            traded = qty * price * fx[j]
+            fee = _fee_nb(traded, costs)
+            available = cash + (costs[MAX_LEVERAGE] - 1.0) * value
+            if traded + fee > available * (1.0 + 1e-9):
+                traded = _affordable_nb(available, costs)
+                if traded <= 0.0:
                     continue
-                cost = cash / (1.0 + fees)
-                fee = cash - cost
-                qty = cost / fill
-            cash -= cost + fee
-            if cash < 0.0:
-                cash = 0.0
+                fee = _fee_nb(traded, costs)
+                qty = traded / (price * fx[j])
+            cash -= traded + fee
+            if costs[MAX_LEVERAGE] == 1.0 and cash < 0.0:
+                cash = 0.0  # float dust from the affordability cut, never real borrowing
         units[j] += qty
-        if orders.shape[0] > n_orders:
-            orders[n_orders, 0] = t
+        if n_orders < orders.shape[0]:
+            orders[n_orders, 0] = s
             orders[n_orders, 1] = j
             orders[n_orders, 2] = qty
-            orders[n_orders, 3] = fill
+            orders[n_orders, 3] = price
             orders[n_orders, 4] = fee
+            orders[n_orders, 5] = fx[j]
         n_orders += 1
     return cash, n_orders
 
 
 @njit(cache=True)
-def simulate_nb(fill_price, close, target, accrual, fees, slippage, init_cash, max_orders):
-    """Simulate target weights bar by bar.
+def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_orders):
+    """Simulate target weights over S steps; returns curves on the V valuation steps.
 
-    fill_price, close, target: (T, N); accrual: (T,) cash growth since the previous bar (interest);
-    fees, slippage: fractions of traded value; max_orders: capacity of the order records.
-    Returns equity (T,), cash (T,), units (T, N) held after each bar, orders (n, 5).
+    fill, mark, fx, target: (S, N); accrual: (S,) cash growth applied at valuation steps (interest
+    since the previous valuation); is_val: (S,) bool; costs: (N_COSTS,); max_orders: record capacity.
+    Returns equity (V,), cash (V,), units (V, N), holdings in base currency (V, N), orders (k, 6).
     """
-    t_len, n = close.shape
-    equity = np.empty(t_len)
-    cash_out = np.empty(t_len)
-    units_out = np.empty((t_len, n))
+    n_steps, n = mark.shape
+    n_val = 0
+    for s in range(n_steps):
+        n_val += is_val[s]
+    equity = np.empty(n_val)
+    cash_out = np.empty(n_val)
+    units_out = np.empty((n_val, n))
+    held_out = np.empty((n_val, n))
     orders = np.empty((max_orders, ORDER_FIELDS))
     units = np.zeros(n)
-    last_price = np.full(n, np.nan)
+    last = np.full(n, np.nan)
+    scratch = np.empty(n)
     cash = init_cash
     n_orders = 0
-    for t in range(t_len):
-        if cash > 0.0:
-            cash *= 1.0 + accrual[t]
+    v = 0
+    for s in range(n_steps):
+        if is_val[s]:
+            cash *= 1.0 + accrual[s]
         for j in range(n):
-            if not np.isnan(fill_price[t, j]):
-                last_price[j] = fill_price[t, j]
-        has_target = False
+            if not np.isnan(mark[s, j]):
+                last[j] = mark[s, j]
         for j in range(n):
-            if not np.isnan(target[t, j]):
-                has_target = True
-        if has_target:
-            cash, n_orders = rebalance_nb(
-                t,
-                fill_price[t],
-                last_price,
-                target[t],
-                units,
-                cash,
-                fees,
-                slippage,
-                orders,
-                n_orders,
-            )
-        value = cash
-        for j in range(n):
-            if not np.isnan(close[t, j]):
-                last_price[j] = close[t, j]
-            if units[j] != 0.0:
-                value += units[j] * last_price[j]
-        equity[t] = value
-        cash_out[t] = cash
-        units_out[t] = units
-    return equity, cash_out, units_out, orders[: min(n_orders, max_orders)]
+            if not np.isnan(target[s, j]):
+                cash, n_orders = rebalance_nb(
+                    s,
+                    fill[s],
+                    last,
+                    fx[s],
+                    target[s],
+                    units,
+                    cash,
+                    costs,
+                    scratch,
+                    orders,
+                    n_orders,
+                )
+                break
+        if is_val[s]:
+            for j in range(n):
+                held_out[v, j] = units[j] * last[j] * fx[s, j] if units[j] != 0.0 else 0.0
+            equity[v] = book_value_nb(cash, units, last, fx[s])
+            cash_out[v] = cash
+            units_out[v] = units
+            v += 1
+    return equity, cash_out, units_out, held_out, orders[: min(n_orders, max_orders)]
 
 
 @njit(cache=True)
-def drawdown_nb(equity, start_value):
-    """Max drawdown (negative fraction) and the bar indices of its peak, trough and recovery.
+def round_trips_nb(orders, n_assets, final_value):
+    """Round trips from order records (time-ordered): flat -> position -> flat, per asset.
 
-    The peak index is -1 when the peak is the starting value before bar 0; the recovery index is -1
-    while the equity has not regained that peak.
+    ``final_value`` (N,): base-currency value of each asset's position at the end, used to mark a
+    trade still open. Returns (k, 7): asset, entry step, exit step (-1 if open), size (peak |units|),
+    cash in (base, fees included), cash out (base, fees deducted), pnl.
     """
-    peak = start_value
-    peak_i = -1
-    max_dd = 0.0
-    dd_peak, dd_trough, dd_end = -1, -1, -1
-    dd_peak_value = start_value
-    for t in range(equity.shape[0]):
-        if equity[t] >= peak:
-            peak = equity[t]
-            peak_i = t
-        dd = equity[t] / peak - 1.0
-        if dd < max_dd:
-            max_dd = dd
-            dd_peak, dd_trough, dd_end = peak_i, t, -1
-            dd_peak_value = peak
-        elif dd_end < 0 and dd_trough >= 0 and equity[t] >= dd_peak_value:
-            dd_end = t
-    return max_dd, dd_peak, dd_trough, dd_end
-
-
-@njit(cache=True)
-def moments_nb(equity, start_value, rf):
-    """Welford moments of bar returns and of excess returns over ``rf`` (per-bar cash return).
-
-    Returns (count, mean, var, excess_mean, excess_var, downside_sq_mean); variances use ddof=1.
-    """
-    count = 0
-    mean = m2 = ex_mean = ex_m2 = down = 0.0
-    prev = start_value
-    for t in range(equity.shape[0]):
-        r = equity[t] / prev - 1.0
-        prev = equity[t]
-        x = r - rf[t]
-        count += 1
-        d = r - mean
-        mean += d / count
-        m2 += d * (r - mean)
-        dx = x - ex_mean
-        ex_mean += dx / count
-        ex_m2 += dx * (x - ex_mean)
-        if x < 0.0:
-            down += x * x
-    var = m2 / (count - 1) if count > 1 else np.nan
-    ex_var = ex_m2 / (count - 1) if count > 1 else np.nan
-    down_mean = down / count if count > 0 else np.nan
-    return count, mean, var, ex_mean, ex_var, down_mean
+    out = np.empty((orders.shape[0] + n_assets, 7))
+    units = np.zeros(n_assets)
+    row = np.full(n_assets, -1)
+    k = 0
+    for i in range(orders.shape[0]):
+        j = int(orders[i, 1])
+        qty, value, fee = orders[i, 2], orders[i, 2] * orders[i, 3] * orders[i, 5], orders[i, 4]
+        if row[j] < 0:
+            row[j] = k
+            out[k, 0], out[k, 1], out[k, 2] = j, orders[i, 0], -1.0
+            out[k, 3] = out[k, 4] = out[k, 5] = 0.0
+            k += 1
+        r = row[j]
+        if value > 0.0:
+            out[r, 4] += value + fee
+        else:
+            out[r, 5] += -value - fee
+        units[j] += qty
+        out[r, 3] = max(out[r, 3], abs(units[j]))
+        if abs(units[j]) <= 1e-9 * out[r, 3]:
+            units[j] = 0.0
+            out[r, 2] = orders[i, 0]
+            out[r, 6] = out[r, 5] - out[r, 4]
+            row[j] = -1
+    for j in range(n_assets):
+        if row[j] >= 0:
+            r = row[j]
+            out[r, 6] = out[r, 5] + final_value[j] - out[r, 4]
+    return out[:k]

@@ -1,96 +1,138 @@
-"""Performance metrics of one equity curve, each with its formula.
+"""Performance metrics of one simulation, each with its formula.
 
-Lives here: ``compute_metrics`` (a thin wrapper over the streaming kernels in ``kernels``) and the
-documentation of every key. Units: fractions (0.05 = 5 %), ratios unitless, dates ISO strings.
+Lives here: ``compute_metrics`` (a thin wrapper over ``metric_kernels``) and the documentation of
+every key. Units: fractions (0.05 = 5 %), ratios unitless, dates ISO strings.
 
-Annualisation: ``periods_per_year`` = valuation sessions in the window / calendar years of the window
-(so an ASX run uses ASX sessions per year); CAGR uses calendar time (days / 365.25).
+Annualisation: ``periods_per_year`` P = valuation sessions in the window / calendar years of the
+window (an ASX-valued run uses ASX sessions per year); CAGR uses calendar time (days / 365.25).
+r_t = E_t / E_{t-1} - 1 (E_{-1} = initial cash), c_t = cash return of session t, b_t = benchmark
+return, x_t = r_t - c_t (excess), a_t = r_t - b_t (active).
 
-- total_return   = E_T / E_0 - 1, with E_0 the initial cash (before the first fill)
-- cagr           = (E_T / E_0) ** (1 / years) - 1, years = (last - first session + 1 day) / 365.25
-- ann_volatility = stdev(r_t, ddof=1) * sqrt(periods_per_year), r_t = E_t / E_{t-1} - 1
-- sharpe         = mean(r_t - c_t) / stdev(r_t - c_t) * sqrt(periods_per_year), c_t = cash return
-- sortino        = mean(r_t - c_t) / sqrt(mean(min(r_t - c_t, 0) ** 2)) * sqrt(periods_per_year)
-- max_drawdown   = min_t(E_t / max_{s<=t} E_s - 1) (negative), with its peak, trough and recovery dates
-- calmar         = cagr / |max_drawdown|
-- exposure       = share of sessions ending with any asset held
-- turnover       = sum of |traded value| / mean equity / years (one-way, per year)
-- trade_count    = number of orders
+- total_return      = E_T / E_0 - 1, with E_0 the initial cash (before the first fill)
+- cagr              = (E_T / E_0) ** (1 / years) - 1, years = (last - first session + 1 day) / 365.25
+- ann_volatility    = stdev(r, ddof=1) * sqrt(P)
+- sharpe            = mean(x) / stdev(x, ddof=1) * sqrt(P)
+- sortino           = mean(x) / sqrt(mean(min(x, 0) ** 2)) * sqrt(P)
+- max_drawdown      = min_t(E_t / max_{s<=t} E_s - 1) (negative), with peak, trough and recovery dates
+- calmar            = cagr / |max_drawdown|
+- exposure          = share of sessions ending with any asset held
+- turnover          = sum |traded value| / mean equity / years (one-way, per year)
+- trade_count       = orders; round_trips = closed round-trip trades (flat -> position -> flat)
+- win_rate, avg_trade, best_trade, worst_trade = over closed round trips' returns (pnl / cash in)
+- skew, kurtosis    = of x (central moments, kurtosis not excess)
+- psr               = probabilistic Sharpe ratio against 0 (Bailey & Lopez de Prado 2012):
+                      Phi( SR sqrt(n - 1) / sqrt(1 - skew SR + (kurtosis - 1) / 4 SR^2) ),
+                      SR the per-session Sharpe ratio mean(x) / stdev(x)
+- beta              = cov(r, b) / var(b); alpha = (mean(x) - beta mean(b - c)) * P
+- tracking_error    = stdev(a) * sqrt(P); information_ratio = mean(a) / stdev(a) * sqrt(P)
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from engine import kernels
+from engine import metric_kernels as mk
 
 METRIC_KEYS = (
-    "total_return",
-    "cagr",
-    "ann_volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "max_drawdown_start",
-    "max_drawdown_trough",
-    "max_drawdown_end",
-    "calmar",
-    "exposure",
-    "turnover",
-    "trade_count",
-    "final_equity",
-    "sessions",
-    "years",
-    "periods_per_year",
-)
+    "total_return", "cagr", "ann_volatility", "sharpe", "sortino", "max_drawdown",
+    "max_drawdown_start", "max_drawdown_trough", "max_drawdown_end", "max_drawdown_days", "calmar",
+    "exposure", "turnover", "trade_count", "round_trips", "win_rate", "avg_trade", "best_trade",
+    "worst_trade", "skew", "kurtosis", "psr", "beta", "alpha", "tracking_error",
+    "information_ratio", "final_equity", "sessions", "years", "periods_per_year",
+)  # fmt: skip
+NAN = float("nan")
 
 
 def _date(idx: pd.DatetimeIndex, i: int) -> str | None:
     return None if i < 0 else str(idx[i].date())
 
 
-def compute_metrics(
-    equity: pd.Series,
-    init_cash: float,
-    cash_return: np.ndarray,
-    weights: pd.DataFrame,
-    traded_value: np.ndarray,
-) -> dict[str, float | int | str | None]:
-    """Metrics of ``equity`` (valuation sessions); ``cash_return`` per session, same length."""
-    idx = pd.DatetimeIndex(equity.index)
-    eq = np.ascontiguousarray(equity.to_numpy(dtype=np.float64))
-    rf = np.ascontiguousarray(cash_return, dtype=np.float64)
+def _ratio(num: float, den: float) -> float:
+    return float(num / den) if den > 0 and math.isfinite(den) else NAN
+
+
+def _drawdown(eq: np.ndarray, idx: pd.DatetimeIndex, init_cash: float) -> dict[str, Any]:
+    max_dd, peak, trough, end = mk.drawdown_nb(eq, float(init_cash))
+    start = str(idx[0].date()) if peak < 0 and trough >= 0 else _date(idx, int(peak))
+    last = idx[int(end)] if end >= 0 else idx[-1]
+    days = (last - pd.Timestamp(start)).days if start is not None else 0
+    return {
+        "max_drawdown": float(max_dd),
+        "max_drawdown_start": start,
+        "max_drawdown_trough": _date(idx, int(trough)),
+        "max_drawdown_end": _date(idx, int(end)),
+        "max_drawdown_days": int(days),
+    }
+
+
+def _psr(sr: float, n: int, skew: float, kurt: float) -> float:
+    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
+    if not (n > 1 and denom > 0 and math.isfinite(sr)):
+        return NAN
+    return 0.5 * (1.0 + math.erf(sr * math.sqrt(n - 1) / math.sqrt(denom) / math.sqrt(2.0)))
+
+
+def _trade_stats(trades: pd.DataFrame) -> dict[str, Any]:
+    closed = trades.loc[~trades["open"], "return"].to_numpy() if len(trades) else np.array([])
+    has = closed.size > 0
+    return {
+        "round_trips": int(closed.size),
+        "win_rate": float((closed > 0).mean()) if has else NAN,
+        "avg_trade": float(closed.mean()) if has else NAN,
+        "best_trade": float(closed.max()) if has else NAN,
+        "worst_trade": float(closed.min()) if has else NAN,
+    }
+
+
+def compute_metrics(sim, benchmark_returns: pd.Series | None = None) -> dict[str, Any]:
+    """Metrics of a ``SimResult``; ``benchmark_returns`` per valuation session (optional)."""
+    idx = pd.DatetimeIndex(sim.equity.index)
+    eq = np.ascontiguousarray(sim.equity.to_numpy(dtype=np.float64))
+    ret = np.ascontiguousarray(sim.returns.to_numpy(dtype=np.float64))
+    rf = np.ascontiguousarray(sim.cash_return.to_numpy(dtype=np.float64))
+    bench = np.full(len(ret), np.nan)
+    if benchmark_returns is not None:
+        bench = np.ascontiguousarray(benchmark_returns.reindex(idx).to_numpy(dtype=np.float64))
+    st = dict(zip(mk.STATS, mk.return_stats_nb(ret, rf, bench), strict=True))
     years = ((idx[-1] - idx[0]).days + 1) / 365.25
     ppy = len(eq) / years
-    count, mean, var, ex_mean, ex_var, down = kernels.moments_nb(eq, float(init_cash), rf)
-    max_dd, dd_peak, dd_trough, dd_end = kernels.drawdown_nb(eq, float(init_cash))
-    total = eq[-1] / init_cash - 1.0
-    cagr = (eq[-1] / init_cash) ** (1.0 / years) - 1.0 if eq[-1] > 0 else -1.0
     root = math.sqrt(ppy)
-    sharpe = ex_mean / math.sqrt(ex_var) * root if ex_var > 0 else float("nan")
-    sortino = ex_mean / math.sqrt(down) * root if down > 0 else float("nan")
-    held = (weights.to_numpy() > 1e-12).any(axis=1)
-    return {
+    total = eq[-1] / sim.init_cash - 1.0
+    cagr = (eq[-1] / sim.init_cash) ** (1.0 / years) - 1.0 if eq[-1] > 0 else -1.0
+    sr = _ratio(st["ex_mean"], math.sqrt(st["ex_var"])) if st["ex_var"] > 0 else NAN
+    m2 = st["ex_var"] * (st["n"] - 1) / st["n"]
+    skew = _ratio(st["ex_m3"], m2**1.5)
+    kurt = _ratio(st["ex_m4"], m2**2)
+    beta = _ratio(st["cov"], st["bench_var"])
+    bench_ex = float(np.nanmean(bench - rf)) if np.isfinite(bench).any() else NAN
+    dd = _drawdown(eq, idx, sim.init_cash)
+    out: dict[str, Any] = {
         "total_return": float(total),
         "cagr": float(cagr),
-        "ann_volatility": float(math.sqrt(var) * root) if var == var else float("nan"),
-        "sharpe": float(sharpe),
-        "sortino": float(sortino),
-        "max_drawdown": float(max_dd),
-        "max_drawdown_start": str(idx[0].date())
-        if dd_peak < 0 and dd_trough >= 0
-        else _date(idx, int(dd_peak)),
-        "max_drawdown_trough": _date(idx, int(dd_trough)),
-        "max_drawdown_end": _date(idx, int(dd_end)),
-        "calmar": float(cagr / abs(max_dd)) if max_dd < 0 else float("nan"),
-        "exposure": float(held.mean()),
-        "turnover": float(np.abs(traded_value).sum() / eq.mean() / years),
-        "trade_count": int(len(traded_value)),
+        "ann_volatility": float(math.sqrt(st["var"]) * root) if st["var"] >= 0 else NAN,
+        "sharpe": sr * root,
+        "sortino": _ratio(st["ex_mean"], math.sqrt(st["ex_down2"])) * root,
+        **dd,
+        "calmar": _ratio(cagr, abs(dd["max_drawdown"])),
+        "exposure": float((sim.weights.abs().to_numpy() > 1e-12).any(axis=1).mean()),
+        "turnover": float(sim.orders["value"].abs().sum() / eq.mean() / years),
+        "trade_count": int(len(sim.orders)),
+        **_trade_stats(sim.trades),
+        "skew": skew,
+        "kurtosis": kurt,
+        "psr": _psr(sr, int(st["n"]), skew, kurt),
+        "beta": beta,
+        "alpha": float((st["ex_mean"] - beta * bench_ex) * ppy) if math.isfinite(beta) else NAN,
+        "tracking_error": math.sqrt(st["act_var"]) * root if st["act_var"] >= 0 else NAN,
+        "information_ratio": _ratio(st["act_mean"], math.sqrt(st["act_var"])) * root
+        if st["act_var"] > 0 else NAN,
         "final_equity": float(eq[-1]),
-        "sessions": int(count),
+        "sessions": int(len(eq)),
         "years": float(years),
         "periods_per_year": float(ppy),
-    }
+    }  # fmt: skip
+    return {k: out[k] for k in METRIC_KEYS}

@@ -140,7 +140,11 @@ def report_context(res: RunResult) -> ReportContext:
         params=res.strategy.values,
         metrics=res.metrics,
         equity=res.sim.equity,
-        benchmarks={f"buy-and-hold {res.config.benchmark}": res.benchmark.equity},
+        benchmarks={
+            f"buy-and-hold {res.config.benchmark}": res.benchmark.equity.reindex(
+                res.sim.equity.index
+            ).ffill()
+        },
         weights=res.sim.weights,
         markers=res.markers,
         provenance=[s.provenance() for _, s in sorted(res.market.series.items())],
@@ -188,6 +192,14 @@ def write_run(res: RunResult, out_root: Path | None = None) -> Path:
         )
         res.sim.orders.to_csv(
             tmp / "orders.csv",
+            index=False,
+            float_format="%.10g",
+            date_format="%Y-%m-%d",
+            lineterminator="\n",
+        )
+        trades = res.sim.trades.copy()
+        trades.to_csv(
+            tmp / "trades.csv",
             index=False,
             float_format="%.10g",
             date_format="%Y-%m-%d",

@@ -1,9 +1,9 @@
 """Pandas-facing simulation: validate, convert to contiguous arrays, call the kernel, label.
 
-Lives here: ``SimResult`` (frozen curves and orders of one simulation) and two entry points:
-``simulate_sessions`` (targets already on their fill session - what the run API uses) and the public
-``simulate`` (a row of weights is decided at that row's close and filled at the next session).
-No accounting logic here: that is ``kernels.simulate_nb``.
+Lives here: ``Costs`` (the cost model), ``SimResult`` (curves and records of one simulation),
+``simulate_steps`` (run a prepared ``timeline.Steps``) and the public ``simulate`` (one calendar, one
+currency: a row of weights is decided at that row's close and filled at the next session).
+No accounting here: that is ``kernels``; no metrics: that is ``metrics``.
 """
 
 from __future__ import annotations
@@ -14,18 +14,52 @@ import numpy as np
 import pandas as pd
 
 from engine import kernels
-from engine.errors import ConfigError
+from engine.errors import ConfigError, StrategyError
+from engine.timeline import Steps
+
+
+@dataclass(frozen=True)
+class Costs:
+    """Fees and slippage in basis points of traded value; ``min_fee`` in base currency per order;
+    ``band``: skip an order when the asset's weight is within this fraction of its target;
+    ``max_leverage``: gross exposure cap (1 = no borrowing); ``allow_short``: negative weights."""
+
+    fees_bps: float = 0.0
+    slippage_bps: float = 0.0
+    min_fee: float = 0.0
+    band: float = 0.0
+    max_leverage: float = 1.0
+    allow_short: bool = False
+
+    def __post_init__(self) -> None:
+        for name in ("fees_bps", "slippage_bps", "min_fee", "band"):
+            value = getattr(self, name)
+            if not np.isfinite(value) or value < 0:
+                raise ConfigError(f"{name} must be a finite number >= 0; got {value!r}.")
+        if not np.isfinite(self.max_leverage) or self.max_leverage < 1:
+            raise ConfigError(f"max_leverage must be >= 1; got {self.max_leverage!r}.")
+
+    def array(self) -> np.ndarray:
+        out = np.zeros(kernels.N_COSTS)
+        out[kernels.FEES] = self.fees_bps * 1e-4
+        out[kernels.SLIPPAGE] = self.slippage_bps * 1e-4
+        out[kernels.MIN_FEE] = self.min_fee
+        out[kernels.BAND] = self.band
+        out[kernels.MAX_LEVERAGE] = self.max_leverage
+        return out
 
 
 @dataclass(frozen=True)
 class SimResult:
-    """Curves on the valuation sessions (base currency) and the order records."""
+    """Curves on the valuation sessions (base currency) and the order and trade records."""
 
     equity: pd.Series
     cash: pd.Series
     units: pd.DataFrame
-    weights: pd.DataFrame  # end-of-session weights (value share of each asset)
-    orders: pd.DataFrame  # session, asset, units (signed), price, value, fee
+    weights: pd.DataFrame  # end-of-session value share of each asset
+    orders: pd.DataFrame  # instant, session, asset, units, price, fx, value (base), fee (base)
+    trades: pd.DataFrame  # asset, entry/exit session, size, cash in/out, pnl, return, sessions
+    cash_return: pd.Series  # per valuation session
     init_cash: float
 
     @property
@@ -34,98 +68,80 @@ class SimResult:
         return self.equity / prev - 1.0
 
 
-def _contiguous(frame: pd.DataFrame) -> np.ndarray:
-    return np.ascontiguousarray(frame.to_numpy(dtype=np.float64))
+def check_targets(targets: np.ndarray, labels, assets, costs: Costs) -> None:
+    """Weights must be NaN (no order) or finite, long-only unless shorting, within leverage."""
+    bad = np.isinf(targets) | (~costs.allow_short & (targets < 0))
+    gross = np.nansum(np.abs(targets), axis=1)
+    over = gross > costs.max_leverage + 1e-9
+    if bad.any() or over.any():
+        row = int(np.flatnonzero(bad.any(axis=1) | over)[0])
+        found = {a: float(w) for a, w in zip(assets, targets[row], strict=True)}
+        raise StrategyError(
+            f"target weights at {labels[row]} are {found}: weights must be finite, >= 0 unless "
+            f"shorting is allowed, and sum (in absolute value) to at most max_leverage="
+            f"{costs.max_leverage}; fix the strategy or raise --max-leverage."
+        )
 
 
-def simulate_sessions(
-    open_: pd.DataFrame,
-    close: pd.DataFrame,
-    targets: pd.DataFrame,
-    *,
-    accrual: np.ndarray | None = None,
-    init_cash: float = 1.0,
-    fees_bps: float = 0.0,
-    slippage_bps: float = 0.0,
+def _label_orders(orders: np.ndarray, steps: Steps, assets) -> pd.DataFrame:
+    step = orders[:, 0].astype(np.int64)
+    return pd.DataFrame({
+        "instant": pd.to_datetime(steps.instant_ns[step], utc=True),
+        "session": steps.fill_labels[steps.fill_row[step]],
+        "asset": [assets[j] for j in orders[:, 1].astype(np.int64)],
+        "units": orders[:, 2],
+        "price": orders[:, 3],
+        "fx": orders[:, 5],
+        "value": orders[:, 2] * orders[:, 3] * orders[:, 5],
+        "fee": orders[:, 4],
+    })  # fmt: skip
+
+
+def _label_trades(raw: np.ndarray, steps: Steps, assets, equity_index) -> pd.DataFrame:
+    entry = raw[:, 1].astype(np.int64)
+    exit_ = raw[:, 2].astype(np.int64)
+    is_open = exit_ < 0
+    val_pos = np.cumsum(steps.is_val) - 1  # valuation index at or before each step
+    exit_val = np.where(is_open, len(equity_index) - 1, val_pos[np.maximum(exit_, 0)])
+    cash_in = raw[:, 4]
+    return pd.DataFrame({
+        "asset": [assets[j] for j in raw[:, 0].astype(np.int64)],
+        "entry": steps.fill_labels[steps.fill_row[entry]],
+        "exit": [None if o else steps.fill_labels[steps.fill_row[e]]
+                 for o, e in zip(is_open, exit_, strict=True)],
+        "size": raw[:, 3],
+        "cash_in": cash_in,
+        "cash_out": raw[:, 5],
+        "pnl": raw[:, 6],
+        "return": np.divide(raw[:, 6], cash_in, out=np.full(len(raw), np.nan), where=cash_in > 0),
+        "sessions": exit_val - val_pos[entry],
+        "open": is_open,
+    })  # fmt: skip
+
+
+def simulate_steps(
+    steps: Steps, targets: np.ndarray, assets: tuple[str, ...], costs: Costs, init_cash: float
 ) -> SimResult:
-    """Fill each non-NaN target row at ``open_`` of its own session; value at ``close``.
-
-    All frames share one session index and columns (assets). ``accrual``: per-session cash growth
-    (interest since the previous session), zeros if omitted.
-    """
-    if not (open_.index.equals(close.index) and close.index.equals(targets.index)):
-        raise ConfigError("simulate: open, close and targets must share one session index.")
-    if list(open_.columns) != list(close.columns) or list(close.columns) != list(targets.columns):
-        raise ConfigError("simulate: open, close and targets must have the same columns in order.")
-    if init_cash <= 0 or fees_bps < 0 or slippage_bps < 0:
-        raise ConfigError("simulate: init_cash must be > 0 and fees_bps, slippage_bps >= 0.")
-    t_len, n = close.shape
-    accrual = (
-        np.zeros(t_len) if accrual is None else np.ascontiguousarray(accrual, dtype=np.float64)
-    )
-    max_orders = int(np.isfinite(targets.to_numpy()).sum())
-    equity, cash, units, orders = kernels.simulate_nb(
-        _contiguous(open_),
-        _contiguous(close),
-        _contiguous(targets),
-        accrual,
-        fees_bps * 1e-4,
-        slippage_bps * 1e-4,
-        float(init_cash),
-        max_orders,
-    )
-    idx = close.index
-    held_value = units * close.ffill().to_numpy()
-    weights = np.divide(
-        held_value, equity[:, None], out=np.zeros_like(held_value), where=equity[:, None] > 0
-    )
-    cols = list(close.columns)
-    order_frame = pd.DataFrame(
-        {
-            "session": idx[orders[:, 0].astype(np.int64)],
-            "asset": [cols[j] for j in orders[:, 1].astype(np.int64)],
-            "units": orders[:, 2],
-            "price": orders[:, 3],
-            "value": orders[:, 2] * orders[:, 3],
-            "fee": orders[:, 4],
-        }
-    )
+    """Run ``targets`` (S, N) - finite on fill steps that trade, NaN elsewhere - over ``steps``."""
+    if not np.isfinite(init_cash) or init_cash <= 0:
+        raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
+    targets = np.ascontiguousarray(targets, dtype=np.float64)
+    max_orders = int(np.isfinite(targets).sum())
+    equity, cash, units, held, orders = kernels.simulate_nb(
+        steps.fill, steps.mark, steps.fx, targets, steps.accrual, steps.is_val, costs.array(),
+        float(init_cash), max_orders,
+    )  # fmt: skip
+    idx, cols = steps.val_labels, list(assets)
+    weights = np.divide(held, equity[:, None], out=np.zeros_like(held), where=equity[:, None] > 0)
+    final_value = held[-1] if len(held) else np.zeros(len(assets))
+    raw_trades = kernels.round_trips_nb(orders, len(assets), final_value)
     return SimResult(
         equity=pd.Series(equity, idx, name="equity"),
         cash=pd.Series(cash, idx, name="cash"),
         units=pd.DataFrame(units, idx, cols),
         weights=pd.DataFrame(weights, idx, cols),
-        orders=order_frame,
+        orders=_label_orders(orders, steps, cols),
+        trades=_label_trades(raw_trades, steps, cols, idx),
+        cash_return=pd.Series(steps.val_cash_return, idx, name="cash_return"),
         init_cash=float(init_cash),
-    )
-
-
-def simulate(
-    prices: pd.DataFrame | dict[str, pd.DataFrame],
-    target_weights: pd.DataFrame,
-    *,
-    init_cash: float = 1.0,
-    fees_bps: float = 0.0,
-    slippage_bps: float = 0.0,
-    fill: str = "close",
-) -> SimResult:
-    """Simulate weights decided at each row's close and filled at the next session.
-
-    ``prices``: a DataFrame of closes, or a dict with ``"close"`` (and ``"open"`` for ``fill="open"``)
-    frames, indexed by session; ``target_weights``: same shape, NaN = no order for that asset.
-    """
-    frames = prices if isinstance(prices, dict) else {"close": prices}
-    if fill not in ("open", "close"):
-        raise ConfigError(f"simulate: fill must be 'open' or 'close'; got {fill!r}.")
-    if fill not in frames:
-        raise ConfigError(f"simulate: fill={fill!r} needs a {fill!r} price frame in prices.")
-    close = frames["close"]
-    targets = target_weights.reindex_like(close).shift(1)  # decided at t's close, filled at t+1
-    return simulate_sessions(
-        frames[fill],
-        close,
-        targets,
-        init_cash=init_cash,
-        fees_bps=fees_bps,
-        slippage_bps=slippage_bps,
     )
