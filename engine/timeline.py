@@ -128,8 +128,10 @@ def build_steps(
         mark[:, j] = _asof(s.known_ns, s.values.to_numpy(), instant)
         fx[:, j] = fx_to_base(market, s.instrument.currency, base, instant)
     mark[at_fill] = np.where(np.isnan(fill_px[at_fill]), mark[at_fill], fill_px[at_fill])
-    if np.isnan(fx).any():
-        first = int(np.flatnonzero(np.isnan(fx).any(axis=1))[0])
+    # Before the first fill nothing is held, so an FX rate is needed only from then on.
+    missing = np.isnan(fx).any(axis=1) & (np.arange(len(instant)) >= np.argmax(at_fill))
+    if missing.any():
+        first = int(np.flatnonzero(missing)[0])
         raise DataError(
             f"no FX rate is known at {pd.Timestamp(instant[first], tz='UTC')}; the FX series must "
             "start before the first session of the window (move --start later)."
