@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from engine import align, calendars, paths
-from engine.errors import ConfigError
+from engine.errors import ConfigError, DataError
 from engine.instruments import get_instrument, load_instruments
 from engine.marketdata import MarketData, load_folder
 from engine.metrics import compute_metrics
@@ -61,6 +61,7 @@ class RunConfig:
             raise ConfigError(f"--fill must be 'open' or 'close'; got {self.fill!r}.")
         if self.fees_bps < 0 or self.slippage_bps < 0 or self.init_cash <= 0:
             raise ConfigError("fees and slippage must be >= 0 bps and the initial cash > 0.")
+        self.costs()  # validates the cost model
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ConfigError(
                 f"--start {self.start.date()} is after --end {self.end.date()}; swap them."
@@ -134,6 +135,14 @@ def _simulate(market, assets, calendar, cfg, labels, targets) -> SimResult:
     step_targets = np.full(steps.fill.shape, np.nan)
     at_fill = steps.fill_row >= 0
     step_targets[at_fill] = targets[steps.fill_row[at_fill]]
+    gap = ~np.isnan(step_targets) & np.isnan(steps.fill)
+    if gap.any():
+        s, j = (int(v[0]) for v in np.nonzero(gap))
+        raise DataError(
+            f"{market[assets[j]].path}: no {cfg.fill} price for {assets[j]} on "
+            f"{labels[steps.fill_row[s]].date()}, a {calendar} session where the strategy trades; "
+            "fill the gap in the data or use --fill close if only that column is missing."
+        )
     return simulate_steps(steps, step_targets, assets, cfg.costs(), cfg.init_cash)
 
 

@@ -69,6 +69,10 @@ def run(
     slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
     fill: str = typer.Option("open", help="fill at the session's open or close"),
     benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
+    min_fee: float = typer.Option(0.0, help="minimum fee per order, in base currency"),
+    band: float = typer.Option(0.0, help="skip orders within this weight of their target"),
+    max_leverage: float = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)"),
+    init_cash: float = typer.Option(100_000.0, help="starting cash in base currency"),
     out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
 ) -> None:
@@ -92,6 +96,10 @@ def run(
             slippage_bps=slippage_bps,
             fill=fill,
             benchmark=benchmark,
+            min_fee=min_fee,
+            band=band,
+            max_leverage=max_leverage,
+            init_cash=init_cash,
         )
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from engine import paths
 from engine.cli import app
 
 runner = CliRunner()
@@ -53,6 +55,16 @@ def test_same_inputs_give_byte_identical_summary(flagship_run, tmp_path):
     assert (second / "equity.csv").read_bytes() == (first / "equity.csv").read_bytes()
 
 
+def test_aud_run_of_a_us_asset_converts_at_the_fx_rate(tmp_path):
+    args = ["run", "buy-and-hold", "--param", "asset=RUT", "--quiet", "--out", str(tmp_path)]
+    aud = _run(*args, *WINDOW)
+    usd = _run(*args, *WINDOW, "--base-currency", "USD", "--benchmark", "RUT")
+    assert aud.exit_code == 0 and usd.exit_code == 0, aud.output + usd.output
+    aud_m = json.loads((tmp_path / aud.output.strip().split("/")[-1] / "summary.json").read_text())
+    usd_m = json.loads((tmp_path / usd.output.strip().split("/")[-1] / "summary.json").read_text())
+    assert aud_m["metrics"]["total_return"] != pytest.approx(usd_m["metrics"]["total_return"])
+
+
 def test_params_change_the_run(tmp_path):
     result = _run(
         "run", "buy-and-hold", "--param", "asset=XSO", *WINDOW, "--out", str(tmp_path), "--quiet"
@@ -76,9 +88,27 @@ def test_params_change_the_run(tmp_path):
         (["run", "russell-fed-rotation", "--data-dir", "/nonexistent"], "does not exist"),
         (["run", "russell-fed-rotation", "--fill", "noon"], "--fill"),
         (["run", "russell-fed-rotation", "--base-currency", "EUR"], "EUR"),
+        (["run", "russell-fed-rotation", "--band", "-0.1"], "band"),
+        (["run", "russell-fed-rotation", "--max-leverage", "0.5"], "max_leverage"),
+        (
+            [
+                "run",
+                "buy-and-hold",
+                "--param",
+                "asset=RUT",
+                "--base-currency",
+                "USD",
+                "--data-dir",
+                "{nofx}",
+            ],
+            "FX",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_a_message_and_writes_nothing(tmp_path, args, message):
+    nofx = tmp_path / "nofx"  # the sample without its AUD/USD series
+    shutil.copytree(paths.sample_dir(), nofx, ignore=shutil.ignore_patterns("AUDUSD.csv"))
+    args = [a.replace("{nofx}", str(nofx)) for a in args]
     result = _run(*args, "--out", str(tmp_path / "out"))
     assert result.exit_code == 2, result.output
     assert message in result.output
