@@ -101,7 +101,7 @@ def test_params_change_the_run(tmp_path):
                 "--data-dir",
                 "{nofx}",
             ],
-            "FX",
+            "missing data for AUDUSD",
         ),
     ],
 )
