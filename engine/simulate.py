@@ -86,9 +86,9 @@ def check_targets(targets: np.ndarray, labels, assets, costs: Costs) -> None:
 def _label_orders(orders: np.ndarray, steps: Steps, assets) -> pd.DataFrame:
     step = orders[:, 0].astype(np.int64)
     return pd.DataFrame({
-        "instant": pd.to_datetime(steps.instant_ns[step], utc=True),
+        "instant": pd.DatetimeIndex(steps.instant_ns[step].view("M8[ns]")).tz_localize("UTC"),
         "session": steps.fill_labels[steps.fill_row[step]],
-        "asset": [assets[j] for j in orders[:, 1].astype(np.int64)],
+        "asset": np.asarray(assets, dtype=object)[orders[:, 1].astype(np.int64)],
         "units": orders[:, 2],
         "price": orders[:, 3],
         "fx": orders[:, 5],
@@ -105,7 +105,7 @@ def _label_trades(raw: np.ndarray, steps: Steps, assets, equity_index) -> pd.Dat
     exit_val = np.where(is_open, len(equity_index) - 1, val_pos[np.maximum(exit_, 0)])
     cash_in = raw[:, 4]
     return pd.DataFrame({
-        "asset": [assets[j] for j in raw[:, 0].astype(np.int64)],
+        "asset": np.asarray(assets, dtype=object)[raw[:, 0].astype(np.int64)],
         "entry": steps.fill_labels[steps.fill_row[entry]],
         "exit": [None if o else steps.fill_labels[steps.fill_row[e]]
                  for o, e in zip(is_open, exit_, strict=True)],
