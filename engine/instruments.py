@@ -1,8 +1,9 @@
 """Instrument definitions: what a key in a data folder means.
 
-Lives here: the ``Instrument`` record, parsing and validating ``instruments.toml``, and the
-knowledge-time rule of each instrument (``Known``). Not here: reading price files (``marketdata``),
-calendars (``calendars``).
+Lives here: the ``Instrument`` record, parsing and validating ``instruments.toml`` (including the
+optional per-instrument plausibility ``checks`` the validator uses), and the knowledge-time rule of
+each instrument (``Known``). Not here: reading price files (``marketdata``, ``readers``), the checks
+themselves (``validate``), calendars (``calendars``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,13 @@ from engine.errors import DataError, did_you_mean
 
 KINDS = ("index", "etf", "fx", "rate")
 RETURNS = ("price", "total")
+UNITS = ("percent", "fraction")
+# Thresholds the validator reads (engine/validate.py documents each); any may be set per instrument.
+CHECKS = ("max_move", "stale_run", "zero_volume_run", "max_missing", "fraction_below")
+FIELDS = (
+    *("name", "kind", "currency", "calendar", "tz", "known", "returns", "units", "base"),
+    *("providers", "checks", "fixing"),
+)
 _KNOWN_RE = re.compile(r"^D\+(\d+) (\d{2}):(\d{2})$")
 
 
@@ -54,6 +62,8 @@ class Instrument:
     units: str | None = None
     base: str | None = None
     providers: dict[str, str] = field(default_factory=dict)
+    checks: dict[str, float] = field(default_factory=dict)
+    fixing: str | None = None
 
     @property
     def is_price(self) -> bool:
@@ -61,8 +71,40 @@ class Instrument:
         return self.kind != "rate"
 
 
+def _parse_checks(raw: object, where: str) -> dict[str, float]:
+    if not isinstance(raw, dict):
+        raise DataError(f"{where}: checks must be a table, e.g. checks = {{ max_move = 0.3 }}.")
+    out = {}
+    for name, value in raw.items():
+        if name not in CHECKS:
+            raise DataError(
+                f"{where}: unknown check {name!r}.{did_you_mean(name, CHECKS)} "
+                f"Known checks: {', '.join(CHECKS)}."
+            )
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise DataError(f"{where}: checks.{name} = {value!r}; use a number >= 0.")
+        out[name] = float(value)
+    return out
+
+
+def _check_fields(key: str, raw: object, where: str) -> None:
+    if not isinstance(raw, dict):
+        raise DataError(
+            f"{where}: {key!r} = {raw!r} is not an instrument table; put each instrument's fields "
+            f"under a [{key}] header (see data/instruments.toml)."
+        )
+    unknown = [f for f in raw if f not in FIELDS]
+    if unknown:
+        name = unknown[0]
+        raise DataError(
+            f"{where}: unknown field {name!r}.{did_you_mean(name, FIELDS)} "
+            f"Known fields: {', '.join(FIELDS)}."
+        )
+
+
 def _parse_one(key: str, raw: dict, source: Path) -> Instrument:
     where = f"{source} [{key}]"
+    _check_fields(key, raw, where)
     missing = [f for f in ("name", "kind", "currency", "calendar", "tz", "known") if f not in raw]
     if missing:
         raise DataError(
@@ -75,13 +117,23 @@ def _parse_one(key: str, raw: dict, source: Path) -> Instrument:
             f"{where}: returns = {raw.get('returns')!r}; say whether the series is "
             '"price" (price-only) or "total" (total return).'
         )
+    if raw.get("units") is not None and raw["units"] not in UNITS:
+        raise DataError(
+            f"{where}: units = {raw['units']!r}; use \"percent\" (4.25 = 4.25 %, as published) "
+            'or "fraction" (0.0425 = 4.25 %).'
+        )
     known = Known.parse(str(raw["known"]), where)
     if known.session_close and raw["calendar"] == "weekdays":
         raise DataError(f"{where}: known = session_close needs an exchange calendar, not weekdays.")
     fields = {k: raw[k] for k in ("name", "kind", "currency", "calendar", "tz")}
-    extra = {k: raw.get(k) for k in ("returns", "units", "base")}
+    extra = {k: raw.get(k) for k in ("returns", "units", "base", "fixing")}
     return Instrument(
-        key=key, known=known, providers=dict(raw.get("providers", {})), **fields, **extra
+        key=key,
+        known=known,
+        providers=dict(raw.get("providers", {})),
+        checks=_parse_checks(raw.get("checks", {}), where),
+        **fields,
+        **extra,
     )
 
 

@@ -2,7 +2,9 @@
 
 In a checkout (or an editable install) ``data/`` sits beside the ``engine`` package; an installed
 wheel carries ``instruments.toml``, ``events/`` and ``sample/`` as package data in ``engine/_data``.
-Run outputs go to ``./results`` unless a flag or ``CROSSCURRENT_RESULTS`` says otherwise.
+Run outputs go to ``./results`` unless a flag or ``CROSSCURRENT_RESULTS`` says otherwise; downloads
+go to ``data/cache`` in a checkout, else to the user's cache folder, unless ``CROSSCURRENT_CACHE`` or
+a flag says otherwise.
 """
 
 from __future__ import annotations
@@ -38,3 +40,16 @@ def instruments_file() -> Path:
 
 def results_root() -> Path:
     return Path(os.environ.get("CROSSCURRENT_RESULTS", "results"))
+
+
+def cache_dir() -> Path:
+    """Where ``backtest data fetch`` writes: ``$CROSSCURRENT_CACHE``, ``data/cache`` in a checkout,
+    else ``$XDG_CACHE_HOME/crosscurrent`` (``~/.cache/crosscurrent``) for an installed wheel."""
+    env = os.environ.get("CROSSCURRENT_CACHE")
+    if env:
+        return Path(env)
+    root = data_root()
+    if root != _PACKAGE_DIR / "_data":
+        return root / "cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "crosscurrent"

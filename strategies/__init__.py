@@ -1,16 +1,37 @@
 """Built-in strategies and the registry the CLI reads.
 
-Each strategy lives in its own module and subclasses ``engine.strategy.Strategy``.
+Each strategy lives in its own module and subclasses ``engine.strategy.Strategy``; every class in
+``REGISTRY`` passes ``engine.strategy.check_strategy_class`` when this package is imported, the same
+checks a user's ``--strategy-file`` class must pass.
 """
 
 from __future__ import annotations
 
 from engine.errors import StrategyError, did_you_mean
-from engine.strategy import Strategy
+from engine.strategy import Strategy, check_strategy_class
 from strategies.buy_and_hold import BuyAndHold
+from strategies.fed_easing_cycle import FedEasingCycle
+from strategies.rba_easing_cycle import RbaEasingCycle
 from strategies.russell_fed_rotation import RussellFedRotation
+from strategies.russell_momentum_spillover import RussellMomentumSpillover
+from strategies.small_large_relative_strength import SmallLargeRelativeStrength
+from strategies.static_mix import StaticMix
+from strategies.trend import Trend
 
-REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in (RussellFedRotation, BuyAndHold)}
+BUILT_INS: tuple[type[Strategy], ...] = (
+    RussellFedRotation,
+    BuyAndHold,
+    FedEasingCycle,
+    RbaEasingCycle,
+    RussellMomentumSpillover,
+    Trend,
+    SmallLargeRelativeStrength,
+    StaticMix,
+)
+for _cls in BUILT_INS:
+    check_strategy_class(_cls, where=f"strategies/{_cls.__module__.rsplit('.', 1)[-1]}.py")
+
+REGISTRY: dict[str, type[Strategy]] = {cls.name: cls for cls in BUILT_INS}
 
 
 def get_strategy(name: str) -> type[Strategy]:

@@ -1,17 +1,36 @@
 """The flagship: rotate into ASX small caps after a Russell 2000 record close that follows a Fed cut.
 
-Features are computed on each series' own axis and reach the ASX decision points only through the
-alignment layer (``Context.count``), so a record made at the US close on date D is first tradeable at
-the next ASX open (normally Sydney date D+1).
+This logic lives here, in order:
+
+1. on the Russell 2000's own axis: record closes (``record_close_1d_nb``) and the calendar days
+   since the last Fed cut known before each close (``cut_age_days``); a trigger is a record no more
+   than ``cut_window_days`` after the cut;
+2. derail exits, each on its own series' axis and each off by default: a Fed hike, the Russell's
+   drawdown from its high, a US 10-year yield spike, an AUD/USD drop;
+3. through the alignment layer (``Context.count``) onto ASX decision points, so a record made at the
+   US close on date D is first tradeable at the next ASX open (normally Sydney date D+1);
+4. the hold (``hold_1d_nb``): ``hold_days`` ASX sessions from each trigger, a fresh trigger
+   extending it, a derail ending it (a derail wins over a trigger at the same decision point).
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from numba import njit
 
-from engine.calendars import DAY_NS
 from engine.strategy import Param, Strategy
+from strategies.common import (
+    hold_1d_nb,
+    risk_off_param,
+    running_high_1d_nb,
+    small_or_risk_off,
+    trailing_change,
+    trailing_return,
+    weight_param,
+)
+
+NEVER = np.iinfo(np.int64).min // 2
 
 
 @njit(cache=True)
@@ -48,10 +67,27 @@ def hold_mask_1d_nb(fired, hold_days):
 
 
 def last_before(event_ns: np.ndarray, at_ns: np.ndarray) -> np.ndarray:
-    """Instant of the last event strictly before each ``at_ns`` (a very early instant when none)."""
+    """Instant of the last event strictly before each ``at_ns`` (``NEVER``, very early, when none)."""
+    event_ns = np.asarray(event_ns, dtype=np.int64)
     pos = np.searchsorted(event_ns, at_ns, side="left") - 1
-    never = np.iinfo(np.int64).min // 2
-    return np.where(pos >= 0, event_ns[np.maximum(pos, 0)], never)
+    if event_ns.size == 0:
+        return np.full(np.shape(at_ns), NEVER, dtype=np.int64)
+    return np.where(pos >= 0, event_ns[np.maximum(pos, 0)], NEVER)
+
+
+def cut_age_days(
+    dates: pd.DatetimeIndex, known_ns: np.ndarray, cut_ns: np.ndarray, tz: str
+) -> np.ndarray:
+    """Calendar days from the local date (in ``tz``) of the last cut known strictly before each
+    observation to the observation's own date; NaN where no cut was known yet."""
+    last = last_before(cut_ns, known_ns)
+    has = last > NEVER
+    out = np.full(len(dates), np.nan)
+    if has.any():
+        cut_local = pd.DatetimeIndex(last[has], tz="UTC").tz_convert(tz).normalize()
+        cut_dates = cut_local.tz_localize(None).as_unit("ns")
+        out[has] = (dates[has].as_unit("ns") - cut_dates).days
+    return out
 
 
 class RussellFedRotation(Strategy):
@@ -60,7 +96,10 @@ class RussellFedRotation(Strategy):
         "When the Russell 2000 closes at a record within cut_window_days calendar days after a Fed "
         "rate-cut announcement, rotate `weight` of the portfolio into ASX small caps (XSO) at the "
         "next ASX open and hold for hold_days ASX sessions (a fresh signal extends the hold); the "
-        "rest, and everything outside a hold, sits in the S&P/ASX 200 (risk_off=large) or cash."
+        "rest, and everything outside a hold, sits in the S&P/ASX 200 (risk_off=large) or cash. "
+        "Optional derails end a hold early: a Fed hike, the Russell 2000 falling exit_drawdown "
+        "from its high, the US 10-year yield rising yield_spike_bp over yield_window sessions, or "
+        "AUD/USD falling aud_drop over aud_window sessions."
     )
     params = (
         Param(
@@ -76,7 +115,7 @@ class RussellFedRotation(Strategy):
             "cut_window_days",
             30,
             "int",
-            "calendar days after a Fed cut announcement in which a record close counts",
+            "calendar days after a Fed cut announcement in which a record close counts (inclusive)",
             "days",
             low=0,
             high=730,
@@ -90,39 +129,111 @@ class RussellFedRotation(Strategy):
             low=1,
             high=1000,
         ),
+        risk_off_param("large"),
+        weight_param(),
         Param(
-            "risk_off",
-            "large",
+            "exit_on_hike",
+            "off",
             "choice",
-            "what to hold outside a rotation: the S&P/ASX 200 "
-            "('large') or cash at the RBA rate ('cash')",
-            choices=("large", "cash"),
+            "derail: end the hold when a Fed hike is announced",
+            choices=("off", "on"),
         ),
         Param(
-            "weight",
-            1.0,
+            "exit_drawdown",
+            0.0,
             "float",
-            "fraction of the portfolio rotated into small caps",
+            "derail: end the hold when the Russell 2000 closes this "
+            "far below its high (same lookback as records); 0 = off",
             "fraction",
             low=0.0,
-            high=1.0,
+            high=0.9,
+        ),
+        Param(
+            "yield_spike_bp",
+            0.0,
+            "float",
+            "derail: end the hold when the US 10-year yield rises "
+            "more than this over yield_window sessions; 0 = off",
+            "bp",
+            low=0.0,
+            high=500.0,
+        ),
+        Param(
+            "yield_window",
+            20,
+            "int",
+            "sessions over which the yield rise is measured",
+            "sessions",
+            low=1,
+            high=250,
+        ),
+        Param(
+            "aud_drop",
+            0.0,
+            "float",
+            "derail: end the hold when AUD/USD falls more than this "
+            "over aud_window sessions; 0 = off",
+            "fraction",
+            low=0.0,
+            high=0.5,
+        ),
+        Param(
+            "aud_window",
+            20,
+            "int",
+            "sessions over which the AUD/USD fall is measured",
+            "sessions",
+            low=1,
+            high=250,
         ),
     )
     traded = ("XSO", "XJO")
     requires = ("RUT",)
 
-    def weights(self, ctx, p) -> np.ndarray:
+    def required(self) -> tuple[str, ...]:
+        extra = ("US10Y",) * (self.values["yield_spike_bp"] > 0)
+        extra += ("AUDUSD",) * (self.values["aud_drop"] > 0)
+        return tuple(dict.fromkeys((*self.assets(), *self.requires, *extra)))
+
+    def warmup(self) -> int:
+        return self.values["hold_days"]
+
+    def trigger(self, ctx, p) -> np.ndarray:
+        """Record closes within the cut window, on the Russell 2000's own axis."""
         rut = ctx.market["RUT"]
         close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
         record = record_close_1d_nb(close, p["record_lookback"])
-        cut_ns = ctx.fomc.changes(-1)[1]
-        # A cut counts if announced before the record close and no more than the window before it.
-        since_cut = rut.known_ns - last_before(cut_ns, rut.known_ns)
-        trigger = record & (since_cut <= p["cut_window_days"] * DAY_NS)
-        fired = ctx.count(trigger, rut.known_ns) > 0
-        held = hold_mask_1d_nb(fired, p["hold_days"])
-        out = np.zeros((len(ctx.labels), 2))
-        base = 1.0 if p["risk_off"] == "large" else 0.0
-        out[:, 0] = np.where(held, p["weight"], 0.0)
-        out[:, 1] = np.where(held, (1.0 - p["weight"]) * base, base)
+        age = cut_age_days(
+            rut.frame.index, rut.known_ns, ctx.fomc.changes(-1)[1], rut.instrument.tz
+        )
+        return record & (age <= p["cut_window_days"])
+
+    def exits(self, ctx, p) -> np.ndarray:
+        """Derails known since the previous decision point, per decision point."""
+        out = np.zeros(len(ctx.labels), dtype=bool)
+        if p["exit_on_hike"] == "on":
+            hikes = ctx.fomc.changes(1)[1]
+            out |= ctx.count(np.ones(len(hikes), dtype=bool), hikes) > 0
+        if p["exit_drawdown"] > 0:
+            rut = ctx.market["RUT"]
+            close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
+            high = running_high_1d_nb(close, p["record_lookback"])
+            out |= ctx.count(close <= high * (1.0 - p["exit_drawdown"]), rut.known_ns) > 0
+        if p["yield_spike_bp"] > 0:
+            us10 = ctx.market["US10Y"]  # percent: 1 bp = 0.01
+            rise = trailing_change(us10.values.to_numpy(), p["yield_window"])
+            out |= ctx.count(rise > p["yield_spike_bp"] / 100.0, us10.known_ns) > 0
+        if p["aud_drop"] > 0:
+            aud = ctx.market["AUDUSD"]
+            move = trailing_return(aud.values.to_numpy(), p["aud_window"])
+            out |= ctx.count(move < -p["aud_drop"], aud.known_ns) > 0
         return out
+
+    def weights(self, ctx, p) -> np.ndarray:
+        fired = ctx.count(self.trigger(ctx, p), ctx.market["RUT"].known_ns) > 0
+        held = hold_1d_nb(fired, self.exits(ctx, p), p["hold_days"])
+        return small_or_risk_off(held, p["weight"], p["risk_off"])
+
+    def signal_flags(self, ctx, p):
+        rut = ctx.market["RUT"]
+        return self.trigger(ctx, p), rut.known_ns, rut.frame.index, "RUT record after a Fed cut"

@@ -137,7 +137,12 @@ def test_accounting_properties(seed, fees, perm_seed):
     free = simulate(prices, w, fill="open").equity.iloc[-1]
     assert res.equity.iloc[-1] <= free * (1 + 1e-12), "costs never help"
     perm = np.random.default_rng(perm_seed).permutation(w.shape[1])
-    shuffled = simulate({k: v.iloc[:, perm] for k, v in prices.items()}, w.iloc[:, perm],
-                        fees_bps=fees, slippage_bps=slip, fill="open")
+    shuffled = simulate(
+        {k: v.iloc[:, perm] for k, v in prices.items()},
+        w.iloc[:, perm],
+        fees_bps=fees,
+        slippage_bps=slip,
+        fill="open",
+    )
     np.testing.assert_allclose(shuffled.equity, res.equity, rtol=1e-10)
     np.testing.assert_allclose(shuffled.weights, res.weights.iloc[:, perm], atol=1e-12)
