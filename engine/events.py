@@ -48,19 +48,31 @@ class Decisions:
         return Decisions(self.bank, self.frame[keep], self.known_ns[keep], self.path)
 
 
-def _known_ns(frame: pd.DataFrame, bank: str) -> np.ndarray:
+def _known_ns(frame: pd.DataFrame, bank: str, path: Path) -> np.ndarray:
     out = np.empty(len(frame), dtype=np.int64)
     timed = frame["time"].notna().to_numpy()
+    text = frame.index.strftime("%Y-%m-%d ") + frame["time"].fillna("00:00").to_numpy(str)
+    local = pd.to_datetime(pd.Series(text), format="%Y-%m-%d %H:%M", errors="coerce")
+    if local.isna().any():
+        row = int(np.flatnonzero(local.isna())[0])
+        raise DataError(
+            f"{path}: row {row + 2}, column time: {frame['time'].iloc[row]!r} is not a time; "
+            "use 24-hour HH:MM local time (e.g. 14:30)."
+        )
     for tz in frame["tz"].unique():
         rows = (frame["tz"] == tz).to_numpy() & timed
         if rows.any():
-            text = frame.index[rows].strftime("%Y-%m-%d ") + frame["time"][rows].to_numpy(str)
-            local = pd.DatetimeIndex(pd.to_datetime(text, format="%Y-%m-%d %H:%M"))
-            aware = local.tz_localize(tz, nonexistent="shift_forward", ambiguous=False)
+            aware = pd.DatetimeIndex(local[rows]).tz_localize(
+                tz, nonexistent="shift_forward", ambiguous=False
+            )
             out[rows] = aware.tz_convert("UTC").as_unit("ns").asi8
     if (~timed).any():
         if bank != "fomc":
-            raise DataError(f"{bank}.csv: every RBA decision needs a time; fill the 'time' column.")
+            row = int(np.flatnonzero(~timed)[0])
+            raise DataError(
+                f"{path}: row {row + 2}, column time is empty; every RBA decision needs its "
+                "announcement time (HH:MM, Sydney)."
+            )
         # Unannounced (pre-1994) FOMC moves became visible at the next US session's open.
         nyse = calendars.sessions("XNYS")
         nxt = nyse.labels.searchsorted(frame.index[~timed], side="right")
@@ -86,4 +98,4 @@ def load_decisions(bank: str, folder: Path | None = None) -> Decisions:
     if not frame.index.is_monotonic_increasing:
         raise DataError(f"{path}: dates are not in ascending order; sort the file by date.")
     frame["scheduled"] = frame["scheduled"].astype(str).str.lower().eq("true")
-    return Decisions(bank, frame, _known_ns(frame, bank), path)
+    return Decisions(bank, frame, _known_ns(frame, bank, path), path)

@@ -1,9 +1,16 @@
-"""Numba metric kernels: a few passes over a return series, O(1) extra memory, callable per grid combo.
+"""Numba metric kernels: streaming accumulators over a run's valuation steps, O(1) memory each.
 
-Lives here: ``drawdown_nb`` (running peak, deepest drawdown and its dates) and ``return_stats_nb``
-(power sums of returns, excess returns over cash and active returns over a benchmark, from which
-``engine.metrics`` derives volatility, Sharpe, Sortino, skew, kurtosis, beta, alpha, tracking error,
-information ratio and the probabilistic Sharpe ratio). No pandas here.
+The same ``acc_update_nb`` is called by the simulation loop of a grid (one accumulator per combo,
+no curves kept) and by ``stats_from_equity_nb`` over a single run's stored equity curve, so a combo
+in a grid and the same run on its own give identical numbers. The accumulator (``ACC`` fields):
+
+- Welford/Pebay moments of returns r and of excess returns x = r - c (up to the 4th central moment);
+- the sum of min(x, 0)^2 for the Sortino ratio;
+- co-moments with a benchmark b (mean, variance, covariance, mean of b - c) and moments of active
+  returns r - b, over the steps where b exists;
+- the running peak and the deepest drawdown with the step indices of its peak, trough and recovery.
+
+Not here: turning accumulators into named metrics (``engine.metrics``). No pandas here.
 """
 
 from __future__ import annotations
@@ -11,89 +18,84 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# Fields of return_stats_nb's output, in order.
-STATS = (
-    "n", "mean", "var", "ex_mean", "ex_var", "ex_down2", "ex_m3", "ex_m4",
-    "bench_mean", "bench_var", "cov", "act_mean", "act_var",
+ACC = (
+    "n", "mean", "m2", "ex_mean", "ex_m2", "ex_m3", "ex_m4", "down2",
+    "nb", "b_mean", "b_m2", "rb_mean", "cov", "a_mean", "a_m2",
+    "prev", "peak", "peak_i", "max_dd", "dd_peak", "dd_trough", "dd_end", "dd_peak_value",
+    "bx_mean",
 )  # fmt: skip
+N_ACC = len(ACC)
+(N, MEAN, M2, EX_MEAN, EX_M2, EX_M3, EX_M4, DOWN2, NB, B_MEAN, B_M2, RB_MEAN, COV, A_MEAN, A_M2,
+ PREV, PEAK, PEAK_I, MAX_DD, DD_PEAK, DD_TROUGH, DD_END, DD_PEAK_VALUE, BX_MEAN) = range(N_ACC)  # fmt: skip
 
 
 @njit(cache=True)
-def drawdown_nb(equity, start_value):
-    """Max drawdown (negative fraction) and the indices of its peak, trough and recovery.
+def acc_init_nb(acc, start_value):
+    acc[:] = 0.0
+    acc[PREV] = acc[PEAK] = acc[DD_PEAK_VALUE] = start_value
+    acc[PEAK_I] = acc[DD_PEAK] = acc[DD_TROUGH] = acc[DD_END] = -1.0
 
-    The peak index is -1 when the peak is the starting value before index 0; the recovery index is
-    -1 while the equity has not regained that peak.
-    """
-    peak = start_value
-    peak_i = -1
-    max_dd = 0.0
-    dd_peak, dd_trough, dd_end = -1, -1, -1
-    dd_peak_value = start_value
+
+@njit(cache=True)
+def _moments_nb(acc, i, x):
+    """Pebay's streaming update of count-normalised central moments at acc[i..i+3] (count acc[N])."""
+    n = acc[N]
+    delta = x - acc[i]
+    dn = delta / n
+    dn2 = dn * dn
+    term = delta * dn * (n - 1.0)
+    acc[i] += dn
+    acc[i + 3] += (
+        term * dn2 * (n * n - 3.0 * n + 3.0) + 6.0 * dn2 * acc[i + 1] - 4.0 * dn * acc[i + 2]
+    )
+    acc[i + 2] += term * dn * (n - 2.0) - 3.0 * dn * acc[i + 1]
+    acc[i + 1] += term
+
+
+@njit(cache=True)
+def acc_update_nb(acc, t, equity, rf, bench):
+    """Fold valuation step ``t`` (equity, cash return ``rf``, benchmark return or NaN) into acc."""
+    r = equity / acc[PREV] - 1.0
+    acc[PREV] = equity
+    acc[N] += 1.0
+    n = acc[N]
+    d = r - acc[MEAN]
+    acc[MEAN] += d / n
+    acc[M2] += d * (r - acc[MEAN])
+    x = r - rf
+    _moments_nb(acc, EX_MEAN, x)
+    if x < 0.0:
+        acc[DOWN2] += x * x
+    if not np.isnan(bench):
+        acc[NB] += 1.0
+        nb = acc[NB]
+        db = bench - acc[B_MEAN]
+        acc[B_MEAN] += db / nb
+        acc[B_M2] += db * (bench - acc[B_MEAN])
+        acc[RB_MEAN] += (r - acc[RB_MEAN]) / nb
+        acc[COV] += db * (r - acc[RB_MEAN])
+        acc[BX_MEAN] += (bench - rf - acc[BX_MEAN]) / nb
+        a = r - bench
+        da = a - acc[A_MEAN]
+        acc[A_MEAN] += da / nb
+        acc[A_M2] += da * (a - acc[A_MEAN])
+    if equity >= acc[PEAK]:
+        acc[PEAK] = equity
+        acc[PEAK_I] = t
+    dd = equity / acc[PEAK] - 1.0
+    if dd < acc[MAX_DD]:
+        acc[MAX_DD] = dd
+        acc[DD_PEAK], acc[DD_TROUGH], acc[DD_END] = acc[PEAK_I], t, -1.0
+        acc[DD_PEAK_VALUE] = acc[PEAK]
+    elif acc[DD_END] < 0.0 and acc[DD_TROUGH] >= 0.0 and equity >= acc[DD_PEAK_VALUE]:
+        acc[DD_END] = t
+
+
+@njit(cache=True)
+def stats_from_equity_nb(equity, start_value, rf, bench):
+    """The accumulator of a stored equity curve (V,), cash returns (V,), benchmark returns (V,)."""
+    acc = np.empty(N_ACC)
+    acc_init_nb(acc, start_value)
     for t in range(equity.shape[0]):
-        if equity[t] >= peak:
-            peak = equity[t]
-            peak_i = t
-        dd = equity[t] / peak - 1.0
-        if dd < max_dd:
-            max_dd = dd
-            dd_peak, dd_trough, dd_end = peak_i, t, -1
-            dd_peak_value = peak
-        elif dd_end < 0 and dd_trough >= 0 and equity[t] >= dd_peak_value:
-            dd_end = t
-    return max_dd, dd_peak, dd_trough, dd_end
-
-
-@njit(cache=True)
-def return_stats_nb(ret, rf, bench):
-    """Moments of ``ret``, of excess returns ``ret - rf`` and of active returns ``ret - bench``.
-
-    ``bench`` may be all-NaN (no benchmark); rows where it is NaN are left out of the benchmark
-    moments. Variances use ddof=1; ``ex_m3``/``ex_m4`` are central moments (ddof=0) for skew and
-    kurtosis; ``ex_down2`` is the mean of min(excess, 0)**2. Returns an array in ``STATS`` order.
-    """
-    n = ret.shape[0]
-    s1 = s2 = 0.0
-    e1 = e2 = e3 = e4 = d2 = 0.0
-    nb = 0
-    b1 = b2 = c12 = r1b = 0.0
-    a1 = a2 = 0.0
-    for t in range(n):
-        s1 += ret[t]
-        x = ret[t] - rf[t]
-        e1 += x
-        if x < 0.0:
-            d2 += x * x
-    mean = s1 / n
-    ex_mean = e1 / n
-    for t in range(n):
-        d = ret[t] - mean
-        s2 += d * d
-        x = ret[t] - rf[t] - ex_mean
-        e2 += x * x
-        e3 += x * x * x
-        e4 += x * x * x * x
-        if not np.isnan(bench[t]):
-            nb += 1
-            b1 += bench[t]
-            r1b += ret[t]
-    out = np.full(len(STATS), np.nan)
-    out[0], out[1], out[3], out[5] = n, mean, ex_mean, d2 / n
-    if n > 1:
-        out[2], out[4] = s2 / (n - 1), e2 / (n - 1)
-    out[6], out[7] = e3 / n, e4 / n
-    if nb > 1:
-        bm, rm = b1 / nb, r1b / nb
-        for t in range(n):
-            if not np.isnan(bench[t]):
-                b2 += (bench[t] - bm) ** 2
-                c12 += (bench[t] - bm) * (ret[t] - rm)
-                a = ret[t] - bench[t]
-                a1 += a
-        am = a1 / nb
-        for t in range(n):
-            if not np.isnan(bench[t]):
-                a2 += (ret[t] - bench[t] - am) ** 2
-        out[8], out[9], out[10] = bm, b2 / (nb - 1), c12 / (nb - 1)
-        out[11], out[12] = am, a2 / (nb - 1)
-    return out
+        acc_update_nb(acc, t, equity[t], rf[t], bench[t])
+    return acc

@@ -55,16 +55,16 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 and math.isfinite(den) else NAN
 
 
-def _drawdown(eq: np.ndarray, idx: pd.DatetimeIndex, init_cash: float) -> dict[str, Any]:
-    max_dd, peak, trough, end = mk.drawdown_nb(eq, float(init_cash))
-    start = str(idx[0].date()) if peak < 0 and trough >= 0 else _date(idx, int(peak))
-    last = idx[int(end)] if end >= 0 else idx[-1]
+def _drawdown(acc: np.ndarray, idx: pd.DatetimeIndex) -> dict[str, Any]:
+    peak, trough, end = (int(acc[k]) for k in (mk.DD_PEAK, mk.DD_TROUGH, mk.DD_END))
+    start = str(idx[0].date()) if peak < 0 and trough >= 0 else _date(idx, peak)
+    last = idx[end] if end >= 0 else idx[-1]
     days = (last - pd.Timestamp(start)).days if start is not None else 0
     return {
-        "max_drawdown": float(max_dd),
+        "max_drawdown": float(acc[mk.MAX_DD]),
         "max_drawdown_start": start,
-        "max_drawdown_trough": _date(idx, int(trough)),
-        "max_drawdown_end": _date(idx, int(end)),
+        "max_drawdown_trough": _date(idx, trough),
+        "max_drawdown_end": _date(idx, end),
         "max_drawdown_days": int(days),
     }
 
@@ -92,47 +92,61 @@ def compute_metrics(sim, benchmark_returns: pd.Series | None = None) -> dict[str
     """Metrics of a ``SimResult``; ``benchmark_returns`` per valuation session (optional)."""
     idx = pd.DatetimeIndex(sim.equity.index)
     eq = np.ascontiguousarray(sim.equity.to_numpy(dtype=np.float64))
-    ret = np.ascontiguousarray(sim.returns.to_numpy(dtype=np.float64))
     rf = np.ascontiguousarray(sim.cash_return.to_numpy(dtype=np.float64))
-    bench = np.full(len(ret), np.nan)
+    bench = np.full(len(eq), np.nan)
     if benchmark_returns is not None:
         bench = np.ascontiguousarray(benchmark_returns.reindex(idx).to_numpy(dtype=np.float64))
-    st = dict(zip(mk.STATS, mk.return_stats_nb(ret, rf, bench), strict=True))
+    acc = mk.stats_from_equity_nb(eq, float(sim.init_cash), rf, bench)
+    extra = {
+        "exposure": float((sim.weights.abs().to_numpy() > 1e-12).any(axis=1).mean()),
+        "turnover_value": float(sim.orders["value"].abs().sum()),
+        "trade_count": int(len(sim.orders)),
+        "mean_equity": float(eq.mean()),
+        **_trade_stats(sim.trades),
+    }
+    return metrics_from_acc(acc, idx, sim.init_cash, extra)
+
+
+def metrics_from_acc(
+    acc: np.ndarray, idx: pd.DatetimeIndex, init_cash: float, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Named metrics from an accumulator (``metric_kernels.ACC``) and the run's other counts."""
+    n, nb = acc[mk.N], acc[mk.NB]
     years = ((idx[-1] - idx[0]).days + 1) / 365.25
-    ppy = len(eq) / years
+    ppy = n / years
     root = math.sqrt(ppy)
-    total = eq[-1] / sim.init_cash - 1.0
-    cagr = (eq[-1] / sim.init_cash) ** (1.0 / years) - 1.0 if eq[-1] > 0 else -1.0
-    sr = _ratio(st["ex_mean"], math.sqrt(st["ex_var"])) if st["ex_var"] > 0 else NAN
-    m2 = st["ex_var"] * (st["n"] - 1) / st["n"]
-    skew = _ratio(st["ex_m3"], m2**1.5)
-    kurt = _ratio(st["ex_m4"], m2**2)
-    beta = _ratio(st["cov"], st["bench_var"])
-    bench_ex = float(np.nanmean(bench - rf)) if np.isfinite(bench).any() else NAN
-    dd = _drawdown(eq, idx, sim.init_cash)
+    final = acc[mk.PREV]
+    cagr = (final / init_cash) ** (1.0 / years) - 1.0 if final > 0 else -1.0
+    var = acc[mk.M2] / (n - 1) if n > 1 else NAN
+    ex_sd = math.sqrt(acc[mk.EX_M2] / (n - 1)) if n > 1 else NAN
+    sr = _ratio(acc[mk.EX_MEAN], ex_sd)
+    m2 = acc[mk.EX_M2] / n
+    skew = _ratio(acc[mk.EX_M3] / n, m2**1.5)
+    kurt = _ratio(acc[mk.EX_M4] / n, m2**2)
+    beta = _ratio(acc[mk.COV], acc[mk.B_M2])
+    act_sd = math.sqrt(acc[mk.A_M2] / (nb - 1)) if nb > 1 else NAN
+    bench_ex = acc[mk.BX_MEAN] if nb > 0 else NAN  # mean(b - c)
+    dd = _drawdown(acc, idx)
     out: dict[str, Any] = {
-        "total_return": float(total),
+        "total_return": float(final / init_cash - 1.0),
         "cagr": float(cagr),
-        "ann_volatility": float(math.sqrt(st["var"]) * root) if st["var"] >= 0 else NAN,
+        "ann_volatility": math.sqrt(var) * root if var >= 0 else NAN,
         "sharpe": sr * root,
-        "sortino": _ratio(st["ex_mean"], math.sqrt(st["ex_down2"])) * root,
+        "sortino": _ratio(acc[mk.EX_MEAN], math.sqrt(acc[mk.DOWN2] / n)) * root,
         **dd,
         "calmar": _ratio(cagr, abs(dd["max_drawdown"])),
-        "exposure": float((sim.weights.abs().to_numpy() > 1e-12).any(axis=1).mean()),
-        "turnover": float(sim.orders["value"].abs().sum() / eq.mean() / years),
-        "trade_count": int(len(sim.orders)),
-        **_trade_stats(sim.trades),
+        "turnover": extra["turnover_value"] / extra["mean_equity"] / years,
         "skew": skew,
         "kurtosis": kurt,
-        "psr": _psr(sr, int(st["n"]), skew, kurt),
+        "psr": _psr(sr, int(n), skew, kurt),
         "beta": beta,
-        "alpha": float((st["ex_mean"] - beta * bench_ex) * ppy) if math.isfinite(beta) else NAN,
-        "tracking_error": math.sqrt(st["act_var"]) * root if st["act_var"] >= 0 else NAN,
-        "information_ratio": _ratio(st["act_mean"], math.sqrt(st["act_var"])) * root
-        if st["act_var"] > 0 else NAN,
-        "final_equity": float(eq[-1]),
-        "sessions": int(len(eq)),
+        "alpha": (acc[mk.EX_MEAN] - beta * bench_ex) * ppy if math.isfinite(beta) else NAN,
+        "tracking_error": act_sd * root,
+        "information_ratio": _ratio(acc[mk.A_MEAN], act_sd) * root,
+        "final_equity": float(final),
+        "sessions": int(n),
         "years": float(years),
         "periods_per_year": float(ppy),
+        **{k: v for k, v in extra.items() if k in METRIC_KEYS},
     }  # fmt: skip
     return {k: out[k] for k in METRIC_KEYS}
