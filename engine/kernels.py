@@ -4,9 +4,12 @@ The simulation runs over *steps*: instants at which something happens, in time o
 the traded market's session (at its open or close) or a valuation at the base calendar's close.
 One portfolio, one cash account in the base currency. This logic lives here, in order:
 
-1. ``simulate_nb`` - the step loop: at a valuation step, accrue cash interest since the previous
-   valuation; update each asset's mark (last known price); where a target row exists, rebalance;
-   at a valuation step, record equity, cash, units and holdings in the base currency.
+1. ``run_nb`` - the step loop shared by single runs and grids: at a valuation step, accrue cash
+   interest since the previous valuation; update each asset's mark (last known price); where a
+   target row exists, rebalance; at a valuation step, fold equity into the streaming metric
+   accumulator (``metric_kernels``), the per-block return sums and counters, and - for a single
+   run only - write the curves. ``simulate_nb`` is a grid of one with curves and records on;
+   ``grid_kernels`` runs many combos through the same loop.
 2. ``rebalance_nb`` - one fill step: value the book (cash + units x mark x FX), then trade every
    asset with a target towards ``target x value`` - sells first (most negative order value first),
    fees and slippage as fractions of traded value with an optional minimum fee per order, an
@@ -16,13 +19,15 @@ One portfolio, one cash account in the base currency. This logic lives here, in 
 Conventions: arrays (S, N) float64 C-contiguous; a NaN fill price means the asset does not trade at
 that step; a NaN target means no order. ``fx[s, j]`` converts asset j's currency into the base
 currency with the rate known at step s (1.0 for base-currency assets). ``costs`` packs the cost
-model (indices below) so signatures stay short for the grid kernels.
+model (indices below) so signatures stay short.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+
+from engine import metric_kernels as mk
 
 FEES, SLIPPAGE, MIN_FEE, BAND, MAX_LEVERAGE = 0, 1, 2, 3, 4
 N_COSTS = 5
@@ -58,12 +63,13 @@ def book_value_nb(cash, units, mark, fx):
 
 @njit(cache=True)
 def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, orders, n_orders):
-    """Trade towards ``target`` at step ``s``; returns (cash, n_orders).
+    """Trade towards ``target`` at step ``s``; returns (cash, n_orders, traded base value).
 
     Mutates ``units``, ``orders`` and the scratch array ``order_value`` (N,).
     """
     n = units.shape[0]
     value = book_value_nb(cash, units, mark, fx)
+    total = 0.0
     for j in range(n):
         order_value[j] = np.inf
         if np.isnan(target[j]) or np.isnan(fill[j]) or value <= 0.0:
@@ -98,6 +104,7 @@ def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, ord
             if costs[MAX_LEVERAGE] == 1.0 and cash < 0.0:
                 cash = 0.0  # float dust from the affordability cut, never real borrowing
         units[j] += qty
+        total += abs(qty * price * fx[j])
         if n_orders < orders.shape[0]:
             orders[n_orders, 0] = s
             orders[n_orders, 1] = j
@@ -106,33 +113,48 @@ def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, ord
             orders[n_orders, 4] = fee
             orders[n_orders, 5] = fx[j]
         n_orders += 1
-    return cash, n_orders
+    return cash, n_orders, total
+
+
+# Columns of a run's counters (``run_nb``'s ``counts``).
+N_ORDERS, TRADED, EXPOSED, EQUITY_SUM = 0, 1, 2, 3
+N_COUNTS = 4
 
 
 @njit(cache=True)
-def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_orders):
-    """Simulate target weights over S steps; returns curves on the V valuation steps.
+def run_nb(
+    fill,
+    mark,
+    fx,
+    target,
+    accrual,
+    is_val,
+    costs,
+    init_cash,
+    bench,
+    block,
+    acc,
+    blocks,
+    counts,
+    curves,
+    orders,
+):
+    """The step loop shared by single runs and grids, so the two cannot disagree.
 
-    fill, mark, fx, target: (S, N); accrual: (S,) cash growth applied at valuation steps (interest
-    since the previous valuation); is_val: (S,) bool; costs: (N_COSTS,); max_orders: record capacity.
-    Returns equity (V,), cash (V,), units (V, N), holdings in base currency (V, N), orders (k, 6).
+    fill, mark, fx, target: (S, N); accrual, is_val: (S,); bench, block: (V,) benchmark return
+    (NaN if none) and block id of each valuation step. Updates in place: ``acc`` (metric_kernels
+    accumulator, initialised by the caller), ``blocks`` (per-block sums of returns), ``counts``
+    (N_COUNTS,). ``curves`` (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` are written
+    only when they have rows (a grid passes empty arrays).
     """
-    n_steps, n = mark.shape
-    n_val = 0
-    for s in range(n_steps):
-        n_val += is_val[s]
-    equity = np.empty(n_val)
-    cash_out = np.empty(n_val)
-    units_out = np.empty((n_val, n))
-    held_out = np.empty((n_val, n))
-    orders = np.empty((max_orders, ORDER_FIELDS))
+    n = mark.shape[1]
     units = np.zeros(n)
     last = np.full(n, np.nan)
     scratch = np.empty(n)
     cash = init_cash
     n_orders = 0
     v = 0
-    for s in range(n_steps):
+    for s in range(mark.shape[0]):
         if is_val[s]:
             cash *= 1.0 + accrual[s]
         for j in range(n):
@@ -140,7 +162,7 @@ def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_o
                 last[j] = mark[s, j]
         for j in range(n):
             if not np.isnan(target[s, j]):
-                cash, n_orders = rebalance_nb(
+                cash, n_orders, traded = rebalance_nb(
                     s,
                     fill[s],
                     last,
@@ -153,15 +175,59 @@ def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_o
                     orders,
                     n_orders,
                 )
+                counts[TRADED] += traded
                 break
         if is_val[s]:
+            equity = book_value_nb(cash, units, last, fx[s])
+            prev = acc[mk.PREV]
+            mk.acc_update_nb(acc, v, equity, accrual[s], bench[v])
+            blocks[block[v]] += equity / prev - 1.0
+            counts[EQUITY_SUM] += equity
+            exposed = False
             for j in range(n):
-                held_out[v, j] = units[j] * last[j] * fx[s, j] if units[j] != 0.0 else 0.0
-            equity[v] = book_value_nb(cash, units, last, fx[s])
-            cash_out[v] = cash
-            units_out[v] = units
+                held = units[j] * last[j] * fx[s, j] if units[j] != 0.0 else 0.0
+                exposed = exposed or abs(held / equity) > 1e-12
+                if curves.shape[0] > 0:
+                    curves[v, 2 + j] = units[j]
+                    curves[v, 2 + n + j] = held
+            counts[EXPOSED] += exposed
+            if curves.shape[0] > 0:
+                curves[v, 0] = equity
+                curves[v, 1] = cash
             v += 1
-    return equity, cash_out, units_out, held_out, orders[: min(n_orders, max_orders)]
+    counts[N_ORDERS] = n_orders
+
+
+@njit(cache=True)
+def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_orders):
+    """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6))."""
+    n_val = 0
+    for s in range(is_val.shape[0]):
+        n_val += is_val[s]
+    n = mark.shape[1]
+    curves = np.empty((n_val, 2 + 2 * n))
+    orders = np.empty((max(max_orders, 1), ORDER_FIELDS))
+    acc = np.empty(mk.N_ACC)
+    mk.acc_init_nb(acc, init_cash)
+    counts = np.zeros(N_COUNTS)
+    run_nb(
+        fill,
+        mark,
+        fx,
+        target,
+        accrual,
+        is_val,
+        costs,
+        init_cash,
+        np.full(n_val, np.nan),
+        np.zeros(n_val, np.int64),
+        acc,
+        np.zeros(1),
+        counts,
+        curves,
+        orders,
+    )
+    return curves, orders[: min(int(counts[N_ORDERS]), max_orders)]
 
 
 @njit(cache=True)

@@ -127,10 +127,12 @@ def simulate_steps(
         raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
     targets = np.ascontiguousarray(targets, dtype=np.float64)
     max_orders = int(np.isfinite(targets).sum())
-    equity, cash, units, held, orders = kernels.simulate_nb(
+    curves, orders = kernels.simulate_nb(
         steps.fill, steps.mark, steps.fx, targets, steps.accrual, steps.is_val, costs.array(),
         float(init_cash), max_orders,
     )  # fmt: skip
+    n = len(assets)
+    equity, cash, units, held = curves[:, 0], curves[:, 1], curves[:, 2 : 2 + n], curves[:, 2 + n :]
     idx, cols = steps.val_labels, list(assets)
     weights = np.divide(held, equity[:, None], out=np.zeros_like(held), where=equity[:, None] > 0)
     final_value = held[-1] if len(held) else np.zeros(len(assets))
