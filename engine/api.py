@@ -31,7 +31,7 @@ from engine.marketdata import MarketData, load_folder
 from engine.metrics import compute_metrics
 from engine.simulate import Costs, SimResult, check_targets, simulate_steps
 from engine.strategy import Strategy
-from engine.timeline import CASH_RATE, build_steps
+from engine.timeline import CASH_RATE, Steps, build_steps
 
 
 @dataclass(frozen=True)
@@ -111,6 +111,15 @@ def _change_points(w: np.ndarray) -> np.ndarray:
     return out
 
 
+def window_targets(strategy: Strategy, ctx: align.Context, rows: np.ndarray) -> np.ndarray:
+    """Orders for the window ``rows``: targets where they change, NaN elsewhere; the window's first
+    row always trades (the portfolio starts in cash)."""
+    weights = strategy.target_weights(ctx)
+    targets = _change_points(weights)[rows]
+    targets[0] = weights[rows[0]]
+    return targets
+
+
 def _fx_keys(folder: Path, currencies: set[str], base: str) -> list[str]:
     """Keys of the FX series that convert ``currencies`` into ``base`` (by instruments.toml)."""
     instruments = load_instruments(overrides=folder / "instruments.toml")
@@ -130,41 +139,71 @@ def _fx_keys(folder: Path, currencies: set[str], base: str) -> list[str]:
     return keys
 
 
-def _simulate(market, assets, calendar, cfg, labels, targets) -> SimResult:
-    steps = build_steps(market, assets, calendar, cfg.base_currency, labels, cfg.fill)
-    step_targets = np.full(steps.fill.shape, np.nan)
-    at_fill = steps.fill_row >= 0
-    step_targets[at_fill] = targets[steps.fill_row[at_fill]]
-    gap = ~np.isnan(step_targets) & np.isnan(steps.fill)
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a run or a grid needs before the strategy's weights: data, decision points, the
+    window, the step timeline and the benchmark."""
+
+    market: MarketData
+    ctx: align.Context
+    rows: np.ndarray  # decision rows of the window
+    calendar: str
+    assets: tuple[str, ...]
+    steps: Steps
+    benchmark: SimResult
+    rate_key: str
+
+    @property
+    def labels(self) -> pd.DatetimeIndex:
+        return self.ctx.labels[self.rows]
+
+    def step_targets(self, targets: np.ndarray) -> np.ndarray:
+        """Window targets (T, N) (or (K, T, N)) placed on the steps: (S, N) (or (K, S, N))."""
+        at_fill = self.steps.fill_row >= 0
+        out = np.full((*targets.shape[:-2], len(self.steps.is_val), targets.shape[-1]), np.nan)
+        out[..., at_fill, :] = targets[..., self.steps.fill_row[at_fill], :]
+        return out
+
+    def bench_returns(self) -> np.ndarray:
+        idx = self.steps.val_labels
+        return self.benchmark.returns.reindex(idx).to_numpy(dtype=np.float64)
+
+
+def _check_fill_prices(p: Prepared, step_targets: np.ndarray, fill: str) -> None:
+    gap = ~np.isnan(step_targets) & np.isnan(p.steps.fill)
     if gap.any():
         s, j = (int(v[0]) for v in np.nonzero(gap))
         raise DataError(
-            f"{market[assets[j]].path}: no {cfg.fill} price for {assets[j]} on "
-            f"{labels[steps.fill_row[s]].date()}, a {calendar} session where the strategy trades; "
-            "fill the gap in the data or use --fill close if only that column is missing."
+            f"{p.market[p.assets[j]].path}: no {fill} price for {p.assets[j]} on "
+            f"{p.steps.fill_labels[p.steps.fill_row[s]].date()}, a {p.calendar} session where the "
+            "strategy trades; fill the gap in the data or use --fill close if only that column "
+            "is missing."
         )
-    return simulate_steps(steps, step_targets, assets, cfg.costs(), cfg.init_cash)
 
 
 def _benchmark(market, cfg, labels) -> SimResult:
     inst = market[cfg.benchmark].instrument
     own = calendars.sessions(inst.calendar).between(labels[0], labels[-1]).labels
-    targets = np.full((len(own), 1), np.nan)
-    targets[0] = 1.0
-    return _simulate(market, (cfg.benchmark,), inst.calendar, cfg, own, targets)
+    steps = build_steps(market, (cfg.benchmark,), inst.calendar, cfg.base_currency, own, cfg.fill)
+    targets = np.full(steps.fill.shape, np.nan)
+    targets[steps.fill_row == 0] = 1.0
+    return simulate_steps(steps, targets, (cfg.benchmark,), cfg.costs(), cfg.init_cash)
 
 
-def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
-    """Run ``strategy`` under ``cfg``; see the module docstring for the steps."""
+def _load(strategy: Strategy, cfg: RunConfig) -> MarketData:
     folder = Path(cfg.data_dir or paths.sample_dir())
     instruments = load_instruments(overrides=folder / "instruments.toml")
-    assets = strategy.assets()
-    priced = [get_instrument(instruments, k) for k in (*assets, cfg.benchmark)]
+    priced = [get_instrument(instruments, k) for k in (*strategy.assets(), cfg.benchmark)]
     fx = _fx_keys(folder, {i.currency for i in priced}, cfg.base_currency)
     rate_key = CASH_RATE[cfg.base_currency][0]
-    market = load_folder(
-        folder, list(dict.fromkeys((*strategy.required(), cfg.benchmark, rate_key, *fx)))
-    )
+    keys = (*strategy.required(), cfg.benchmark, rate_key, *fx)
+    return load_folder(folder, list(dict.fromkeys(keys)))
+
+
+def prepare(strategy: Strategy, cfg: RunConfig) -> Prepared:
+    """Steps 1-2 of the module docstring, shared by ``run_backtest`` and the grid."""
+    market = _load(strategy, cfg)
+    assets = strategy.assets()
     traded = {market[k].instrument.calendar for k in assets}
     if len(traded) != 1 or "weekdays" in traded:
         raise ConfigError(
@@ -175,26 +214,25 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
     first = max(market[k].frame.index[0] for k in assets)
     last = min(market[k].frame.index[-1] for k in assets)
     ctx = align.build_context(market, calendar, first, last, cfg.fill)
-    weights = strategy.target_weights(ctx)
     rows = _window(ctx.labels, cfg)
     labels = ctx.labels[rows]
-    targets = _change_points(weights)[rows]
-    targets[0] = weights[rows[0]]
-    check_targets(targets, labels, assets, cfg.costs())
-    sim = _simulate(market, assets, calendar, cfg, labels, targets)
+    steps = build_steps(market, assets, calendar, cfg.base_currency, labels, cfg.fill)
     bench = _benchmark(market, cfg, labels)
-    bench_ret = bench.returns.reindex(sim.equity.index)
-    metrics = compute_metrics(sim, bench_ret)
-    return RunResult(
-        strategy,
-        cfg,
-        market,
-        sim,
-        bench,
-        metrics,
-        rate_key,
-        markers=_markers(ctx, sim.equity.index, sim),
-    )
+    return Prepared(market, ctx, rows, calendar, assets, steps, bench,
+                    CASH_RATE[cfg.base_currency][0])  # fmt: skip
+
+
+def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
+    """Run ``strategy`` under ``cfg``; see the module docstring for the steps."""
+    p = prepare(strategy, cfg)
+    targets = window_targets(strategy, p.ctx, p.rows)
+    check_targets(targets, p.labels, p.assets, cfg.costs())
+    step_targets = p.step_targets(targets)
+    _check_fill_prices(p, step_targets, cfg.fill)
+    sim = simulate_steps(p.steps, step_targets, p.assets, cfg.costs(), cfg.init_cash)
+    metrics = compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
+    return RunResult(strategy, cfg, p.market, sim, p.benchmark, metrics, p.rate_key,
+                     markers=_markers(p.ctx, sim.equity.index, sim))  # fmt: skip
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
