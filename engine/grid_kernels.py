@@ -20,11 +20,12 @@ from engine import metric_kernels as mk
 def grid_nb(fill, mark, fx, targets, accrual, is_val, costs, init_cash, bench, block, n_blocks):
     """targets: (K, S, N); costs: (K, N_COSTS); bench, block: (V,).
 
-    Returns acc (K, N_ACC), blocks (K, n_blocks), counts (K, N_COUNTS).
+    Returns acc (K, N_ACC), blocks (K, 2 n_blocks: return sums, then squared-return sums),
+    counts (K, N_COUNTS).
     """
     k_len = targets.shape[0]
     acc = np.empty((k_len, mk.N_ACC))
-    blocks = np.zeros((k_len, n_blocks))
+    blocks = np.zeros((k_len, 2 * n_blocks))
     counts = np.zeros((k_len, kernels.N_COUNTS))
     no_curves = np.empty((0, 0))
     for k in prange(k_len):

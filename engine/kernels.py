@@ -143,7 +143,8 @@ def run_nb(
 
     fill, mark, fx, target: (S, N); accrual, is_val: (S,); bench, block: (V,) benchmark return
     (NaN if none) and block id of each valuation step. Updates in place: ``acc`` (metric_kernels
-    accumulator, initialised by the caller), ``blocks`` (per-block sums of returns), ``counts``
+    accumulator, initialised by the caller), ``blocks`` (2B: per-block sums of returns, then of
+    squared returns), ``counts``
     (N_COUNTS,). ``curves`` (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` are written
     only when they have rows (a grid passes empty arrays).
     """
@@ -181,7 +182,10 @@ def run_nb(
             equity = book_value_nb(cash, units, last, fx[s])
             prev = acc[mk.PREV]
             mk.acc_update_nb(acc, v, equity, accrual[s], bench[v])
-            blocks[block[v]] += equity / prev - 1.0
+            r = equity / prev - 1.0
+            half = blocks.shape[0] // 2
+            blocks[block[v]] += r
+            blocks[half + block[v]] += r * r
             counts[EQUITY_SUM] += equity
             exposed = False
             for j in range(n):
@@ -200,7 +204,8 @@ def run_nb(
 
 @njit(cache=True)
 def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_orders):
-    """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6))."""
+    """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6),
+    counts (N_COUNTS,))."""
     n_val = 0
     for s in range(is_val.shape[0]):
         n_val += is_val[s]
@@ -227,7 +232,7 @@ def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_o
         curves,
         orders,
     )
-    return curves, orders[: min(int(counts[N_ORDERS]), max_orders)]
+    return curves, orders[: min(int(counts[N_ORDERS]), max_orders)], counts
 
 
 @njit(cache=True)

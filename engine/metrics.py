@@ -98,10 +98,10 @@ def compute_metrics(sim, benchmark_returns: pd.Series | None = None) -> dict[str
         bench = np.ascontiguousarray(benchmark_returns.reindex(idx).to_numpy(dtype=np.float64))
     acc = mk.stats_from_equity_nb(eq, float(sim.init_cash), rf, bench)
     extra = {
-        "exposure": float((sim.weights.abs().to_numpy() > 1e-12).any(axis=1).mean()),
-        "turnover_value": float(sim.orders["value"].abs().sum()),
+        "exposure": sim.exposed_sessions / len(eq),
+        "turnover_value": sim.traded_value,
         "trade_count": int(len(sim.orders)),
-        "mean_equity": float(eq.mean()),
+        "mean_equity": float(np.cumsum(eq)[-1]) / len(eq),  # sequential, as the grid kernel sums
         **_trade_stats(sim.trades),
     }
     return metrics_from_acc(acc, idx, sim.init_cash, extra)

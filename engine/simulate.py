@@ -61,6 +61,8 @@ class SimResult:
     trades: pd.DataFrame  # asset, entry/exit session, size, cash in/out, pnl, return, sessions
     cash_return: pd.Series  # per valuation session
     init_cash: float
+    traded_value: float = 0.0  # sum of |order value| in base currency, as the kernel summed it
+    exposed_sessions: int = 0  # valuation sessions ending with any position
 
     @property
     def returns(self) -> pd.Series:
@@ -127,7 +129,7 @@ def simulate_steps(
         raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
     targets = np.ascontiguousarray(targets, dtype=np.float64)
     max_orders = int(np.isfinite(targets).sum())
-    curves, orders = kernels.simulate_nb(
+    curves, orders, counts = kernels.simulate_nb(
         steps.fill, steps.mark, steps.fx, targets, steps.accrual, steps.is_val, costs.array(),
         float(init_cash), max_orders,
     )  # fmt: skip
@@ -146,4 +148,6 @@ def simulate_steps(
         trades=_label_trades(raw_trades, steps, cols, idx),
         cash_return=pd.Series(steps.val_cash_return, idx, name="cash_return"),
         init_cash=float(init_cash),
+        traded_value=float(counts[kernels.TRADED]),
+        exposed_sessions=int(counts[kernels.EXPOSED]),
     )

@@ -86,6 +86,9 @@ def make_sim(equity, init_cash, cash_return, weights, traded_value, trade_return
         trades=trades,
         cash_return=pd.Series(np.asarray(cash_return, dtype=float), idx),
         init_cash=float(init_cash),
+        # what the kernel counts while simulating: traded value and sessions holding a position
+        traded_value=float(orders["value"].abs().sum()),
+        exposed_sessions=int((weights.abs().to_numpy() > 1e-12).any(axis=1).sum()),
     )
 
 

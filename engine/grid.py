@@ -1,0 +1,183 @@
+"""Grid search: many parameter combos of one strategy, simulated in parallel, ranked honestly.
+
+This logic lives here, in order:
+
+1. prepare the data, decision points, window, step timeline and benchmark once (``api.prepare``);
+2. for each chunk of combos: the strategy's target weights per combo (its own vectorised
+   ``grid_weights`` when it has one, else one ``target_weights`` call per combo), turned into
+   orders exactly as a single run does (``api.window_targets``), placed on the steps;
+3. ``grid_kernels.grid_nb`` runs the chunk in parallel and returns per-combo metric accumulators,
+   per-block return sums and counters - never curves - so memory grows with K, not K x T;
+4. metrics per combo (``metrics.metrics_from_acc``: the same formulas as a single run; trade
+   statistics are left out of grids), the ranking, and the overfitting statistics of the winner
+   (``overfit``: deflated Sharpe over all trials, PBO by CSCV from the block sums) plus a
+   stationary-bootstrap interval from a full single run of the winner.
+
+Not here: parsing the space (``paramspace``), files and CLI (``cli_grid``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from engine import grid_kernels, overfit
+from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
+from engine.errors import ConfigError
+from engine.metrics import METRIC_KEYS, metrics_from_acc
+from engine.simulate import check_targets
+from engine.strategy import Strategy
+
+N_BLOCKS = 16
+GRID_METRICS = tuple(
+    k
+    for k in METRIC_KEYS
+    if k not in ("round_trips", "win_rate", "avg_trade", "best_trade", "worst_trade")
+)
+HIGHER_IS_BETTER = {"max_drawdown": True, "ann_volatility": False, "tracking_error": False,
+                    "turnover": False}  # fmt: skip
+BOOTSTRAP_SEED = 20250918
+
+
+@dataclass(frozen=True)
+class GridResult:
+    table: pd.DataFrame  # one row per combo: parameters, then every grid metric, ranked
+    blocks: np.ndarray  # (K, 2 * N_BLOCKS) per-block return sums and squared sums, table order
+    metric: str
+    winner: RunResult
+    honesty: dict[str, Any]
+
+
+def _chunk_targets(cls: type[Strategy], p: Prepared, combos: list[dict]) -> np.ndarray:
+    fast = getattr(cls, "grid_weights", None)
+    if fast is not None:
+        return fast(p.ctx, combos, p.rows)
+    out = []
+    for values in combos:
+        strategy = cls(**values)
+        if strategy.assets() != p.assets:
+            raise ConfigError(
+                f"{cls.name}: combo {values} trades {strategy.assets()}, not {p.assets}; a grid "
+                "cannot vary which instruments are traded - run one grid per asset set."
+            )
+        out.append(window_targets(strategy, p.ctx, p.rows))
+    return np.stack(out)
+
+
+def _block_ids(n_val: int) -> tuple[np.ndarray, np.ndarray]:
+    ids = (np.arange(n_val, dtype=np.int64) * N_BLOCKS) // n_val
+    return ids, np.bincount(ids, minlength=N_BLOCKS).astype(np.float64)
+
+
+def _combo_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, Any]:
+    n_val = len(idx)
+    extra = {
+        "exposure": counts[2] / n_val, "turnover_value": counts[1], "trade_count": int(counts[0]),
+        "mean_equity": counts[3] / n_val, "round_trips": np.nan, "win_rate": np.nan,
+        "avg_trade": np.nan, "best_trade": np.nan, "worst_trade": np.nan,
+    }  # fmt: skip
+    m = metrics_from_acc(acc, idx, cfg.init_cash, extra)
+    return {k: m[k] for k in GRID_METRICS}
+
+
+def simulate_combos(
+    cls,
+    p: Prepared,
+    cfg: RunConfig,
+    combos: pd.DataFrame,
+    chunk: int = 256,
+    progress: Callable[[int], None] | None = None,
+):
+    """Metrics table (K rows) and block sums (K, 2 N_BLOCKS) for ``combos`` on prepared data."""
+    block, _ = _block_ids(len(p.steps.val_labels))
+    bench = np.ascontiguousarray(p.bench_returns())
+    costs = cfg.costs()
+    rows, blocks = [], []
+    records = combos.to_dict("records")
+    for start in range(0, len(records), chunk):
+        part = records[start : start + chunk]
+        targets = _chunk_targets(cls, p, part)
+        flat = targets.reshape(-1, targets.shape[-1])
+        check_targets(flat, np.tile(p.labels, len(part)), p.assets, costs)
+        st = np.ascontiguousarray(p.step_targets(targets))
+        acc, blk, counts = grid_kernels.grid_nb(
+            p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.accrual, p.steps.is_val,
+            np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash), bench, block, N_BLOCKS,
+        )  # fmt: skip
+        rows += [
+            _combo_metrics(acc[k], counts[k], p.steps.val_labels, cfg) for k in range(len(part))
+        ]
+        blocks.append(blk)
+        if progress is not None:
+            progress(len(part))
+    table = pd.concat([combos.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    return table, np.concatenate(blocks)
+
+
+def rank(table: pd.DataFrame, metric: str) -> np.ndarray:
+    """Row order, best first, by ``metric`` (NaN last; ties keep the enumeration order)."""
+    if metric not in GRID_METRICS:
+        raise ConfigError(
+            f"--metric {metric!r} is not a grid metric; use one of {', '.join(GRID_METRICS)}."
+        )
+    values = table[metric].to_numpy(dtype=np.float64)
+    key = values if HIGHER_IS_BETTER.get(metric, True) else -values
+    key = np.where(np.isnan(key), -np.inf, key)
+    return np.argsort(-key, kind="stable")
+
+
+def honesty(
+    table: pd.DataFrame, blocks: np.ndarray, block_counts: np.ndarray, winner: RunResult
+) -> dict[str, Any]:
+    """Deflated Sharpe of the winner over all trials, PBO by CSCV, bootstrap intervals."""
+    ppy = table["periods_per_year"].to_numpy()
+    trial_srs = table["sharpe"].to_numpy() / np.sqrt(ppy)
+    m = winner.metrics
+    sr = m["sharpe"] / np.sqrt(m["periods_per_year"])
+    ret = winner.sim.returns.to_numpy()
+    excess = ret - winner.sim.cash_return.to_numpy()
+    root = np.sqrt(m["periods_per_year"])
+
+    def sharpe(x):
+        sd = x.std(ddof=1)
+        return x.mean() / sd * root if sd > 0 else np.nan
+
+    def cagr(x):
+        return float(np.prod(1 + x)) ** (1 / m["years"]) - 1
+
+    return {
+        "trials": int(len(table)),
+        "deflated_sharpe": overfit.deflated_sharpe(
+            sr, m["sessions"], m["skew"], m["kurtosis"], trial_srs
+        ),  # fmt: skip
+        "expected_max_sharpe_annualised": overfit.expected_max_sharpe(
+            float(np.nanvar(trial_srs, ddof=1)) if len(table) > 1 else 0.0, len(table)
+        )
+        * root,
+        **overfit.pbo_cscv(blocks, block_counts),
+        "sharpe_ci95": overfit.stationary_bootstrap(excess, sharpe, seed=BOOTSTRAP_SEED),
+        "cagr_ci95": overfit.stationary_bootstrap(ret, cagr, seed=BOOTSTRAP_SEED),
+        "bootstrap_seed": BOOTSTRAP_SEED,
+    }
+
+
+def run_grid(
+    cls: type[Strategy],
+    combos: pd.DataFrame,
+    cfg: RunConfig,
+    metric: str = "sharpe",
+    chunk: int = 256,
+    progress: Callable[[int], None] | None = None,
+) -> GridResult:
+    """Simulate every combo, rank by ``metric``, and judge the winner (see module docstring)."""
+    p = prepare(cls(**combos.iloc[0].to_dict()), cfg)
+    table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress)
+    order = rank(table, metric)
+    table, blocks = table.iloc[order].reset_index(drop=True), blocks[order]
+    winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
+    _, counts = _block_ids(len(p.steps.val_labels))
+    return GridResult(table, blocks, metric, winner, honesty(table, blocks, counts, winner))

@@ -1,0 +1,159 @@
+"""Parameter spaces for grid search: parsing ``--param`` specs, constraints, enumeration, sampling.
+
+Lives here: ``parse_spec`` (``k=a:b:step`` inclusive ranges, ``k=v1,v2,...`` lists, ``k=v`` single
+values, each coerced and range-checked by the strategy's ``Param``), ``Space`` (the axes, its size,
+``combos`` to enumerate it or ``sample`` to draw distinct combos at random with a seed) and
+``apply_constraint`` (a filter such as ``"hold_days > 5 and weight >= 0.5"``: comparisons,
+arithmetic and and/or/not over parameter names only). Not here: running combos (``grid``).
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import ConfigError, ParamError, did_you_mean
+from engine.strategy import Param, Strategy
+
+MAX_ENUMERATED = 2_000_000
+_ALLOWED = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load,
+            ast.Constant, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.Mult,
+            ast.Div, ast.Mod, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)  # fmt: skip
+
+
+def _range(param: Param, text: str, owner: str) -> list:
+    parts = text.split(":")
+    if len(parts) != 3:
+        raise ParamError(
+            f"{owner}: {param.name}={text!r}: a range is start:stop:step, e.g. 5:60:5."
+        )
+    try:
+        start, stop, step = (Decimal(p) for p in parts)
+    except InvalidOperation:
+        raise ParamError(
+            f"{owner}: {param.name}={text!r}: start, stop and step must be numbers."
+        ) from None
+    if step == 0 or (stop - start) * step < 0:
+        raise ParamError(
+            f"{owner}: {param.name}={text!r}: the step must be non-zero and point from start to "
+            f"stop (e.g. {start}:{stop}:{abs(step) if step else 1})."
+        )
+    count = int((stop - start) / step) + 1
+    return [param.coerce(str(start + i * step), owner) for i in range(count)]
+
+
+def parse_spec(strategy: type[Strategy], spec: str) -> tuple[str, list]:
+    """One ``--param`` spec -> (name, values)."""
+    name, sep, text = spec.partition("=")
+    name, text = name.strip(), text.strip()
+    params = {p.name: p for p in strategy.params}
+    if not sep or not name or not text:
+        raise ParamError(
+            f"--param {spec!r} is not KEY=VALUES; e.g. hold_days=10:60:10 or risk_off=cash,large."
+        )
+    if name not in params:
+        raise ParamError(
+            f"{strategy.name}: unknown parameter {name!r}.{did_you_mean(name, params)} "
+            f"Parameters: {', '.join(params)}."
+        )
+    param = params[name]
+    if ":" in text and param.kind in ("int", "float"):
+        values = _range(param, text, strategy.name)
+    else:
+        values = [param.coerce(v.strip(), strategy.name) for v in text.split(",") if v.strip()]
+    if not values:
+        raise ParamError(f"{strategy.name}: --param {spec!r} gives no values.")
+    return name, list(dict.fromkeys(values))
+
+
+@dataclass(frozen=True)
+class Space:
+    """Axes of a grid: every parameter with its candidate values (defaults for the rest)."""
+
+    strategy: type[Strategy]
+    axes: dict[str, list]
+
+    @classmethod
+    def from_specs(cls, strategy: type[Strategy], specs: list[str]) -> Space:
+        axes = {p.name: [p.coerce(p.default, strategy.name)] for p in strategy.params}
+        seen = set()
+        for spec in specs:
+            name, values = parse_spec(strategy, spec)
+            if name in seen:
+                raise ParamError(
+                    f"{strategy.name}: parameter {name!r} is given twice; merge the values."
+                )
+            seen.add(name)
+            axes[name] = values
+        return cls(strategy, axes)
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(v) for v in self.axes.values())
+
+    @property
+    def varied(self) -> list[str]:
+        return [k for k, v in self.axes.items() if len(v) > 1]
+
+    def combos(self) -> pd.DataFrame:
+        """Every combo, one row each (columns in parameter order)."""
+        if self.size > MAX_ENUMERATED:
+            raise ConfigError(
+                f"the grid has {self.size:,} combos, too many to enumerate (limit "
+                f"{MAX_ENUMERATED:,}); pass --samples N to draw N of them at random."
+            )
+        index = pd.MultiIndex.from_product(list(self.axes.values()), names=list(self.axes))
+        return index.to_frame(index=False)
+
+    def sample(self, n: int, seed: int) -> pd.DataFrame:
+        """``n`` distinct combos drawn uniformly at random (all of them if the space is smaller)."""
+        if n <= 0:
+            raise ConfigError(f"--samples must be positive; got {n}.")
+        if n >= self.size:
+            return self.combos()
+        rng = np.random.default_rng(seed)
+        lens = np.array([len(v) for v in self.axes.values()], dtype=np.int64)
+        picked: dict[tuple, None] = {}
+        while len(picked) < n:
+            draw = rng.integers(0, lens, size=(2 * (n - len(picked)) + 16, len(lens)))
+            for row in map(tuple, draw):
+                picked.setdefault(row)
+                if len(picked) == n:
+                    break
+        codes = np.array(sorted(picked), dtype=np.int64)
+        return pd.DataFrame({k: np.asarray(v, dtype=object)[codes[:, i]]
+                             for i, (k, v) in enumerate(self.axes.items())})  # fmt: skip
+
+
+def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
+    """Rows of ``combos`` satisfying ``expr`` (a safe boolean expression over column names)."""
+    if not expr:
+        return combos
+    try:
+        tree = ast.parse(expr, mode="eval")
+    except SyntaxError as exc:
+        raise ConfigError(
+            f'--constraint {expr!r} does not parse ({exc.msg}); e.g. "hold_days > 5".'
+        ) from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ConfigError(
+                f"--constraint {expr!r}: {type(node).__name__} is not allowed; use comparisons, "
+                "arithmetic and and/or/not over parameter names."
+            )
+        if isinstance(node, ast.Name) and node.id not in combos.columns:
+            raise ConfigError(
+                f"--constraint {expr!r}: unknown parameter {node.id!r}."
+                f"{did_you_mean(node.id, combos.columns)} Parameters: {', '.join(combos.columns)}."
+            )
+    code = compile(tree, "<constraint>", "eval")
+    keep = [bool(eval(code, {"__builtins__": {}}, row)) for row in combos.to_dict("records")]
+    out = combos[np.asarray(keep, dtype=bool)].reset_index(drop=True)
+    if out.empty:
+        raise ConfigError(f"--constraint {expr!r} leaves no combos; loosen it.")
+    return out
