@@ -17,6 +17,8 @@ import platform
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -161,59 +163,52 @@ def new_run_id(res: RunResult) -> str:
     return f"{stamp}-{res.strategy.name}-{digest[:8]}"
 
 
-def write_run(res: RunResult, out_root: Path | None = None) -> Path:
-    """Write the run folder under ``out_root`` (default ``./results``); returns its path."""
-    root = Path(out_root or paths.results_root())
+@contextmanager
+def atomic_folder(root: Path | None, run_id: str) -> Iterator[tuple[Path, list[Path]]]:
+    """Yield (temporary folder, [final path]); on success the folder is renamed to
+    ``root/run_id`` (suffixed if taken), on any error or Ctrl-C it is removed."""
+    root = Path(root or paths.results_root())
     try:
         root.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
+        tmp.chmod(0o755)
     except OSError as exc:
         raise ConfigError(
             f"cannot write results under {root} ({exc.strerror}); pass a writable --out."
         ) from None
-    run_id = new_run_id(res)
+    final: list[Path] = []
     try:
-        tmp.chmod(0o755)
-        _dump(tmp / "summary.json", summary(res))
-        frame = pd.DataFrame(
-            {
-                "equity": res.sim.equity,
-                "cash": res.sim.cash,
-                f"benchmark_{res.config.benchmark}": res.benchmark.equity,
-            }
-        )
-        frame = frame.join(res.sim.weights.add_prefix("weight_"))
-        frame.to_csv(
-            tmp / "equity.csv",
-            index_label="date",
-            float_format="%.10g",
-            date_format="%Y-%m-%d",
-            lineterminator="\n",
-        )
-        res.sim.orders.to_csv(
-            tmp / "orders.csv",
-            index=False,
-            float_format="%.10g",
-            date_format="%Y-%m-%d",
-            lineterminator="\n",
-        )
-        trades = res.sim.trades.copy()
-        trades.to_csv(
-            tmp / "trades.csv",
-            index=False,
-            float_format="%.10g",
-            date_format="%Y-%m-%d",
-            lineterminator="\n",
-        )
-        write_report(tmp / "report.html", report_context(res))
-        _dump(tmp / "manifest.json", manifest(res, run_id))
-        final = root / run_id
-        n = 1
-        while final.exists():
+        yield tmp, final
+        target, n = root / run_id, 1
+        while target.exists():
             n += 1
-            final = root / f"{run_id}-{n}"
-        os.replace(tmp, final)
+            target = root / f"{run_id}-{n}"
+        os.replace(tmp, target)
+        final.append(target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return final
+
+
+def write_csv(frame: pd.DataFrame, path: Path, index: bool = False, **kw) -> None:
+    frame.to_csv(path, index=index, float_format="%.10g", date_format="%Y-%m-%d",
+                 lineterminator="\n", **kw)  # fmt: skip
+
+
+def write_run(res: RunResult, out_root: Path | None = None) -> Path:
+    """Write the run folder under ``out_root`` (default ``./results``); returns its path."""
+    run_id = new_run_id(res)
+    with atomic_folder(out_root, run_id) as (tmp, final):
+        _dump(tmp / "summary.json", summary(res))
+        frame = pd.DataFrame({
+            "equity": res.sim.equity,
+            "cash": res.sim.cash,
+            f"benchmark_{res.config.benchmark}": res.benchmark.equity,
+        })  # fmt: skip
+        frame = frame.join(res.sim.weights.add_prefix("weight_"))
+        write_csv(frame, tmp / "equity.csv", index=True, index_label="date")
+        write_csv(res.sim.orders, tmp / "orders.csv")
+        write_csv(res.sim.trades, tmp / "trades.csv")
+        write_report(tmp / "report.html", report_context(res))
+        _dump(tmp / "manifest.json", manifest(res, run_id))
+    return final[0]
