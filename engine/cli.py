@@ -13,7 +13,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from engine import cli_data, cli_strategies
+from engine import cli_data, cli_grid, cli_strategies
 from engine.cli_common import err, known_errors, out
 from engine.errors import ConfigError, ParamError
 
@@ -24,6 +24,7 @@ app = typer.Typer(
 )
 cli_strategies.register(app)
 cli_data.register(app)
+cli_grid.register(app)
 
 _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
 

@@ -149,4 +149,4 @@ def metrics_from_acc(
         "periods_per_year": float(ppy),
         **{k: v for k, v in extra.items() if k in METRIC_KEYS},
     }  # fmt: skip
-    return {k: out[k] for k in METRIC_KEYS}
+    return {k: out.get(k, NAN) for k in METRIC_KEYS}  # trade statistics need records

@@ -1,0 +1,132 @@
+"""``backtest grid STRATEGY``: grid search from the command line (a thin shell over ``grid``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from engine.cli_common import err, known_errors, out
+
+
+def _rate_column():
+    class Rate(TextColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return super().render(task) if speed is None else f"{speed:,.0f} combos/s"
+
+    return Rate("")
+
+
+def grid(
+    strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="KEY=a:b:step or KEY=v1,v2 (repeatable)"
+    ),
+    constraint: str | None = typer.Option(
+        None, help='keep combos where this holds, e.g. "hold_days > 5"'
+    ),
+    samples: int | None = typer.Option(None, help="draw this many combos at random instead of all"),
+    seed: int = typer.Option(0, help="seed for --samples"),
+    metric: str = typer.Option("sharpe", help="rank by this metric"),
+    top: int = typer.Option(20, help="rows to show and keep in summary.json"),
+    chunk: int = typer.Option(256, help="combos simulated per parallel batch"),
+    walk_forward: str | None = typer.Option(
+        None, help="train=SPAN,test=SPAN[,anchored], e.g. train=5y,test=1y: out-of-sample check"
+    ),
+    data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
+    start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
+    end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
+    base_currency: str = typer.Option("AUD", help="currency the portfolio is valued in"),
+    fees_bps: float = typer.Option(10.0, help="fees in basis points of traded value"),
+    slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
+    fill: str = typer.Option("open", help="fill at the session's open or close"),
+    benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
+    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
+) -> None:
+    """Search a strategy's parameters; rank combos; report overfitting statistics.
+
+    Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
+    """
+    from engine.api import RunConfig
+    from engine.cli import _date
+    from engine.grid import rank, run_grid
+    from engine.gridfiles import grid_summary, write_grid
+    from engine.paramspace import Space, apply_constraint
+    from engine.walkforward import parse_walk_forward, run_walk_forward
+    from strategies import get_strategy
+
+    with known_errors():
+        cls = get_strategy(strategy)
+        space = Space.from_specs(cls, param)
+        combos = space.sample(samples, seed) if samples else space.combos()
+        combos = apply_constraint(combos, constraint)
+        rank(combos.head(0).assign(**{metric: []}), metric)  # fail fast on an unknown metric
+        if walk_forward:
+            parse_walk_forward(walk_forward)
+        cfg = RunConfig(data_dir=data_dir, start=_date(start, "--start"), end=_date(end, "--end"),
+                        base_currency=base_currency, fees_bps=fees_bps, slippage_bps=slippage_bps,
+                        fill=fill, benchmark=benchmark)  # fmt: skip
+        columns = (TextColumn("grid"), BarColumn(), MofNCompleteColumn(), _rate_column(),
+                   TimeRemainingColumn())  # fmt: skip
+        with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("grid", total=len(combos))
+            res = run_grid(cls, combos, cfg, metric=metric, chunk=chunk,
+                           progress=lambda n: bar.advance(task, n))  # fmt: skip
+        summary = grid_summary(res, space.axes, constraint, samples, seed if samples else None, top)
+        wf = None
+        if walk_forward:
+            spec = parse_walk_forward(walk_forward)
+            with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+                task = bar.add_task("walk-forward", total=None)
+                wf = run_walk_forward(cls, combos, cfg, spec, metric, chunk,
+                                      progress=lambda n: bar.advance(task, n))  # fmt: skip
+            summary["walk_forward"] = {k: v for k, v in wf.items() if k != "equity"}
+        folder = write_grid(res, summary, out_dir, top, wf)
+    if quiet:
+        typer.echo(str(folder))
+        return
+    _print(res, space.varied, top, folder, wf)
+
+
+def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
+    table = Table(
+        title=f"{res.winner.strategy.name}: {len(res.table):,} combos ranked by {res.metric}"
+    )
+    keys = [
+        *varied,
+        res.metric,
+        *(k for k in ("sharpe", "cagr", "max_drawdown") if k != res.metric),
+    ]
+    for k in keys:
+        table.add_column(k, justify="right")
+    for row in res.table.head(top).itertuples(index=False):
+        d = row._asdict()
+        table.add_row(*(f"{d[k]:.4g}" if isinstance(d[k], float) else str(d[k]) for k in keys))
+    out.print(table)
+    h = res.honesty
+    out.print(
+        f"winner's deflated Sharpe {h['deflated_sharpe']:.2f} over {h['trials']} trials; "
+        f"PBO {h['pbo']:.2f}; Sharpe 95% CI {h['sharpe_ci95'][0]:.2f}..{h['sharpe_ci95'][1]:.2f}",
+        soft_wrap=True,
+    )
+    if wf is not None:
+        oos, ins = wf["out_of_sample"], res.winner.metrics
+        out.print(
+            f"walk-forward {wf['spec']} ({len(wf['folds'])} folds): out-of-sample Sharpe "
+            f"{oos['sharpe']:.2f}, CAGR {oos['cagr']:.2%} vs in-sample best Sharpe "
+            f"{ins['sharpe']:.2f}, CAGR {ins['cagr']:.2%}",
+            soft_wrap=True,
+        )
+    if res.winner.market.synthetic:
+        out.print(
+            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
+        )
+    out.print(f"results: {folder}", soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grid")(grid)

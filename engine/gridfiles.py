@@ -1,0 +1,90 @@
+"""Writing a grid run's folder: ``grid.parquet``, ``summary.json``, ``report.html`` and
+``manifest.json``, atomically (``runfiles.atomic_folder``).
+
+``summary.json`` holds the space, the ranking, the winner with its metrics, the top rows and the
+overfitting statistics, and nothing that varies between machines, so the same inputs give the same
+bytes. The manifest adds when, where and with which packages and data files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from engine.grid import GridResult
+from engine.runfiles import _clean, _dump, atomic_folder, manifest, report_context, write_csv
+
+
+def grid_summary(
+    res: GridResult,
+    space: dict[str, list],
+    constraint: str | None,
+    samples: int | None,
+    seed: int | None,
+    top: int,
+) -> dict[str, Any]:
+    winner = res.winner
+    cols = [c for c in res.table.columns]
+    return {
+        "strategy": winner.strategy.name,
+        "data": "synthetic sample data" if winner.market.synthetic else "user data",
+        "space": {k: list(v) for k, v in space.items()},
+        "constraint": constraint,
+        "samples": samples,
+        "seed": seed,
+        "combos": int(len(res.table)),
+        "metric": res.metric,
+        "winner": {"params": winner.strategy.values, "metrics": winner.metrics},
+        "honesty": res.honesty,
+        "top": [
+            dict(zip(cols, row, strict=True)) for row in res.table.head(top).itertuples(index=False)
+        ],  # fmt: skip
+        "window": {
+            "first": str(winner.sim.equity.index[0].date()),
+            "last": str(winner.sim.equity.index[-1].date()),
+        },  # fmt: skip
+        "costs": {"fees_bps": winner.config.fees_bps, "slippage_bps": winner.config.slippage_bps},
+        "base_currency": winner.config.base_currency,
+        "fill": winner.config.fill,
+    }
+
+
+def write_grid(
+    res: GridResult,
+    summary: dict[str, Any],
+    out_root: Path | None,
+    top: int,
+    walk_forward: dict[str, Any] | None = None,
+) -> Path:
+    from engine.grid_report import GridReportContext, write_grid_report
+
+    digest = hashlib.sha256(json.dumps(_clean(summary), sort_keys=True, default=str).encode())
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    run_id = f"{stamp}-grid-{res.winner.strategy.name}-{digest.hexdigest()[:8]}"
+    params = [p.name for p in type(res.winner.strategy).params]
+    with atomic_folder(out_root, run_id) as (tmp, final):
+        table = res.table.copy()
+        for col in table.columns:  # parquet wants one type per column
+            if table[col].dtype == object:
+                table[col] = table[col].map(lambda v: None if v is None else str(v))
+        table.to_parquet(tmp / "grid.parquet", index=False)
+        _dump(tmp / "summary.json", summary)
+        if walk_forward is not None:
+            write_csv(walk_forward["equity"].to_frame(), tmp / "walk_forward.csv", index=True,
+                      index_label="date")  # fmt: skip
+        ctx = GridReportContext(
+            title=f"grid: {res.winner.strategy.name}", rule=res.winner.strategy.rule,
+            metric=res.metric, table=res.table, params=params,
+            varied=[k for k, v in summary["space"].items() if len(v) > 1], honesty=res.honesty,
+            winner=report_context(res.winner), synthetic=res.winner.market.synthetic, top=top,
+        )  # fmt: skip
+        write_grid_report(tmp / "report.html", ctx)
+        man = manifest(res.winner, run_id)
+        man.update({"kind": "grid", "combos": len(res.table), "metric": res.metric,
+                    "space": summary["space"], "constraint": summary["constraint"],
+                    "samples": summary["samples"], "seed": summary["seed"]})  # fmt: skip
+        _dump(tmp / "manifest.json", man)
+    return final[0]
