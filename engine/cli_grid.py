@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -33,6 +34,9 @@ def grid(
     metric: str = typer.Option("sharpe", help="rank by this metric"),
     top: int = typer.Option(20, help="rows to show and keep in summary.json"),
     chunk: int = typer.Option(256, help="combos simulated per parallel batch"),
+    cluster: str | None = typer.Option(
+        None, help="run chunks on Dask: local:N workers, or tcp://HOST:PORT of a scheduler"
+    ),
     walk_forward: str | None = typer.Option(
         None, help="train=SPAN,test=SPAN[,anchored], e.g. train=5y,test=1y: out-of-sample check"
     ),
@@ -53,6 +57,7 @@ def grid(
     """
     from engine.api import RunConfig
     from engine.cli import _date
+    from engine.cluster import DaskExecutor, parse_cluster
     from engine.grid import rank, run_grid
     from engine.gridfiles import grid_summary, write_grid
     from engine.paramspace import Space, apply_constraint
@@ -67,6 +72,8 @@ def grid(
         rank(combos.head(0).assign(**{metric: []}), metric)  # fail fast on an unknown metric
         if walk_forward:
             parse_walk_forward(walk_forward)
+        if cluster:
+            parse_cluster(cluster)
         cfg = RunConfig(data_dir=data_dir, start=_date(start, "--start"), end=_date(end, "--end"),
                         base_currency=base_currency, fees_bps=fees_bps, slippage_bps=slippage_bps,
                         fill=fill, benchmark=benchmark)  # fmt: skip
@@ -74,8 +81,16 @@ def grid(
                    TimeRemainingColumn())  # fmt: skip
         with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
             task = bar.add_task("grid", total=len(combos))
-            res = run_grid(cls, combos, cfg, metric=metric, chunk=chunk,
-                           progress=lambda n: bar.advance(task, n))  # fmt: skip
+            with DaskExecutor(cluster) if cluster else nullcontext() as executor:
+                res = run_grid(
+                    cls,
+                    combos,
+                    cfg,
+                    metric=metric,
+                    chunk=chunk,
+                    progress=lambda n: bar.advance(task, n),
+                    executor=executor,
+                )
         summary = grid_summary(res, space.axes, constraint, samples, seed if samples else None, top)
         wf = None
         if walk_forward:

@@ -84,6 +84,23 @@ def _combo_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, Any]:
     return {k: m[k] for k in GRID_METRICS}
 
 
+def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: list[dict]):
+    """Metric rows and block sums (len(part), 2 N_BLOCKS) of one chunk of combos."""
+    block, _ = _block_ids(len(p.steps.val_labels))
+    costs = cfg.costs()
+    targets = _chunk_targets(cls, p, part)
+    flat = targets.reshape(-1, targets.shape[-1])
+    check_targets(flat, np.tile(p.labels, len(part)), p.assets, costs)
+    st = np.ascontiguousarray(p.step_targets(targets))
+    acc, blk, counts = grid_kernels.grid_nb(
+        p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.accrual, p.steps.is_val,
+        np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
+        np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
+    )  # fmt: skip
+    rows = [_combo_metrics(acc[k], counts[k], p.steps.val_labels, cfg) for k in range(len(part))]
+    return rows, blk
+
+
 def simulate_combos(
     cls,
     p: Prepared,
@@ -91,31 +108,28 @@ def simulate_combos(
     combos: pd.DataFrame,
     chunk: int = 256,
     progress: Callable[[int], None] | None = None,
+    executor=None,
 ):
-    """Metrics table (K rows) and block sums (K, 2 N_BLOCKS) for ``combos`` on prepared data."""
-    block, _ = _block_ids(len(p.steps.val_labels))
-    bench = np.ascontiguousarray(p.bench_returns())
-    costs = cfg.costs()
-    rows, blocks = [], []
+    """Metrics table (K rows) and block sums (K, 2 N_BLOCKS) for ``combos`` on prepared data.
+
+    ``executor`` (e.g. ``engine.cluster.DaskExecutor``) maps chunks elsewhere; results come back
+    in chunk order, so the table is the same wherever the chunks ran.
+    """
+    if chunk < 1:
+        raise ConfigError(f"--chunk must be at least 1; got {chunk}.")
     records = combos.to_dict("records")
-    for start in range(0, len(records), chunk):
-        part = records[start : start + chunk]
-        targets = _chunk_targets(cls, p, part)
-        flat = targets.reshape(-1, targets.shape[-1])
-        check_targets(flat, np.tile(p.labels, len(part)), p.assets, costs)
-        st = np.ascontiguousarray(p.step_targets(targets))
-        acc, blk, counts = grid_kernels.grid_nb(
-            p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.accrual, p.steps.is_val,
-            np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash), bench, block, N_BLOCKS,
-        )  # fmt: skip
-        rows += [
-            _combo_metrics(acc[k], counts[k], p.steps.val_labels, cfg) for k in range(len(part))
-        ]
-        blocks.append(blk)
-        if progress is not None:
-            progress(len(part))
+    parts = [records[i : i + chunk] for i in range(0, len(records), chunk)]
+    if executor is None:
+        results = []
+        for part in parts:
+            results.append(simulate_chunk(cls, p, cfg, part))
+            if progress is not None:
+                progress(len(part))
+    else:
+        results = executor.map_chunks(cls, p, cfg, parts, progress)
+    rows = [row for part_rows, _ in results for row in part_rows]
     table = pd.concat([combos.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
-    return table, np.concatenate(blocks)
+    return table, np.concatenate([blk for _, blk in results])
 
 
 def rank(table: pd.DataFrame, metric: str) -> np.ndarray:
@@ -172,10 +186,11 @@ def run_grid(
     metric: str = "sharpe",
     chunk: int = 256,
     progress: Callable[[int], None] | None = None,
+    executor=None,
 ) -> GridResult:
     """Simulate every combo, rank by ``metric``, and judge the winner (see module docstring)."""
     p = prepare(cls(**combos.iloc[0].to_dict()), cfg)
-    table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress)
+    table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress, executor)
     order = rank(table, metric)
     table, blocks = table.iloc[order].reset_index(drop=True), blocks[order]
     winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
