@@ -23,7 +23,7 @@ UNITS = ("percent", "fraction")
 CHECKS = ("max_move", "stale_run", "zero_volume_run", "max_missing", "fraction_below")
 FIELDS = (
     *("name", "kind", "currency", "calendar", "tz", "known", "returns", "units", "base"),
-    *("providers", "checks", "fixing"),
+    *("providers", "checks", "fixing", "column"),
 )
 _KNOWN_RE = re.compile(r"^D\+(\d+) (\d{2}):(\d{2})$")
 
@@ -64,6 +64,7 @@ class Instrument:
     providers: dict[str, str] = field(default_factory=dict)
     checks: dict[str, float] = field(default_factory=dict)
     fixing: str | None = None
+    column: str | None = None  # the file's column holding close/value, when not named so
 
     @property
     def is_price(self) -> bool:
@@ -119,14 +120,14 @@ def _parse_one(key: str, raw: dict, source: Path) -> Instrument:
         )
     if raw.get("units") is not None and raw["units"] not in UNITS:
         raise DataError(
-            f"{where}: units = {raw['units']!r}; use \"percent\" (4.25 = 4.25 %, as published) "
+            f'{where}: units = {raw["units"]!r}; use "percent" (4.25 = 4.25 %, as published) '
             'or "fraction" (0.0425 = 4.25 %).'
         )
     known = Known.parse(str(raw["known"]), where)
     if known.session_close and raw["calendar"] == "weekdays":
         raise DataError(f"{where}: known = session_close needs an exchange calendar, not weekdays.")
     fields = {k: raw[k] for k in ("name", "kind", "currency", "calendar", "tz")}
-    extra = {k: raw.get(k) for k in ("returns", "units", "base", "fixing")}
+    extra = {k: raw.get(k) for k in ("returns", "units", "base", "fixing", "column")}
     return Instrument(
         key=key,
         known=known,

@@ -1,25 +1,38 @@
 """Reading a data folder: one file per instrument key, each value stamped with when it was known.
 
 Lives here: ``Series`` (one instrument's dated values plus knowledge instants), ``MarketData`` (the
-loaded folder) and the loader for the project's plain formats: ``date,open,high,low,close[,volume]``
-for prices and ``date,value`` for rates, as CSV or Parquet. Not here: provider downloads, the
-tolerant readers for raw Yahoo/FRED/RBA files, or full data validation (each its own module).
+loaded folder) and ``load_folder``: find ``KEY.parquet`` or ``KEY.csv`` per key, read it (``readers``:
+plain ``date,open,high,low,close[,volume]`` / ``date,value`` files and raw Yahoo/FRED/RBA downloads),
+refuse it if the validator finds an error (``validate``), convert fraction-unit rates to percent, and
+stamp each row with the instant it became known (``calendars``). Warnings become ``MarketData.notes``.
+Also ``validate_folder`` and ``describe_folder``, which check and list a folder's files.
+Not here: provider downloads (``providers``), the checks themselves.
 """
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from engine import calendars
-from engine.errors import DataError
+from engine import calendars, readers, validate
+from engine.errors import DataError, did_you_mean
 from engine.instruments import Instrument, get_instrument, load_instruments
+from engine.readers import PRICE_COLUMNS
+from engine.validate import Problem
 
-PRICE_COLUMNS = ("open", "high", "low", "close")
+__all__ = [
+    "PRICE_COLUMNS",
+    "MarketData",
+    "Series",
+    "describe_folder",
+    "find_file",
+    "load_folder",
+    "load_series",
+    "validate_folder",
+]
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class Series:
             "last": str(self.frame.index[-1].date()),
             "rows": len(self.frame),
             "returns": inst.returns or inst.kind,
+            **({"fixing": inst.fixing} if inst.fixing else {}),
         }
 
 
@@ -77,62 +91,21 @@ class MarketData:
         return MarketData(self.folder, cut, self.synthetic, self.notes)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    try:
-        if path.suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise DataError(
-            f"{path}: could not be read ({exc}); check the file is CSV or Parquet."
-        ) from None
-
-
-def _check_frame(frame: pd.DataFrame, inst: Instrument, path: Path) -> pd.DataFrame:
-    if "date" not in frame.columns:
-        raise DataError(f"{path}: no 'date' column (found {list(frame.columns)}); name it 'date'.")
-    if frame.empty:
-        raise DataError(f"{path}: the file has no rows; supply at least one dated value.")
-    needed = ("close",) if inst.is_price else ("value",)
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{path}: missing column(s) {', '.join(missing)} for a {inst.kind} series; "
-            f"expected date,{'open,high,low,close' if inst.is_price else 'value'}."
-        )
-    dates = pd.to_datetime(frame["date"].astype(str), format="ISO8601", errors="coerce")
-    if dates.isna().any():
-        row = int(np.flatnonzero(dates.isna())[0])
-        raise DataError(
-            f"{path}: row {row + 2}, column date: {frame['date'].iloc[row]!r} is not a date; "
-            "use YYYY-MM-DD."
-        )
-    out = frame.drop(columns="date").set_index(pd.DatetimeIndex(dates, name="date").as_unit("ns"))
-    if not out.index.is_monotonic_increasing or out.index.has_duplicates:
-        bad = int(np.flatnonzero(~(np.diff(out.index.asi8) > 0))[0]) + 1
-        raise DataError(
-            f"{path}: row {bad + 2} (date {out.index[bad].date()}) is out of order or duplicated; "
-            "sort by date and keep one row per date."
-        )
-    cols = [c for c in (PRICE_COLUMNS if inst.is_price else ("value",)) if c in out.columns]
-    values = out[cols].astype("float64")
-    finite = np.isfinite(values.to_numpy())
-    positive = values.to_numpy() > 0 if inst.is_price else np.ones_like(finite)
-    bad_rows, bad_cols = np.nonzero(~(finite & positive))
-    if bad_rows.size:
-        r, c = int(bad_rows[0]), cols[int(bad_cols[0])]
-        raise DataError(
-            f"{path}: row {r + 2}, column {c}: {values.iloc[r][c]!r} is not a positive finite "
-            "number; fix or remove the row."
-        )
-    return values
+def _load(path: Path, inst: Instrument) -> tuple[Series, list[Problem]]:
+    """Read, validate (refusing hard problems), convert units, stamp knowledge instants."""
+    table = readers.read_table(path, inst)
+    problems = validate.check_table(table, inst)
+    validate.raise_for_errors(problems, path.parent)
+    frame = table.series_frame(inst)
+    if inst.units == "fraction":
+        frame = frame * 100.0  # the engine keeps rates in percent, as published
+    known = calendars.knowledge_instants(inst, frame.index, str(path))
+    return Series(inst, frame, known, path, table.sha256), problems
 
 
 def load_series(path: Path, inst: Instrument) -> Series:
-    frame = _check_frame(_read_table(path), inst, path)
-    known = calendars.knowledge_instants(inst, frame.index, str(path))
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Series(inst, frame, known, path, digest)
+    """One file as a ``Series``; ``DataError`` on anything the validator calls an error."""
+    return _load(Path(path), inst)[0]
 
 
 def find_file(folder: Path, key: str) -> Path | None:
@@ -141,6 +114,17 @@ def find_file(folder: Path, key: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+def _near_misses(folder: Path, missing: list[str]) -> str:
+    """A hint naming files that differ from a missing key only in case (``rut.csv`` for RUT)."""
+    found = {p.stem.lower(): p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet")}
+    hints = [
+        f"{found[k.lower()]} -> {k}{Path(found[k.lower()]).suffix}"
+        for k in missing
+        if k.lower() in found
+    ]
+    return f" Rename {', '.join(hints)} (names are case-sensitive)." if hints else ""
 
 
 def load_folder(folder: Path, keys: list[str], synthetic: bool = False) -> MarketData:
@@ -152,12 +136,84 @@ def load_folder(folder: Path, keys: list[str], synthetic: bool = False) -> Marke
     if not folder.is_dir():
         raise DataError(f"data folder {folder} does not exist; pass an existing --data-dir.")
     instruments = load_instruments(overrides=folder / "instruments.toml")
+    known = {k: get_instrument(instruments, k) for k in keys}
     missing = [k for k in keys if find_file(folder, k) is None]
     if missing:
         raise DataError(
             f"{folder}: missing data for {', '.join(missing)}; add "
-            f"{', '.join(k + '.csv' for k in missing)} (or .parquet)."
+            f"{', '.join(k + '.csv' for k in missing)} (or .parquet).{_near_misses(folder, missing)}"
         )
-    series = {k: load_series(find_file(folder, k), get_instrument(instruments, k)) for k in keys}
+    series, notes = {}, []
+    for key in keys:
+        series[key], problems = _load(find_file(folder, key), known[key])
+        warned = sum(p.severity == "warning" for p in problems)
+        if warned:
+            notes.append(
+                f"{series[key].path.name}: {warned} data warning(s); "
+                f"`backtest data validate {folder}` lists them."
+            )
     synthetic = synthetic or (folder / "SYNTHETIC").is_file()
-    return MarketData(folder, series, synthetic=synthetic)
+    return MarketData(folder, series, synthetic=synthetic, notes=tuple(notes))
+
+
+def describe_folder(folder: Path) -> list[dict[str, object]]:
+    """One row per instrument file in ``folder``: key, file, rows, first, last and source (a cache
+    sidecar's source and symbol, else the file's layout). Files are read, not validated."""
+    from engine import cache  # only listing needs the cache's sidecars
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    instruments = load_instruments(overrides=folder / "instruments.toml")
+    rows = []
+    for key, inst in instruments.items():
+        path = find_file(folder, key)
+        if path is None:
+            continue
+        row: dict[str, object] = {"key": key, "file": path.name}
+        meta = cache.meta(folder, key) if path.suffix == ".parquet" else None
+        if meta and meta.get("consistent"):
+            row.update(rows=meta["rows"], first=meta["first"], last=meta["last"])
+            row["source"] = f"{meta['source']} {meta['symbol']} ({meta['fetched_at'][:10]})"
+        else:
+            try:
+                table = readers.read_table(path, inst)
+            except DataError as exc:
+                row.update(rows="-", first="-", last="-", source=f"unreadable: {exc}")
+            else:
+                first, last = table.dates.min().date(), table.dates.max().date()
+                row.update(rows=len(table.frame), first=str(first), last=str(last))
+                row["source"] = table.layout
+        rows.append(row)
+    return rows
+
+
+def data_files(folder: Path) -> list[Path]:
+    """The CSV and Parquet files of a folder, by name."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix in (".csv", ".parquet"))
+
+
+def validate_folder(folder: Path) -> list[validate.FileReport]:
+    """Check every data file in ``folder``; files not named by an instrument key are flagged."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataError(f"{folder} is not a folder or file; pass an existing path.")
+    instruments = load_instruments(overrides=folder / "instruments.toml")
+    reports = []
+    for stem in dict.fromkeys(p.stem for p in data_files(folder)):
+        csv, parquet = folder / f"{stem}.csv", folder / f"{stem}.parquet"
+        path = parquet if parquet.is_file() else csv
+        if stem not in instruments:
+            msg = f"is not named by an instrument key.{did_you_mean(stem, instruments)}"
+            fix = "name files KEY.csv or KEY.parquet after a key in instruments.toml"
+            problem = validate.Problem("warning", str(path), None, None, None, msg, fix, "name")
+            reports.append(validate.FileReport(path, stem, None, [problem]))
+            continue
+        report = validate.validate_file(path, instruments[stem])
+        if path == parquet and csv.is_file():
+            msg = f"{csv.name} is ignored: {parquet.name} is the file loaded"
+            report.problems.append(
+                validate.Problem("note", str(path), None, None, None, msg, "", "shadowed")
+            )
+        reports.append(report)
+    return reports

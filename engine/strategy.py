@@ -125,7 +125,7 @@ class Strategy:
     ``traded``: instrument keys the strategy holds (columns of its weights, all on one calendar);
     ``requires``: every instrument key it reads (traded ones included);
     ``signal_asset``: the traded key whose forward returns an event study measures (default: the
-    first of ``assets()``);
+    first of ``assets()``); ``optional``: keys read only under some parameters -> when, in words;
     ``weights(ctx, p)``: an array (len(ctx.labels), len(traded)) of target weights, each row decided at
     ``ctx.decision_ns[row]`` with only data known strictly before it. Rows summing below 1 hold cash.
     Optional hooks: ``warmup()``, ``signal_flags(ctx, p)`` and ``rebalance_mask(ctx)``.
@@ -138,6 +138,7 @@ class Strategy:
     requires: ClassVar[tuple[str, ...]] = ()
     calendar: ClassVar[str] = "XASX"
     signal_asset: ClassVar[str | None] = None
+    optional: ClassVar[dict[str, str]] = {}
 
     def __init__(self, **values: Any) -> None:
         self.values = self.resolve(values)
@@ -208,6 +209,8 @@ class Strategy:
         From ``signal_flags`` when the strategy defines it; otherwise each decision row where the
         weight of ``signal_asset`` rises, stamped with that decision's instant ("known by").
         """
+        if len(ctx.labels) == 0:
+            return Signals(np.zeros(0, dtype=np.int64), pd.DatetimeIndex([]), self.name)
         got = self.signal_flags(ctx, self.values)
         if got is None:
             col = self.assets().index(self.signal_asset or self.assets()[0])
@@ -236,6 +239,7 @@ class Strategy:
             ],
             "traded": self.assets(),
             "required": self.required(),
+            "optional": {k: v for k, v in self.optional.items() if k not in self.required()},
             "calendar": self.calendar,
             "signal_asset": self.signal_asset or self.assets()[0],
             "warmup": self.warmup(),
@@ -352,6 +356,6 @@ def _check_params(cls: type[Strategy], label: str) -> None:
             raise StrategyError(f"{label}: the default of {p.name} is invalid: {exc}") from None
         if not ok:
             raise StrategyError(
-                f"{label}: the default of {p.name} ({p.default!r}) is not a {p.kind}; "
+                f"{label}: the default of {p.name} ({p.default!r}) is not of kind {p.kind}; "
                 "write it as one."
             )

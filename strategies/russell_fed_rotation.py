@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from engine.strategy import Param, Strategy
+from engine.strategy import Param, Strategy, with_lead_in
 from strategies.common import (
     hold_1d_nb,
     risk_off_param,
@@ -31,6 +31,9 @@ from strategies.common import (
 )
 
 NEVER = np.iinfo(np.int64).min // 2
+SIGNAL_KEYS = ("record_lookback", "cut_window_days")
+EXIT_KEYS = ("exit_on_hike", "exit_drawdown", "record_lookback", "yield_spike_bp", "yield_window",
+             "aud_drop", "aud_window")  # fmt: skip
 
 
 @njit(cache=True)
@@ -63,6 +66,39 @@ def hold_mask_1d_nb(fired, hold_days):
         if left > 0:
             out[i] = True
             left -= 1
+    return out
+
+
+@njit(cache=True)
+def grid_targets_nb(fired, exits, sig_of, exit_of, hold_days, weight, base, rows):
+    """Orders (K, len(rows), 2) for K combos: combo k holds with ``fired[sig_of[k]]``,
+    ``exits[exit_of[k]]`` and ``hold_days[k]`` (as ``hold_1d_nb``), weights (``weight[k]``, the rest
+    times ``base[k]``) inside a hold and (0, ``base[k]``) outside; at the sorted decision ``rows`` the
+    first row always trades, later ones only where the target changes (NaN = no order)."""
+    n_k, n_r = sig_of.shape[0], rows.shape[0]
+    out = np.full((n_k, n_r, 2), np.nan)
+    if n_r == 0:
+        return out
+    for k in range(n_k):
+        left, j = 0, 0
+        prev_small, prev_large = -1.0, -1.0
+        for t in range(rows[n_r - 1] + 1):
+            if fired[sig_of[k], t]:
+                left = hold_days[k]
+            if exits[exit_of[k], t]:
+                left = 0
+            small = weight[k] if left > 0 else 0.0
+            large = (1.0 - weight[k]) * base[k] if left > 0 else base[k]
+            if left > 0:
+                left -= 1
+            if t == rows[j]:
+                if j == 0 or small != prev_small or large != prev_large:
+                    out[k, j, 0] = small
+                    out[k, j, 1] = large
+                j += 1
+                if j == n_r:
+                    break
+            prev_small, prev_large = small, large
     return out
 
 
@@ -189,6 +225,7 @@ class RussellFedRotation(Strategy):
     )
     traded = ("XSO", "XJO")
     requires = ("RUT",)
+    optional = {"US10Y": "yield_spike_bp > 0", "AUDUSD": "aud_drop > 0"}
 
     def required(self) -> tuple[str, ...]:
         extra = ("US10Y",) * (self.values["yield_spike_bp"] > 0)
@@ -198,14 +235,16 @@ class RussellFedRotation(Strategy):
     def warmup(self) -> int:
         return self.values["hold_days"]
 
-    def trigger(self, ctx, p) -> np.ndarray:
-        """Record closes within the cut window, on the Russell 2000's own axis."""
+    def trigger(self, ctx, p, age: np.ndarray | None = None) -> np.ndarray:
+        """Record closes within the cut window, on the Russell 2000's own axis (``age``: the
+        calendar days since the last cut per close, when already computed)."""
         rut = ctx.market["RUT"]
         close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
         record = record_close_1d_nb(close, p["record_lookback"])
-        age = cut_age_days(
-            rut.frame.index, rut.known_ns, ctx.fomc.changes(-1)[1], rut.instrument.tz
-        )
+        if age is None:
+            age = cut_age_days(
+                rut.frame.index, rut.known_ns, ctx.fomc.changes(-1)[1], rut.instrument.tz
+            )
         return record & (age <= p["cut_window_days"])
 
     def exits(self, ctx, p) -> np.ndarray:
@@ -237,3 +276,39 @@ class RussellFedRotation(Strategy):
     def signal_flags(self, ctx, p):
         rut = ctx.market["RUT"]
         return self.trigger(ctx, p), rut.known_ns, rut.frame.index, "RUT record after a Fed cut"
+
+    @classmethod
+    def grid_weights(cls, ctx, combos, rows) -> np.ndarray:
+        """Window orders (K, len(rows), 2) for many parameter combos at once, identical to
+        ``api.window_targets`` run once per combo: signals and derails are computed once per
+        distinct setting and every combo's hold runs in one kernel (``grid_targets_nb``)."""
+        values = [cls.resolve(c) for c in combos]
+        ectx, lead = with_lead_in(ctx, max(v["hold_days"] for v in values))
+        inst, rut = cls(), ectx.market["RUT"]
+        age = cut_age_days(
+            rut.frame.index, rut.known_ns, ectx.fomc.changes(-1)[1], rut.instrument.tz
+        )
+        signals: dict[tuple, int] = {}
+        derails: dict[tuple, int] = {}
+        fired, exits, sig_of, exit_of = [], [], [], []
+        for v in values:
+            key = tuple(v[k] for k in SIGNAL_KEYS)
+            if key not in signals:
+                signals[key] = len(fired)
+                fired.append(ectx.count(inst.trigger(ectx, v, age), rut.known_ns) > 0)
+            sig_of.append(signals[key])
+            key = tuple(v[k] for k in EXIT_KEYS)
+            if key not in derails:
+                derails[key] = len(exits)
+                exits.append(inst.exits(ectx, v))
+            exit_of.append(derails[key])
+        return grid_targets_nb(
+            np.stack(fired),
+            np.stack(exits),
+            np.array(sig_of, dtype=np.int64),
+            np.array(exit_of, dtype=np.int64),
+            np.array([v["hold_days"] for v in values], dtype=np.int64),
+            np.array([v["weight"] for v in values], dtype=np.float64),
+            np.array([1.0 if v["risk_off"] == "large" else 0.0 for v in values]),
+            np.asarray(rows, dtype=np.int64) + lead,
+        )
