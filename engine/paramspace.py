@@ -21,6 +21,7 @@ from engine.errors import ConfigError, ParamError, did_you_mean
 from engine.strategy import Param, Strategy
 
 MAX_ENUMERATED = 2_000_000
+MAX_AXIS_VALUES = 1_000_000  # values one range may expand to (checked before building the list)
 _ALLOWED = (ast.Expression, ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.Compare, ast.Name, ast.Load,
             ast.Constant, ast.And, ast.Or, ast.Not, ast.USub, ast.UAdd, ast.Add, ast.Sub, ast.Mult,
             ast.Div, ast.Mod, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.Eq, ast.NotEq)  # fmt: skip
@@ -38,12 +39,22 @@ def _range(param: Param, text: str, owner: str) -> list:
         raise ParamError(
             f"{owner}: {param.name}={text!r}: start, stop and step must be numbers."
         ) from None
+    if not all(x.is_finite() for x in (start, stop, step)):
+        raise ParamError(
+            f"{owner}: {param.name}={text!r}: start, stop and step must be finite numbers."
+        )
     if step == 0 or (stop - start) * step < 0:
+        good = abs(step) or 1
+        good = -good if stop < start else good
         raise ParamError(
             f"{owner}: {param.name}={text!r}: the step must be non-zero and point from start to "
-            f"stop (e.g. {start}:{stop}:{abs(step) if step else 1})."
+            f"stop (e.g. {start}:{stop}:{good})."
         )
     count = int((stop - start) / step) + 1
+    if count > MAX_AXIS_VALUES:
+        raise ParamError(
+            f"{owner}: {param.name}={text!r} has {count:,} values; use a coarser step."
+        )
     return [param.coerce(str(start + i * step), owner) for i in range(count)]
 
 
@@ -67,7 +78,9 @@ def parse_spec(strategy: type[Strategy], spec: str) -> tuple[str, list]:
     else:
         values = [param.coerce(v.strip(), strategy.name) for v in text.split(",") if v.strip()]
     if not values:
-        raise ParamError(f"{strategy.name}: --param {spec!r} gives no values.")
+        raise ParamError(
+            f"{strategy.name}: --param {spec!r} gives no values; list at least one, e.g. {name}=1,2."
+        )
     return name, list(dict.fromkeys(values))
 
 
@@ -107,6 +120,8 @@ class Space:
                 f"the grid has {self.size:,} combos, too many to enumerate (limit "
                 f"{MAX_ENUMERATED:,}); pass --samples N to draw N of them at random."
             )
+        if not self.axes:
+            return pd.DataFrame(index=pd.RangeIndex(1))
         index = pd.MultiIndex.from_product(list(self.axes.values()), names=list(self.axes))
         return index.to_frame(index=False)
 
@@ -126,8 +141,9 @@ class Space:
                 if len(picked) == n:
                     break
         codes = np.array(sorted(picked), dtype=np.int64)
-        return pd.DataFrame({k: np.asarray(v, dtype=object)[codes[:, i]]
-                             for i, (k, v) in enumerate(self.axes.items())})  # fmt: skip
+        frame = pd.DataFrame({k: np.asarray(v, dtype=object)[codes[:, i]]
+                              for i, (k, v) in enumerate(self.axes.items())})  # fmt: skip
+        return frame.infer_objects()  # the same column types as combos()
 
 
 def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
@@ -152,7 +168,15 @@ def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
                 f"{did_you_mean(node.id, combos.columns)} Parameters: {', '.join(combos.columns)}."
             )
     code = compile(tree, "<constraint>", "eval")
-    keep = [bool(eval(code, {"__builtins__": {}}, row)) for row in combos.to_dict("records")]
+    keep = []
+    for row in combos.to_dict("records"):
+        try:
+            keep.append(bool(eval(code, {"__builtins__": {}}, row)))
+        except (TypeError, ArithmeticError) as exc:
+            raise ConfigError(
+                f"--constraint {expr!r} fails on {row} ({exc}); compare numbers with numbers and "
+                "choices with quoted text, e.g. risk_off == 'cash'."
+            ) from None
     out = combos[np.asarray(keep, dtype=bool)].reset_index(drop=True)
     if out.empty:
         raise ConfigError(f"--constraint {expr!r} leaves no combos; loosen it.")

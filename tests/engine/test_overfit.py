@@ -1,0 +1,374 @@
+"""Overfitting statistics (``engine.overfit``) against hand-computed cases and a slow plain-Python
+CSCV: PSR, the expected maximum Sharpe ratio, the deflated Sharpe ratio, PBO and the stationary
+bootstrap."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+
+from engine import overfit
+from engine.overfit import (
+    EULER_GAMMA,
+    deflated_sharpe,
+    expected_max_sharpe,
+    pbo_cscv,
+    psr,
+    stationary_bootstrap,
+)
+
+Z = NormalDist()
+
+
+# --- psr ------------------------------------------------------------------------------------------
+
+
+def test_psr_hand_case_normal_returns():
+    # SR = 0.1, n = 101, skew 0, kurt 3 (normal):
+    # denom = 1 - 0 * 0.1 + (3 - 1) / 4 * 0.1^2 = 1 + 0.5 * 0.01 = 1.005
+    # z = 0.1 * sqrt(100) / sqrt(1.005) = 1 / 1.0024969 = 0.9975093
+    # PSR = Phi(0.9975093) = 0.8407413
+    assert psr(0.1, 101, 0.0, 3.0) == pytest.approx(Z.cdf(1.0 / math.sqrt(1.005)), abs=1e-12)
+    assert psr(0.1, 101, 0.0, 3.0) == pytest.approx(0.8407413, abs=1e-7)
+
+
+def test_psr_skew_and_kurtosis():
+    # skew -1: denom = 1 + 0.1 + 0.005 = 1.105 -> Phi(1 / sqrt(1.105)) = Phi(0.9513) = 0.8292747
+    # skew +1: denom = 1 - 0.1 + 0.005 = 0.905 -> Phi(1 / sqrt(0.905)) = Phi(1.0512) = 0.8534113
+    # kurt 10: denom = 1 + 9 / 4 * 0.01 = 1.0225 -> Phi(1 / sqrt(1.0225)) = Phi(0.9889) = 0.8386529
+    base = psr(0.1, 101, 0.0, 3.0)
+    neg, pos, fat = psr(0.1, 101, -1.0, 3.0), psr(0.1, 101, 1.0, 3.0), psr(0.1, 101, 0.0, 10.0)
+    assert neg == pytest.approx(0.8292747, abs=1e-7)
+    assert pos == pytest.approx(0.8534113, abs=1e-7)
+    assert fat == pytest.approx(0.8386529, abs=1e-7)
+    assert neg < fat < base < pos  # negative skew and fat tails both lower confidence
+
+
+def test_psr_against_a_benchmark_sharpe():
+    # SR = SR0 -> z = 0 -> 1/2; SR0 above SR -> below 1/2.
+    assert psr(0.1, 101, 0.0, 3.0, sr0=0.1) == pytest.approx(0.5)
+    # SR0 = 0.05: z = 0.05 * 10 / sqrt(1.005) = 0.4987547 -> Phi = 0.6910239
+    assert psr(0.1, 101, 0.0, 3.0, sr0=0.05) == pytest.approx(0.6910239, abs=1e-7)
+    assert psr(0.1, 101, 0.0, 3.0, sr0=0.2) < 0.5
+
+
+def test_psr_grows_with_the_track_record():
+    values = [psr(0.05, n, 0.0, 3.0) for n in (10, 100, 1000, 10_000)]
+    assert values == sorted(values) and values[-1] > 0.99
+
+
+@pytest.mark.parametrize(
+    ("sr", "n", "skew", "kurt", "sr0"),
+    [(0.1, 101, 20.0, 3.0, 0.0),  # denom = 1 - 2 + 0.005 < 0
+     (1.0, 101, 1.5, 3.0, 0.0),  # denom = 1 - 1.5 + 0.5 = 0 exactly
+     (0.1, 1, 0.0, 3.0, 0.0), (0.1, 0, 0.0, 3.0, 0.0),  # n <= 1
+     (float("nan"), 101, 0.0, 3.0, 0.0), (0.1, 101, 0.0, 3.0, float("inf"))],
+)  # fmt: skip
+def test_psr_is_nan_when_undefined(sr, n, skew, kurt, sr0):
+    assert math.isnan(psr(sr, n, skew, kurt, sr0))
+
+
+# --- expected_max_sharpe / deflated_sharpe --------------------------------------------------------
+
+
+def test_expected_max_sharpe_hand_case():
+    # N = 10, V = 0.01:
+    # a = Z^-1(1 - 1/10) = Z^-1(0.9) = 1.2815516
+    # b = Z^-1(1 - 1/(10 e)) = Z^-1(0.9632121) = 1.7892418
+    # SR0 = sqrt(0.01) * ((1 - 0.5772157) * 1.2815516 + 0.5772157 * 1.7892418)
+    #     = 0.1 * (0.5418231 + 1.0327767) = 0.1574600
+    a, b = Z.inv_cdf(0.9), Z.inv_cdf(1 - 1 / (10 * math.e))
+    assert a == pytest.approx(1.2815516, abs=1e-7) and b == pytest.approx(1.7892418, abs=1e-7)
+    expected = 0.1 * ((1 - EULER_GAMMA) * a + EULER_GAMMA * b)
+    assert expected_max_sharpe(0.01, 10) == pytest.approx(expected, rel=1e-12)
+    assert expected_max_sharpe(0.01, 10) == pytest.approx(0.15746, abs=1e-5)
+
+
+def test_expected_max_sharpe_scales_with_the_standard_deviation():
+    assert expected_max_sharpe(0.04, 10) == pytest.approx(2 * expected_max_sharpe(0.01, 10))
+
+
+@pytest.mark.parametrize(
+    ("var", "n"), [(0.01, 1), (0.01, 0), (0.0, 10), (-0.01, 10), (float("nan"), 10)]
+)
+def test_expected_max_sharpe_is_zero_without_trials_or_dispersion(var, n):
+    assert expected_max_sharpe(var, n) == 0.0
+
+
+def test_expected_max_sharpe_increases_with_the_number_of_trials():
+    values = [expected_max_sharpe(0.01, n) for n in (2, 5, 10, 100, 1000, 10**6)]
+    assert all(b > a for a, b in itertools.pairwise(values))
+    # Best of N standard normals: about 1.16 for 5 and 3.26 for 1000 (max of iid N(0, 1)).
+    assert values[1] / 0.1 == pytest.approx(1.16, abs=0.05)
+    assert values[4] / 0.1 == pytest.approx(3.25, abs=0.1)
+
+
+def test_deflated_sharpe_is_psr_against_the_expected_max():
+    trials = np.array([0.02, -0.01, 0.05, 0.03, 0.00, 0.08, -0.02])
+    # sample variance (ddof 1) of the seven trial Sharpe ratios
+    var = sum((t - trials.mean()) ** 2 for t in trials) / 6
+    sr0 = expected_max_sharpe(var, 7)
+    assert sr0 > 0
+    got = deflated_sharpe(0.08, 500, -0.3, 5.0, trials)
+    assert got == pytest.approx(psr(0.08, 500, -0.3, 5.0, sr0), rel=1e-12)
+    assert got < psr(0.08, 500, -0.3, 5.0)  # deflating lowers confidence
+
+
+def test_deflated_sharpe_ignores_non_finite_trials():
+    trials = np.array([0.02, np.nan, -0.01, 0.05, np.inf, 0.03])
+    finite = np.array([0.02, -0.01, 0.05, 0.03])
+    assert deflated_sharpe(0.05, 300, 0.0, 3.0, trials) == pytest.approx(
+        deflated_sharpe(0.05, 300, 0.0, 3.0, finite)
+    )
+
+
+def test_deflated_sharpe_of_a_single_trial_is_plain_psr():
+    assert deflated_sharpe(0.05, 300, 0.0, 3.0, np.array([0.05])) == psr(0.05, 300, 0.0, 3.0)
+
+
+# --- pbo_cscv -------------------------------------------------------------------------------------
+
+
+def blocks_of(returns: np.ndarray, bounds: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """As the grid kernel emits them: (K, 2S) per-block return sums then squared-return sums, and
+    sessions per block (S,); block b holds sessions bounds[b]:bounds[b + 1]."""
+    s = len(bounds) - 1
+    out = np.zeros((returns.shape[0], 2 * s))
+    counts = np.zeros(s)
+    for b in range(s):
+        part = returns[:, bounds[b] : bounds[b + 1]]
+        out[:, b] = part.sum(axis=1)
+        out[:, s + b] = (part * part).sum(axis=1)
+        counts[b] = part.shape[1]
+    return out, counts
+
+
+def even(t: int, s: int) -> list[int]:
+    return [t * b // s for b in range(s + 1)]
+
+
+def slow_pbo(returns: np.ndarray, bounds: list[int]) -> tuple[float, float, int]:
+    """CSCV from the raw returns: every choice of S/2 in-sample blocks, Sharpe with ddof 1."""
+    k, s = returns.shape[0], len(bounds) - 1
+    logits = []
+    for chosen in itertools.combinations(range(s), s // 2):
+        cols_in = [t for b in chosen for t in range(bounds[b], bounds[b + 1])]
+        cols_out = [t for b in range(s) if b not in chosen for t in range(bounds[b], bounds[b + 1])]
+        sr_in = [np.mean(r[cols_in]) / np.std(r[cols_in], ddof=1) for r in returns]
+        sr_out = [np.mean(r[cols_out]) / np.std(r[cols_out], ddof=1) for r in returns]
+        best = max(range(k), key=lambda j: sr_in[j])
+        rank = 1 + sum(sr_out[j] < sr_out[best] for j in range(k))
+        w = rank / (k + 1)
+        logits.append(math.log(w / (1 - w)))
+    return sum(x <= 0 for x in logits) / len(logits), float(np.median(logits)), len(logits)
+
+
+def alternating(t: int, d: float = 0.01) -> np.ndarray:
+    """+d, -d, +d, ...: within-block noise with mean 0 over each even-length block."""
+    return d * (1 - 2 * (np.arange(t) % 2))
+
+
+def test_pbo_is_zero_when_one_combo_is_best_in_every_block():
+    # K = 4, S = 4 blocks of 2 sessions. Combo 0 earns 0.01 + noise in every block; the others
+    # earn at most 0.005 per block. Whatever the split, combo 0 is best in sample and out of sample:
+    # OOS rank = 3 below + 1 = 4, w = 4 / 5, logit = ln(0.8 / 0.2) = ln 4 > 0 -> PBO 0.
+    means = np.array([[0.010, 0.010, 0.010, 0.010],
+                      [0.005, -0.004, 0.002, 0.000],
+                      [-0.003, 0.005, 0.001, 0.004],
+                      [0.000, 0.001, -0.005, 0.005]])  # fmt: skip
+    returns = np.repeat(means, 2, axis=1) + alternating(8)
+    blocks, counts = blocks_of(returns, even(8, 4))
+    np.testing.assert_array_equal(counts, [2, 2, 2, 2])
+    got = pbo_cscv(blocks, counts)
+    assert got["pbo"] == 0.0
+    assert got["splits"] == 6
+    assert got["logit_median"] == pytest.approx(math.log(4))
+
+
+def test_pbo_is_one_when_the_in_sample_best_is_always_the_out_of_sample_worst():
+    # Block means m[j, b] = 0.001 a_j v_b with a = (1, 2, 3, 4), v = (1, 2, 4, -7): sum(v) = 0, so
+    # a half's mean and its complement's have opposite signs (halves with block 0: v sums 3, 5, -6,
+    # never 0). A combo's Sharpe is increasing in a_j when the half's mean is positive and
+    # decreasing when it is negative, so the in-sample order of combos is exactly reversed out of
+    # sample: the IS best has OOS rank 1, w = 1/5, logit = ln(0.2 / 0.8) = -ln 4 <= 0 -> PBO 1.
+    a, v = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 4.0, -7.0])
+    returns = np.repeat(0.001 * np.outer(a, v), 2, axis=1) + alternating(8)
+    blocks, counts = blocks_of(returns, even(8, 4))
+    got = pbo_cscv(blocks, counts)
+    assert got["pbo"] == 1.0
+    assert got["splits"] == 6
+    assert got["logit_median"] == pytest.approx(-math.log(4))
+
+
+def test_pbo_two_combos_two_blocks_by_hand():
+    # S = 2: block 0 in sample then block 1, and the reverse. Combo A is good in block 0 and bad in
+    # block 1, combo B the opposite; each in-sample winner is the other half's loser:
+    # rank 1 of 2, w = 1/3, logit = ln(1/2) < 0 in both directions -> PBO 1 over 2 splits.
+    returns = np.array([[0.02, 0.0, -0.02, 0.0], [-0.01, 0.01, 0.01, 0.03]])
+    blocks, counts = blocks_of(returns, [0, 2, 4])
+    got = pbo_cscv(blocks, counts)
+    assert got == {"pbo": 1.0, "splits": 2, "logit_median": pytest.approx(math.log(0.5))}
+
+
+@pytest.mark.parametrize(("k", "s", "t", "seed"), [(6, 4, 60, 0), (9, 6, 90, 1), (5, 8, 130, 2)])
+def test_pbo_matches_slow_cscv_from_raw_returns(k, s, t, seed):
+    rng = np.random.default_rng(seed)
+    skill = rng.normal(0, 0.002, size=(k, 1))
+    returns = skill + rng.normal(0.0003, 0.01, size=(k, t))
+    bounds = sorted({0, t, *rng.choice(np.arange(3, t - 3), s - 1, replace=False).tolist()})
+    assert len(bounds) == s + 1  # uneven blocks, as when sessions do not divide evenly
+    blocks, counts = blocks_of(returns, bounds)
+    pbo, median, n = slow_pbo(returns, bounds)
+    got = pbo_cscv(blocks, counts)
+    assert got["splits"] == n == math.comb(s, s // 2)
+    assert got["pbo"] == pytest.approx(pbo)
+    assert got["logit_median"] == pytest.approx(median)
+
+
+def test_pbo_of_pure_noise_is_near_one_half():
+    # Without skill the in-sample winner's out-of-sample rank is uniform: PBO about 1/2.
+    pbos = []
+    for seed in range(5):
+        returns = np.random.default_rng(seed).normal(0.0, 0.01, size=(40, 800))
+        pbos.append(pbo_cscv(*blocks_of(returns, even(800, 8)))["pbo"])
+    assert all(0.2 <= p <= 0.8 for p in pbos), pbos
+    assert 0.3 <= np.mean(pbos) <= 0.7, pbos
+
+
+def test_pbo_of_real_skill_is_low():
+    rng = np.random.default_rng(11)
+    returns = rng.normal(0.0, 0.01, size=(40, 800))
+    returns[17] += 0.004  # one combo with a Sharpe of about 0.4 per session
+    got = pbo_cscv(*blocks_of(returns, even(800, 8)))
+    assert got["pbo"] == 0.0 and got["logit_median"] == pytest.approx(math.log(40 / 1))
+
+
+@pytest.mark.parametrize("s", [2, 4, 6, 8, 10])
+def test_pbo_split_count_is_every_ordered_half(s):
+    # Halves containing block 0: C(S, S/2) / 2, each used in both directions -> C(S, S/2):
+    # S = 2: 2, S = 4: 6, S = 6: 20, S = 8: 70, S = 10: 252.
+    returns = np.random.default_rng(s).normal(0, 0.01, size=(3, 10 * s))
+    assert pbo_cscv(*blocks_of(returns, even(10 * s, s)))["splits"] == math.comb(s, s // 2)
+
+
+def test_pbo_max_splits_draws_halves_with_the_seed():
+    # S = 8: 35 halves contain block 0; max_splits = 10 of them, each both ways -> 20 logits.
+    returns = np.random.default_rng(5).normal(0, 0.01, size=(12, 400))
+    blocks, counts = blocks_of(returns, even(400, 8))
+    a = pbo_cscv(blocks, counts, max_splits=10, seed=1)
+    assert a["splits"] == 20
+    assert a == pbo_cscv(blocks, counts, max_splits=10, seed=1)
+    assert pbo_cscv(blocks, counts, max_splits=35) == pbo_cscv(blocks, counts)
+
+
+def test_pbo_skips_splits_where_no_combo_has_a_sharpe():
+    # Zero returns in blocks 0 and 1 for every combo: the split {0, 1} in sample has no Sharpe
+    # ratio, so only 5 of the 6 ordered splits count.
+    returns = np.random.default_rng(3).normal(0, 0.01, size=(4, 40))
+    returns[:, :20] = 0.0
+    got = pbo_cscv(*blocks_of(returns, even(40, 4)))
+    assert got["splits"] == 5
+
+
+@pytest.mark.parametrize(("k", "s"), [(1, 4), (0, 4), (5, 3), (5, 5), (5, 1), (5, 0)])
+def test_pbo_is_nan_for_too_few_combos_or_an_odd_block_count(k, s):
+    blocks = np.ones((k, 2 * s))
+    got = pbo_cscv(blocks, np.full(s, 10.0))
+    assert math.isnan(got["pbo"]) and math.isnan(got["logit_median"]) and got["splits"] == 0
+
+
+# --- stationary_bootstrap -------------------------------------------------------------------------
+
+
+def iid(n: int = 2000, seed: int = 43) -> np.ndarray:
+    # Seed 43: the sample mean is 0.3 standard errors from 0.001 (seed 42 draws one 2.5 away,
+    # where no honest 95 % interval around the sample mean covers 0.001).
+    return np.random.default_rng(seed).normal(0.001, 0.01, n)
+
+
+def test_bootstrap_is_deterministic_for_a_seed():
+    r = iid(500)
+    a = stationary_bootstrap(r, np.mean, reps=200, seed=3)
+    assert a == stationary_bootstrap(r, np.mean, reps=200, seed=3)
+    assert a != stationary_bootstrap(r, np.mean, reps=200, seed=4)
+    assert isinstance(a[0], float) and a[0] < a[1]
+
+
+def test_bootstrap_interval_of_the_mean_of_iid_returns():
+    # Mean of 2000 iid N(0.001, 0.01): standard error 0.01 / sqrt(2000) = 0.000224, so a 95 %
+    # interval is about 2 * 1.96 * 0.000224 = 0.000877 wide and centred near the sample mean.
+    r = iid()
+    lo, hi = stationary_bootstrap(r, np.mean, reps=400, seed=0)
+    assert lo < 0.001 < hi
+    assert lo < r.mean() < hi
+    expected = 2 * 1.96 * 0.01 / math.sqrt(2000)
+    assert hi - lo == pytest.approx(expected, rel=0.5)
+    lo90, hi90 = stationary_bootstrap(r, np.mean, reps=400, seed=0, level=0.9)
+    assert lo < lo90 < hi90 < hi
+
+
+def test_bootstrap_interval_widens_for_autocorrelated_returns():
+    # AR(1) with phi = 0.6 and the same marginal sd 0.01: the mean's standard error grows by
+    # sqrt((1 + phi) / (1 - phi)) = 2; blocks of mean length 2000 ** (1/3) = 12.6 keep most of it.
+    n, phi = 2000, 0.6
+    e = np.random.default_rng(7).normal(0, 0.01 * math.sqrt(1 - phi**2), n)
+    ar = np.empty(n)
+    ar[0] = e[0] / math.sqrt(1 - phi**2)
+    for t in range(1, n):
+        ar[t] = phi * ar[t - 1] + e[t]
+    ar += 0.001
+    assert np.std(ar) == pytest.approx(0.01, rel=0.1)
+    w_iid = np.subtract(*stationary_bootstrap(iid(), np.mean, reps=300, seed=1)[::-1])
+    w_ar = np.subtract(*stationary_bootstrap(ar, np.mean, reps=300, seed=1)[::-1])
+    assert w_ar > 1.4 * w_iid
+
+
+@pytest.mark.parametrize(("block", "expected"), [(10.0, 0.9), (4.0, 0.75), (None, 0.9)])
+def test_bootstrap_blocks_have_the_requested_mean_length(block, expected):
+    # Resample 0, 1, ..., n-1: a step of +1 (mod n, blocks wrap) continues a block; a new block
+    # starts with probability 1 / block, so the share of +1 steps is about 1 - 1 / block.
+    # Default block for n = 1000: 1000 ** (1/3) = 10.
+    n = 1000
+    seen = []
+
+    def contiguity(x):
+        share = float(np.mean((x[1:] - x[:-1]) % n == 1))
+        seen.append(share)
+        return share
+
+    stationary_bootstrap(np.arange(n, dtype=np.float64), contiguity, reps=100, block=block)
+    assert len(seen) == 100
+    assert np.mean(seen) == pytest.approx(expected, abs=0.02)
+
+
+def test_bootstrap_block_of_one_resamples_iid_and_a_huge_block_rotates():
+    n = 500
+    x = np.arange(n, dtype=np.float64)
+    got = []
+    stationary_bootstrap(x, lambda y: got.append(y.copy()) or 0.0, reps=20, block=1, seed=2)
+    steps = np.concatenate([(y[1:] - y[:-1]) % n == 1 for y in got])
+    assert steps.mean() < 0.02  # only chance continuations, ~1 / n
+    got.clear()
+    stationary_bootstrap(x, lambda y: got.append(y.copy()) or 0.0, reps=20, block=1e12, seed=2)
+    for y in got:  # one block covering everything: a rotation of the series
+        np.testing.assert_array_equal(y, np.roll(x, -int(y[0])))
+
+
+def test_module_names_its_sources():
+    doc = overfit.__doc__
+    for source in ("Bailey & Lopez de Prado (2014)", "Politis & Romano (1994)", "(2017)"):
+        assert source in doc
+
+
+def test_block_sharpe_is_mean_over_sample_sd():
+    # PBO only compares combos within a split, so it cannot see the ddof; check it directly.
+    rng = np.random.default_rng(9)
+    returns = rng.normal(0.001, 0.01, size=(3, 50))
+    got = overfit._block_sharpe(returns.sum(1), (returns**2).sum(1), np.float64(50))
+    np.testing.assert_allclose(got, returns.mean(1) / returns.std(1, ddof=1), rtol=1e-9)
+    zero = overfit._block_sharpe(np.zeros(2), np.zeros(2), np.float64(10))
+    assert np.isnan(zero).all()  # no variance, no Sharpe ratio
