@@ -141,7 +141,9 @@ def data_fetch(
     start: str | None = typer.Option(None, help="first date, YYYY-MM-DD (default: all history)"),
     end: str | None = typer.Option(None, help="last date, YYYY-MM-DD (default: today)"),
     source: str | None = typer.Option(None, help="yahoo, fred or rba (default: the first listed)"),
-    out_dir: Path | None = typer.Option(None, "--out", help="folder (default data/cache)"),
+    out_dir: Path | None = typer.Option(
+        None, "--out", "--data-dir", help="folder to write (default data/cache)"
+    ),
 ) -> None:
     """Download real data into the cache as Parquet with a JSON sidecar per key.
 

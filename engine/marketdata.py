@@ -68,7 +68,8 @@ class Series:
 
 @dataclass(frozen=True)
 class MarketData:
-    """The instruments loaded from one folder, keyed by instrument key."""
+    """The instruments loaded from one folder, keyed by instrument key; ``notes`` has one line per
+    file with validation warnings (errors never load)."""
 
     folder: Path
     series: dict[str, Series]
@@ -128,9 +129,11 @@ def _near_misses(folder: Path, missing: list[str]) -> str:
 
 
 def load_folder(folder: Path, keys: list[str], synthetic: bool = False) -> MarketData:
-    """Load the instruments ``keys`` from ``folder`` (``KEY.csv`` or ``KEY.parquet`` each).
+    """Load the instruments ``keys`` from ``folder`` (``KEY.parquet`` or ``KEY.csv`` each).
 
-    ``folder/instruments.toml``, when present, overrides or adds instrument definitions.
+    ``folder/instruments.toml``, when present, overrides or adds instrument definitions. Unknown
+    keys, missing files (all listed) and any file with a validation error raise ``DataError``
+    before anything is returned.
     """
     folder = Path(folder)
     if not folder.is_dir():

@@ -1,0 +1,399 @@
+"""Tolerant readers: one data file, as a person or a provider saved it, -> one canonical ``Table``.
+
+This logic lives here, in order:
+
+1. bytes -> cells: CSV (UTF-8 with or without a byte-order mark, else Windows-1252) or Parquet; an
+   RBA statistical table loses its metadata lines (its ``Series ID`` line is the header);
+2. columns -> canonical names, matched case-insensitively and in any order (Yahoo writes
+   ``Date,Close,High,Low,Open,Volume``): ``date`` (also ``observation_date`` and RBA's ``Series ID``),
+   ``open/high/low/close[/volume]`` for prices, ``value`` for rates; the instrument's ``column``, a
+   column named by one of its provider symbols (FRED ``DFEDTARU``, RBA ``FIRMMCRTD``) or the only
+   other column stands in for ``close``/``value``; a rate with a Yahoo symbol (``^TNX``) may use
+   ``close``; a lone column whose name ends in "date" (``effective_date``) is the date;
+3. cells -> numbers: ``null``, ``.``, ``NaN``, ``N/A`` and empty cells are missing; other text is an
+   error naming the row and column;
+4. dates: YYYY-MM-DD (a time or UTC offset after it is dropped), YYYYMMDD, M/D/YYYY, M/D/YY,
+   DD-Mon-YYYY, DD-Mon-YY, YYYY/MM/DD; one format per file; a file sorted newest first is turned round;
+5. missing values: in a provider's own layout (anything but the plain ``date,...`` layout) a row
+   without its close or value is a day without an observation and is skipped and counted; in the
+   plain layout it stays, for the validator to report.
+
+Every row keeps its line number in the file (the header is line 1), so messages can say "row 5".
+Not here: judging values (``validate``), knowledge instants (``calendars``), downloads (``providers``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError
+from engine.instruments import Instrument
+
+PRICE_COLUMNS = ("open", "high", "low", "close")
+OHLCV = (*PRICE_COLUMNS, "volume")
+ADJ_NAMES = ("adj close", "adj_close", "adjclose")
+DATE_NAMES = ("date", "observation_date", "series id")
+NULLS = frozenset({"", "null", ".", "nan", "na", "n/a", "#n/a", "none"})
+DATE_FORMATS = (
+    ("%Y-%m-%d", "YYYY-MM-DD"),
+    ("%Y%m%d", "YYYYMMDD"),
+    ("%m/%d/%Y", "M/D/YYYY"),
+    ("%m/%d/%y", "M/D/YY"),
+    ("%d-%b-%Y", "DD-Mon-YYYY"),
+    ("%d-%b-%y", "DD-Mon-YY"),
+    ("%Y/%m/%d", "YYYY/MM/DD"),
+)
+# Recognised only to say why they are refused: day-first dates are ambiguous next to M/D/YYYY.
+REFUSED_FORMATS = (("%d/%m/%Y", "D/M/YYYY"), ("%d.%m.%Y", "D.M.YYYY"))
+_NA_SPELLINGS = sorted({v for n in NULLS for v in (n, n.upper(), n.title())})
+_ISO_WITH_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T].*$")
+_DATE_HELP = "use YYYY-MM-DD (also read: YYYYMMDD, M/D/YYYY, DD-Mon-YYYY)"
+
+
+@dataclass(frozen=True)
+class Table:
+    """One file read into canonical columns.
+
+    ``frame``: ``date`` (datetime64[ns], tz-naive) then float64 value columns (``open``, ``high``,
+    ``low``, ``close``, ``volume`` or ``value``), in file order made ascending when the file was
+    newest-first (unsorted files keep their order for the validator to report). ``lines``: each
+    row's line in the file. ``layout``: plain, yahoo, fred, rba or export. ``columns``: canonical ->
+    the file's own column name. ``skipped``: rows without a value that were skipped as no observation.
+    """
+
+    path: Path
+    layout: str
+    frame: pd.DataFrame
+    lines: np.ndarray
+    columns: dict[str, str]
+    sha256: str
+    notes: tuple[str, ...] = ()
+    skipped: int = 0
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(self.frame["date"])
+
+    def series_frame(self, inst: Instrument) -> pd.DataFrame:
+        """Date-indexed float64 frame: the price columns present, or ``value`` (volume dropped)."""
+        cols = [c for c in (PRICE_COLUMNS if inst.is_price else ("value",)) if c in self.frame]
+        out = self.frame[cols].astype("float64")
+        out.index = pd.DatetimeIndex(self.frame["date"], name="date").as_unit("ns")
+        return out
+
+
+def read_table(path: Path, inst: Instrument) -> Table:
+    """Read ``path`` (CSV or Parquet) for instrument ``inst``; ``DataError`` names file, row, fix."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: could not be read ({exc}); check the path.") from None
+    return parse_bytes(data, path, inst)
+
+
+def parse_bytes(data: bytes, path: Path, inst: Instrument) -> Table:
+    """Like ``read_table`` for bytes already in memory (a download); ``path`` names them."""
+    digest = hashlib.sha256(data).hexdigest()
+    if Path(path).suffix.lower() == ".parquet":
+        try:
+            raw = pd.read_parquet(io.BytesIO(data))
+        except (OSError, ValueError) as exc:
+            raise DataError(
+                f"{path}: could not be read ({exc}); check the file is CSV or Parquet."
+            ) from None
+        return from_frame(raw, path, inst, sha256=digest)
+    text = _decode(data, path)
+    head, rba = _header_line(text)
+    try:
+        with warnings.catch_warnings():
+            # A data row longer than the header would silently lose cells; refuse it instead.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            names = pd.read_csv(io.StringIO(text), skiprows=head, nrows=0).columns
+            names = [str(c).strip() for c in names]
+            date_col = _date_column(names, path)
+            picked = _pick_columns(names, date_col, inst, path)
+            # Numbers parse in C; a column with stray text stays text and ``_numbers`` names it.
+            cells = pd.read_csv(
+                io.StringIO(text),
+                skiprows=head,
+                index_col=False,
+                dtype={date_col: str},
+                keep_default_na=False,
+                na_values=_NA_SPELLINGS,
+                skip_blank_lines=False,
+            )
+    except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
+        raise DataError(
+            f"{path}: could not be read ({str(exc).strip()}); check the file is CSV or Parquet "
+            "with one header line and no stray commas (e.g. 1,234 as a thousands separator)."
+        ) from None
+    cells.columns = [str(c).strip() for c in cells.columns]
+    cells = cells[[date_col, *dict.fromkeys(picked.values())]]
+    lines = np.arange(len(cells), dtype=np.int64) + head + 2
+    layout = "rba" if rba else _layout(date_col, picked)
+    return _canonical(cells, lines, _Spec(path, inst, date_col, picked, layout, digest))
+
+
+def from_frame(raw: pd.DataFrame, path: Path, inst: Instrument, sha256: str = "") -> Table:
+    """A frame from Parquet or a provider's API (a date column or a DatetimeIndex) -> ``Table``."""
+    if not any(str(c).strip().lower() in DATE_NAMES for c in raw.columns) and isinstance(
+        raw.index, pd.DatetimeIndex
+    ):
+        raw = raw.rename_axis("date").reset_index()
+    raw = raw.copy()
+    raw.columns = [str(c).strip() for c in raw.columns]
+    names = list(raw.columns)
+    date_col = _date_column(names, path)
+    picked = _pick_columns(names, date_col, inst, path)
+    lines = np.arange(len(raw), dtype=np.int64) + 2
+    spec = _Spec(path, inst, date_col, picked, _layout(date_col, picked), sha256)
+    return _canonical(raw[[date_col, *picked.values()]], lines, spec)
+
+
+# --------------------------------------------------------------------------- bytes and columns
+
+
+def _decode(data: bytes, path: Path) -> str:
+    if not data.strip():
+        raise DataError(
+            f"{path}: could not be read: the file is empty; write a header line "
+            "(date,open,high,low,close or date,value) and at least one row."
+        )
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
+
+
+def _header_line(text: str) -> tuple[int, bool]:
+    """Index of the header line, and whether the file is an RBA table (``Series ID`` header)."""
+    first = None
+    for i, line in enumerate(text.splitlines()[:60]):
+        if line.startswith("Series ID,"):
+            return i, True
+        if first is None and line.strip():
+            first = i
+    return first or 0, False
+
+
+def _date_column(names: list[str], path: Path) -> str:
+    for want in DATE_NAMES:
+        for name in names:
+            if name.lower() == want:
+                return name
+    dated = [n for n in names if n.lower().replace("_", " ").endswith(" date")]
+    if len(dated) == 1:  # "Release Date", "effective_date"
+        return dated[0]
+    raise DataError(f"{path}: no 'date' column (found {names}); name it 'date'.")
+
+
+def _pick_columns(names: list[str], date_col: str, inst: Instrument, path: Path) -> dict[str, str]:
+    """Canonical column -> the file's column name for what ``inst`` needs."""
+    lower: dict[str, str] = {}
+    for name in names:
+        lower.setdefault(name.lower(), name)
+    symbols = [s.split(":")[-1].lower() for s in inst.providers.values()]
+    if inst.column is not None:
+        if inst.column.lower() not in lower:
+            raise DataError(
+                f"{path}: no column {inst.column!r} (found {names}); fix column = ... for "
+                f"{inst.key} in instruments.toml."
+            )
+        symbols = [inst.column.lower()]
+    by_symbol = [lower[s] for s in symbols if s in lower]
+    known = {*OHLCV, *ADJ_NAMES, date_col.lower()}
+    others = [n for n in names if n.lower() not in known and not n.startswith("Unnamed:")]
+    chosen = by_symbol[0] if inst.column is not None else None
+    if inst.is_price:
+        picked = {k: lower[k] for k in OHLCV if k in lower}
+        adj = next((lower[a] for a in ADJ_NAMES if a in lower), None)
+        if adj is not None:
+            picked["adj_close"] = adj
+        if chosen is None and "close" not in picked and (by_symbol or len(others) == 1):
+            chosen = (by_symbol or others)[0]
+        if chosen is not None:
+            picked["close"] = chosen
+        need = "close"
+    else:
+        picked = {}
+        if chosen is None and "value" in lower:
+            chosen = lower["value"]
+        elif chosen is None and (by_symbol or (len(others) == 1 and others[0].lower() != "value")):
+            chosen = (by_symbol or others)[0]
+        elif chosen is None and "close" in lower and "yahoo" in inst.providers:
+            chosen = lower["close"]
+        if chosen is not None:
+            picked["value"] = chosen
+        need = "value"
+    if need not in picked:
+        expected = "open,high,low,close" if inst.is_price else "value"
+        raise DataError(
+            f"{path}: missing column(s) {need} for a {inst.kind} series (found {names}); "
+            f"expected date,{expected}."
+        )
+    return picked
+
+
+def _layout(date_col: str, picked: dict[str, str]) -> str:
+    main = picked.get("close", picked.get("value", ""))
+    if date_col == "date" and main in ("close", "value"):
+        return "plain"
+    if date_col == "Date" and main == "Close":
+        return "yahoo"
+    if date_col.lower() in ("observation_date", "date") and main.isupper():
+        return "fred"
+    return "export"
+
+
+# --------------------------------------------------------------------------- cells, dates, order
+
+
+@dataclass(frozen=True)
+class _Spec:
+    path: Path
+    inst: Instrument
+    date_col: str
+    picked: dict[str, str]
+    layout: str
+    sha256: str
+
+
+def _canonical(cells: pd.DataFrame, lines: np.ndarray, spec: _Spec) -> Table:
+    notes: list[str] = []
+    blank = _blank_rows(cells)
+    if blank.any():
+        cells, lines = cells[~blank], lines[~blank]
+    if cells.empty:
+        raise DataError(f"{spec.path}: the file has no rows; supply at least one dated value.")
+    frame = pd.DataFrame({"date": parse_dates(cells[spec.date_col], lines, spec.path)})
+    for canon, name in spec.picked.items():
+        frame[canon] = _numbers(cells[name], lines, name, spec.path)
+    frame = _adjusted(frame, spec, notes)
+    main = "close" if spec.inst.is_price else "value"
+    skipped = 0
+    if spec.layout != "plain":
+        empty = frame[main].isna().to_numpy()
+        skipped = int(empty.sum())
+        if skipped:
+            frame, lines = frame[~empty], lines[~empty]
+            notes.append(f"skipped {skipped} row(s) without a {spec.picked[main]} value")
+        if frame.empty:
+            raise DataError(
+                f"{spec.path}: no row has a {spec.picked[main]} value; check the file holds data."
+            )
+    d = frame["date"].to_numpy().astype("datetime64[ns]").view(np.int64)
+    steps = np.diff(d)
+    if len(d) > 1 and (steps <= 0).all() and (steps < 0).any():
+        frame, lines = frame.iloc[::-1], lines[::-1]
+        notes.append("rows are newest first; read in ascending date order")
+    frame = frame.reset_index(drop=True)
+    picked = dict(spec.picked)
+    return Table(
+        spec.path, spec.layout, frame, lines.copy(), picked, spec.sha256, tuple(notes), skipped
+    )
+
+
+def _blank_rows(cells: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty (blank lines, trailing separators)."""
+    blank = np.ones(len(cells), dtype=bool)
+    for name in cells.columns:
+        col = cells[name]
+        if pd.api.types.is_numeric_dtype(col) or pd.api.types.is_datetime64_any_dtype(col):
+            blank &= col.isna().to_numpy()
+        else:
+            blank &= (col.astype("string").fillna("").str.strip() == "").to_numpy()
+    return blank
+
+
+def _numbers(cells: pd.Series, lines: np.ndarray, name: str, path: Path) -> np.ndarray:
+    if pd.api.types.is_numeric_dtype(cells) and not pd.api.types.is_bool_dtype(cells):
+        return cells.to_numpy(dtype=np.float64, na_value=np.nan)
+    text = cells.astype("string").fillna("").str.strip()
+    missing = text.str.lower().isin(NULLS).to_numpy()
+    nums = pd.to_numeric(text.where(~missing, ""), errors="coerce")
+    nums = np.asarray(nums.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    bad = np.isnan(nums) & ~missing
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            f"{path}: row {lines[i]}, column {name}: {text.iloc[i]!r} is not a number; "
+            "write a plain number (e.g. 1234.5) or remove the row."
+        )
+    return nums
+
+
+def parse_dates(cells: pd.Series, lines: np.ndarray, path: Path) -> np.ndarray:
+    """Session dates (datetime64[ns], midnight) from one date column in one accepted format."""
+    if pd.api.types.is_datetime64_any_dtype(cells):
+        idx = pd.DatetimeIndex(cells)
+        if idx.tz is not None:
+            idx = idx.tz_localize(None)  # keep the local calendar date the provider stamped
+        if idx.isna().any():
+            row = int(np.flatnonzero(idx.isna())[0])
+            raise DataError(f"{path}: row {lines[row]}, column date: empty date; {_DATE_HELP}.")
+        return idx.normalize().as_unit("ns").to_numpy()
+    text = cells.astype("string").fillna("").str.strip()
+    if (text.str.len() > 10).any():
+        text = text.str.replace(_ISO_WITH_TIME, r"\1", regex=True)
+    parsed = {}
+    for fmt, label in DATE_FORMATS:
+        out = pd.to_datetime(text, format=fmt, errors="coerce")
+        ok = out.notna().to_numpy()
+        if ok.all():
+            return pd.DatetimeIndex(out).as_unit("ns").to_numpy()
+        parsed[label] = ok
+    _date_error(text, lines, parsed, path)
+    raise AssertionError("unreachable")
+
+
+def _date_error(text: pd.Series, lines: np.ndarray, parsed: dict, path: Path) -> None:
+    best = max(parsed, key=lambda k: parsed[k].sum())
+    ok = parsed[best]
+    for label, other in parsed.items():
+        extra = other & ~ok
+        if label != best and ok.any() and extra.any():
+            i, j = int(np.flatnonzero(ok)[0]), int(np.flatnonzero(extra)[0])
+            raise DataError(
+                f"{path}: column date mixes formats: row {lines[i]} {text.iloc[i]!r} is {best} "
+                f"but row {lines[j]} {text.iloc[j]!r} is {label}; write every date one way, "
+                "preferably YYYY-MM-DD."
+            )
+    for fmt, label in REFUSED_FORMATS:
+        if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
+            i = int(np.flatnonzero(~ok)[0])
+            raise DataError(
+                f"{path}: row {lines[i]}, column date: {text.iloc[i]!r} reads only as {label} "
+                "(day first), which is ambiguous next to M/D/YYYY; convert the dates to YYYY-MM-DD."
+            )
+    i = int(np.flatnonzero(~ok)[0])
+    raise DataError(
+        f"{path}: row {lines[i]}, column date: {text.iloc[i]!r} is not a date; {_DATE_HELP}."
+    )
+
+
+def _adjusted(frame: pd.DataFrame, spec: _Spec, notes: list[str]) -> pd.DataFrame:
+    """Use Yahoo's ``Adj Close`` for a total-return instrument (OHLC scaled alike); else drop it."""
+    if "adj_close" not in frame:
+        return frame
+    adj = frame.pop("adj_close")
+    if spec.inst.returns == "total" and "close" in frame:
+        factor = adj / frame["close"]
+        for col in ("open", "high", "low"):
+            if col in frame:
+                frame[col] = frame[col] * factor
+        frame["close"] = adj
+        notes.append(f"used {spec.picked['adj_close']} (dividends reinvested): total-return series")
+    else:
+        notes.append(f"ignored {spec.picked['adj_close']}: {spec.inst.key} is price-only")
+    return frame
