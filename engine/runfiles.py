@@ -68,6 +68,7 @@ def summary(res: RunResult) -> dict:
             "total_return": float(res.benchmark.equity.iloc[-1] / sim.init_cash - 1),
         },
         "costs": {"fees_bps": res.config.fees_bps, "slippage_bps": res.config.slippage_bps},
+        "data_warnings": list(res.market.notes),
         "fill": res.config.fill,
     }
 
@@ -134,6 +135,7 @@ def report_context(res: RunResult) -> ReportContext:
         for k, s in sorted(res.market.series.items())
         if s.instrument.returns == "price" and k in (*res.strategy.assets(), res.config.benchmark)
     ]
+    notes += list(res.market.notes)  # data warnings from validation
     if res.market.synthetic:
         notes.insert(0, SYNTHETIC_NOTE)
     return ReportContext(
