@@ -28,7 +28,7 @@ import pandas as pd
 from engine import grid_kernels, overfit
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
-from engine.metrics import METRIC_KEYS, metrics_from_acc
+from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_from_acc
 from engine.simulate import check_targets
 from engine.strategy import Strategy
 
@@ -38,8 +38,6 @@ GRID_METRICS = tuple(
     for k in METRIC_KEYS
     if k not in ("round_trips", "win_rate", "avg_trade", "best_trade", "worst_trade")
 )
-HIGHER_IS_BETTER = {"max_drawdown": True, "ann_volatility": False, "tracking_error": False,
-                    "turnover": False}  # fmt: skip
 BOOTSTRAP_SEED = 20250918
 
 

@@ -45,6 +45,8 @@ METRIC_KEYS = (
     "information_ratio", "final_equity", "sessions", "years", "periods_per_year",
 )  # fmt: skip
 NAN = float("nan")
+# Ranking direction of metrics where smaller is better (all others: larger is better).
+HIGHER_IS_BETTER = {"ann_volatility": False, "tracking_error": False, "turnover": False}
 
 
 def _date(idx: pd.DatetimeIndex, i: int) -> str | None:
