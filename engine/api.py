@@ -117,6 +117,9 @@ def window_targets(strategy: Strategy, ctx: align.Context, rows: np.ndarray) -> 
     weights = strategy.target_weights(ctx)
     targets = _change_points(weights)[rows]
     targets[0] = weights[rows[0]]
+    mask = strategy.rebalance_mask(ctx)  # calendar rebalancing (e.g. monthly back to 50/50)
+    if mask is not None:
+        targets[mask[rows]] = weights[rows][mask[rows]]
     return targets
 
 

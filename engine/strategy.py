@@ -128,7 +128,9 @@ class Strategy:
     first of ``assets()``); ``optional``: keys read only under some parameters -> when, in words;
     ``weights(ctx, p)``: an array (len(ctx.labels), len(traded)) of target weights, each row decided at
     ``ctx.decision_ns[row]`` with only data known strictly before it. Rows summing below 1 hold cash.
-    Optional hooks: ``warmup()``, ``signal_flags(ctx, p)`` and ``rebalance_mask(ctx)``.
+    Optional hooks: ``warmup()``, ``signal_flags(ctx, p)``, ``rebalance_mask(ctx)`` and, for the
+    fused grid path, a classmethod ``grid_weights(ctx, combos, rows)`` returning the window orders
+    (K, len(rows), n_assets) of ``api.window_targets`` for K combos at once.
     """
 
     name: ClassVar[str] = ""

@@ -299,7 +299,8 @@ def test_cli_strings_coerce():
     values = RussellFedRotation(
         hold_days="20", weight="0.5", risk_off="cash", record_lookback="250.0"
     ).values
-    assert values == {
+    core = ("record_lookback", "cut_window_days", "hold_days", "risk_off", "weight")
+    assert {k: values[k] for k in core} == {
         "record_lookback": 250,
         "cut_window_days": 30,
         "hold_days": 20,
