@@ -26,6 +26,7 @@ import pandas as pd
 
 from engine import align, calendars, paths
 from engine.errors import ConfigError, DataError
+from engine.eventstudy import EventStudy, StudyConfig, event_study
 from engine.instruments import get_instrument, load_instruments
 from engine.marketdata import MarketData, load_folder
 from engine.metrics import compute_metrics
@@ -88,6 +89,7 @@ class RunResult:
     metrics: dict[str, Any]
     cash_rate_key: str
     markers: dict[str, list[pd.Timestamp]] = field(default_factory=dict)
+    study: EventStudy | None = None
 
 
 def _window(labels: pd.DatetimeIndex, cfg: RunConfig) -> np.ndarray:
@@ -234,8 +236,10 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
     _check_fill_prices(p, step_targets, cfg.fill)
     sim = simulate_steps(p.steps, step_targets, p.assets, cfg.costs(), cfg.init_cash)
     metrics = compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
+    study = event_study(strategy, p.ctx, StudyConfig(fill=cfg.fill, start=p.labels[0],
+                                                     end=p.labels[-1]))  # fmt: skip
     return RunResult(strategy, cfg, p.market, sim, p.benchmark, metrics, p.rate_key,
-                     markers=_markers(p.ctx, sim.equity.index, sim))  # fmt: skip
+                     markers=_markers(p.ctx, sim.equity.index, sim), study=study)  # fmt: skip
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):

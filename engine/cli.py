@@ -60,8 +60,11 @@ def _fmt(key: str, value) -> str:
 
 @app.command()
 def run(
-    strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
+    strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable"),
+    strategy_file: str | None = typer.Option(
+        None, "--strategy-file", help="your own strategy: path/to/file.py:ClassName"
+    ),
     data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
     start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
     end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
@@ -82,11 +85,11 @@ def run(
     Example: backtest run russell-fed-rotation --param hold_days=40 --start 2010-01-01
     """
     from engine.api import RunConfig, run_backtest
+    from engine.cli_strategies import resolve_strategy
     from engine.runfiles import write_run
-    from strategies import get_strategy
 
     with known_errors():
-        cls = get_strategy(strategy)
+        cls = resolve_strategy(strategy, strategy_file)
         strat = cls(**_parse_params(param))
         cfg = RunConfig(
             data_dir=data_dir,

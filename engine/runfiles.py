@@ -10,6 +10,7 @@ where and with what the run was made.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import math
 import os
@@ -28,6 +29,8 @@ import pandas as pd
 from engine import paths
 from engine.api import RunResult
 from engine.errors import ConfigError
+from engine.eventstudy import render_html as render_study
+from engine.eventstudy import write_event_files
 from engine.report import ReportContext, write_report
 
 PACKAGES = ("crosscurrent", "numpy", "pandas", "numba", "vectorbt", "exchange_calendars", "plotly")
@@ -88,6 +91,15 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None
 
 
+def _strategy_source(cls) -> dict:
+    """Where the strategy's code came from: a built-in module, or a user's file and its hash."""
+    path = Path(inspect.getsourcefile(cls) or "")
+    out = {"module": cls.__module__, "class": cls.__name__}
+    if not cls.__module__.startswith("strategies.") and path.is_file():
+        out.update(file=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
+    return out
+
+
 def manifest(res: RunResult, run_id: str) -> dict:
     versions = {}
     for pkg in PACKAGES:
@@ -100,6 +112,7 @@ def manifest(res: RunResult, run_id: str) -> dict:
         "run_id": run_id,
         "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
         "strategy": res.strategy.name,
+        "strategy_source": _strategy_source(type(res.strategy)),
         "params": res.strategy.values,
         "config": res.config.resolved(),
         "data_files": {
@@ -156,6 +169,7 @@ def report_context(res: RunResult) -> ReportContext:
         synthetic=res.market.synthetic,
         notes=notes,
         annualisation=annualisation_text(res),
+        sections=(render_study(res.study),) if res.study is not None else (),
     )
 
 
@@ -211,6 +225,8 @@ def write_run(res: RunResult, out_root: Path | None = None) -> Path:
         write_csv(frame, tmp / "equity.csv", index=True, index_label="date")
         write_csv(res.sim.orders, tmp / "orders.csv")
         write_csv(res.sim.trades, tmp / "trades.csv")
+        if res.study is not None:
+            write_event_files(res.study, tmp)
         write_report(tmp / "report.html", report_context(res))
         _dump(tmp / "manifest.json", manifest(res, run_id))
     return final[0]

@@ -136,3 +136,29 @@ def test_strategies_list_shows_every_registered_strategy():
     result = _run("strategies", "list")
     assert result.exit_code == 0
     assert "russell-fed-rotation" in result.output and "buy-and-hold" in result.output
+
+
+def test_run_accepts_a_strategy_file(tmp_path):
+    code = (
+        "import numpy as np\n"
+        "from engine.strategy import Param, Strategy\n\n"
+        "class HalfHalf(Strategy):\n"
+        "    name = 'half-half'\n"
+        "    rule = 'Hold half in small caps and half in large caps, never rebalancing.'\n"
+        "    params = (Param('small', 0.5, 'float', 'weight in XSO', low=0.0, high=1.0),)\n"
+        "    traded = ('XSO', 'XJO')\n\n"
+        "    def weights(self, ctx, p):\n"
+        "        return np.tile([p['small'], 1.0 - p['small']], (len(ctx.labels), 1))\n"
+    )
+    path = tmp_path / "mine.py"
+    path.write_text(code)
+    result = _run("run", "--strategy-file", f"{path}:HalfHalf", "--param", "small=0.25", *WINDOW,
+                  "--out", str(tmp_path / "out"), "--quiet")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "out" / result.output.strip().split("/")[-1]
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["strategy"] == "half-half" and manifest["params"] == {"small": 0.25}
+    assert manifest["strategy_source"]["file"] == str(path)
+    assert len(manifest["strategy_source"]["sha256"]) == 64
+    bad = _run("run", "--strategy-file", f"{path}:Nope", "--out", str(tmp_path / "out"))
+    assert bad.exit_code == 2 and "HalfHalf" in bad.output
