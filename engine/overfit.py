@@ -24,6 +24,7 @@ import math
 from statistics import NormalDist
 
 import numpy as np
+from numba import njit
 
 EULER_GAMMA = 0.5772156649015329
 _Z = NormalDist()
@@ -79,27 +80,46 @@ def pbo_cscv(
     if len(splits) > max_splits:
         pick = np.random.default_rng(seed).choice(len(splits), max_splits, replace=False)
         splits = [splits[i] for i in sorted(pick)]
+    chosen = np.zeros((len(splits), s), dtype=bool)
+    for row, half in enumerate(splits):
+        chosen[row, list(half)] = True
+    masks = np.concatenate((chosen, ~chosen))  # each half serves once as in-sample
     logits = []
-    for chosen in splits:
-        ins = np.zeros(s, dtype=bool)
-        ins[list(chosen)] = True
-        for mask in (ins, ~ins):  # each half serves once as in-sample
-            sr_in = _block_sharpe(
-                sums[:, mask].sum(1), squares[:, mask].sum(1), block_counts[mask].sum()
-            )
-            sr_out = _block_sharpe(sums[:, ~mask].sum(1), squares[:, ~mask].sum(1),
-                                   block_counts[~mask].sum())  # fmt: skip
-            if not np.isfinite(sr_in).any():
-                continue
-            best = int(np.nanargmax(sr_in))
-            rank = (np.sum(np.nan_to_num(sr_out, nan=-np.inf) < sr_out[best]) + 1) / (k + 1)
-            logits.append(math.log(rank / (1.0 - rank)))
+    for start in range(0, len(masks), 256):  # bounded memory: 256 splits x K combos at a time
+        m = masks[start : start + 256].astype(np.float64)
+        sr_in = _block_sharpe((m @ sums.T), (m @ squares.T), (m @ block_counts)[:, None])
+        sr_out = _block_sharpe(((1 - m) @ sums.T), ((1 - m) @ squares.T),
+                               ((1 - m) @ block_counts)[:, None])  # fmt: skip
+        valid = np.isfinite(sr_in).any(axis=1)
+        best = np.nanargmax(np.where(valid[:, None], sr_in, 0.0), axis=1)
+        out = np.nan_to_num(sr_out, nan=-np.inf)
+        beaten = (out < sr_out[np.arange(len(m)), best][:, None]).sum(axis=1)
+        rank = (beaten[valid] + 1) / (k + 1)
+        logits.append(np.log(rank / (1.0 - rank)))
+    logits = np.concatenate(logits) if logits else np.array([])
     arr = np.asarray(logits)
     return {
         "pbo": float((arr <= 0).mean()) if arr.size else float("nan"),
         "splits": int(arr.size),
         "logit_median": float(np.median(arr)) if arr.size else float("nan"),
     }
+
+
+@njit(cache=True)
+def bootstrap_indices_nb(n, reps, block, seed):
+    """(reps, n) indices of stationary-bootstrap resamples: blocks start uniformly at random, last
+    a geometric number of steps with mean ``block``, and wrap around the end of the series."""
+    np.random.seed(seed)  # noqa: NPY002 - numba supports only the legacy RNG API
+    out = np.empty((reps, n), dtype=np.int64)
+    p = 1.0 / block
+    for r in range(reps):
+        pos = np.random.randint(0, n)  # noqa: NPY002
+        for i in range(n):
+            if i > 0 and np.random.random() < p:  # noqa: NPY002
+                pos = np.random.randint(0, n)  # noqa: NPY002
+            out[r, i] = pos
+            pos = (pos + 1) % n
+    return out
 
 
 def stationary_bootstrap(
@@ -113,16 +133,7 @@ def stationary_bootstrap(
     """Confidence interval of ``stat(resampled returns)`` by the stationary bootstrap."""
     n = len(returns)
     block = block or max(1.0, n ** (1.0 / 3.0))
-    rng = np.random.default_rng(seed)
-    values = np.empty(reps)
-    for r in range(reps):
-        idx = np.empty(n, dtype=np.int64)
-        i = 0
-        while i < n:
-            start = rng.integers(0, n)
-            length = min(int(rng.geometric(1.0 / block)), n - i)
-            idx[i : i + length] = (start + np.arange(length)) % n
-            i += length
-        values[r] = stat(returns[idx])
+    idx = bootstrap_indices_nb(n, reps, float(block), seed)
+    values = np.array([stat(returns[row]) for row in idx])
     lo, hi = np.nanquantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
