@@ -60,6 +60,7 @@ def _fmt(key: str, value) -> str:
 
 @app.command()
 def run(
+    ctx: typer.Context,
     strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable"),
     strategy_file: str | None = typer.Option(
@@ -79,11 +80,21 @@ def run(
     init_cash: float = typer.Option(100_000.0, help="starting cash in base currency"),
     out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
+    config: Path | None = typer.Option(None, help="TOML file with any of these options"),
+    output_format: str = typer.Option("table", "--format", help="table or json (summary)"),
 ) -> None:
     """Run one backtest and write results/<run-id>/.
 
     Example: backtest run russell-fed-rotation --param hold_days=40 --start 2010-01-01
     """
+    with known_errors():
+        given = _merge_config(ctx, config, locals())
+    strategy, strategy_file, param = given["strategy"], given["strategy_file"], given["param"]
+    data_dir, start, end = given["data_dir"], given["start"], given["end"]
+    base_currency, fees_bps = given["base_currency"], given["fees_bps"]
+    slippage_bps, fill, benchmark = given["slippage_bps"], given["fill"], given["benchmark"]
+    min_fee, band, max_leverage = given["min_fee"], given["band"], given["max_leverage"]
+    init_cash, out_dir, output_format = given["init_cash"], given["out_dir"], given["output_format"]
     from engine.api import RunConfig, run_backtest
     from engine.cli_strategies import resolve_strategy
     from engine.runfiles import write_run
@@ -111,7 +122,32 @@ def run(
     if quiet:
         typer.echo(str(folder))
         return
+    if output_format == "json":
+        typer.echo((folder / "summary.json").read_text(encoding="utf-8"), nl=False)
+        return
     _print_metrics(res, folder)
+
+
+_CONFIG_NAMES = {"out": "out_dir", "format": "output_format"}
+
+
+def _merge_config(ctx: typer.Context, config: Path | None, values: dict) -> dict:
+    """Flags as given; options left at their defaults take the config file's values."""
+    from engine.runconfig_file import read_config
+
+    merged = {k: v for k, v in values.items() if k not in ("ctx", "config")}
+    if config is not None:
+        for key, value in read_config(config).items():
+            name = _CONFIG_NAMES.get(key, key)
+            if key == "params":
+                flags = dict(p.partition("=")[::2] for p in merged["param"])
+                merged["param"] = [f"{k}={v}" for k, v in {**value, **flags}.items()]
+            # typer may vendor its own click, so compare the source by name, not by class
+            elif getattr(ctx.get_parameter_source(name), "name", "DEFAULT") == "DEFAULT":
+                merged[name] = Path(value) if name in ("data_dir", "out_dir") else value
+    if merged["output_format"] not in ("table", "json"):
+        raise ConfigError(f"--format must be table or json; got {merged['output_format']!r}.")
+    return merged
 
 
 class _null:

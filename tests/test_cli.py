@@ -162,3 +162,31 @@ def test_run_accepts_a_strategy_file(tmp_path):
     assert len(manifest["strategy_source"]["sha256"]) == 64
     bad = _run("run", "--strategy-file", f"{path}:Nope", "--out", str(tmp_path / "out"))
     assert bad.exit_code == 2 and "HalfHalf" in bad.output
+
+
+def test_config_file_supplies_options_and_flags_override_it(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text(
+        'strategy = "russell-fed-rotation"\nstart = 2019-01-01\nend = "2020-12-31"\n'
+        "fees_bps = 0\n[params]\nhold_days = 7\ncut_window_days = 90\n"
+    )
+    out = tmp_path / "out"
+    result = _run("run", "--config", str(config), "--param", "hold_days=9", "--out", str(out),
+                  "--format", "json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["params"]["hold_days"] == 9 and summary["params"]["cut_window_days"] == 90
+    assert summary["costs"]["fees_bps"] == 0 and summary["window"]["first"] == "2019-01-02"
+    flagged = _run("run", "--config", str(config), "--fees-bps", "3", "--out", str(out),
+                   "--format", "json")  # fmt: skip
+    assert json.loads(flagged.output)["costs"]["fees_bps"] == 3
+
+
+def test_config_file_with_unknown_keys_names_them(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('strategy = "buy-and-hold"\nfees_bp = 3\nslipage_bps = 1\n')
+    result = _run("run", "--config", str(config), "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "'fees_bp'" in result.output and "Did you mean 'fees_bps'" in result.output
+    assert "'slipage_bps'" in result.output
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
