@@ -243,7 +243,8 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
-    """Session dates of Fed/RBA moves (first session at or after the announcement) and of trades."""
+    """Session dates (first valuation session at or after the event) of Fed/RBA moves, Russell 2000
+    record closes and trades."""
     out: dict[str, list[pd.Timestamp]] = {}
     for label, dec, sign in (
         ("Fed cut", ctx.fomc, -1),
@@ -254,6 +255,11 @@ def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
         frame, _ = dec.changes(sign)
         pos = labels.searchsorted(frame.index)
         out[label] = [labels[p] for p in pos if 0 < p < len(labels)]
+    if "RUT" in ctx.market.series:  # record closes: above every earlier close in the data
+        close = ctx.market["RUT"].values
+        record = close > close.cummax().shift(1)
+        pos = labels.searchsorted(close.index[record.to_numpy()])
+        out["Russell record"] = sorted({labels[p] for p in pos if 0 < p < len(labels)})
     buys = sim.orders[sim.orders["units"] > 0]
     sells = sim.orders[sim.orders["units"] < 0]
     out["buy"] = sorted(set(buys["session"]))

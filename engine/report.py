@@ -388,3 +388,28 @@ def render_report(ctx: ReportContext) -> str:
 def write_report(path: Path, ctx: ReportContext) -> None:
     """Render ``ctx`` and write it to ``path`` as UTF-8 (parent folders must exist)."""
     Path(path).write_text(render_report(ctx), encoding="utf-8")
+
+
+def trades_section(trades: pd.DataFrame, currency: str, limit: int = 300) -> str:
+    """A table of round-trip trades (the most recent ``limit``), as a report section."""
+    if trades.empty:
+        return "<section><h2>Trades</h2><p>No trades.</p></section>"
+    shown = trades.tail(limit)
+    head = "".join(f"<th>{_esc(c)}</th>" for c in
+                   ("asset", "entry", "exit", "sessions", f"pnl ({currency})", "return"))  # fmt: skip
+    rows = []
+    for t in shown.to_dict("records"):
+        exit_ = "open" if t["open"] else _fmt_date(t["exit"])
+        ret = "—" if _missing(t["return"]) else f"{t['return']:.2%}"
+        cells = (
+            t["asset"],
+            _fmt_date(t["entry"]),
+            exit_,
+            f"{t['sessions']:,}",
+            f"{t['pnl']:,.2f}",
+            ret,
+        )
+        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+    note = f"<p>Showing the last {limit} of {len(trades)}.</p>" if len(trades) > limit else ""
+    return (f'<section><h2>Trades</h2>{note}<div class="scroll"><table class="grid"><thead><tr>'
+            f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>")  # fmt: skip

@@ -31,7 +31,7 @@ from engine.api import RunResult
 from engine.errors import ConfigError
 from engine.eventstudy import render_html as render_study
 from engine.eventstudy import write_event_files
-from engine.report import ReportContext, write_report
+from engine.report import ReportContext, trades_section, write_report
 
 PACKAGES = ("crosscurrent", "numpy", "pandas", "numba", "vectorbt", "exchange_calendars", "plotly")
 SYNTHETIC_NOTE = "synthetic sample data: numbers illustrate the engine, not market history"
@@ -169,7 +169,10 @@ def report_context(res: RunResult) -> ReportContext:
         synthetic=res.market.synthetic,
         notes=notes,
         annualisation=annualisation_text(res),
-        sections=(render_study(res.study),) if res.study is not None else (),
+        sections=(
+            *((render_study(res.study),) if res.study is not None else ()),
+            trades_section(res.sim.trades, res.config.base_currency),
+        ),
     )
 
 

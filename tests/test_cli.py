@@ -43,7 +43,10 @@ def test_run_prints_metrics_and_writes_every_file(flagship_run):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["synthetic"] is True and len(manifest["data_files"]["RUT"]["sha256"]) == 64
     assert manifest["packages"]["numba"] and manifest["calendar"] == "XASX"
-    assert "synthetic sample data" in (folder / "report.html").read_text().lower()
+    html = (folder / "report.html").read_text()
+    assert "synthetic sample data" in html.lower()
+    assert "<h2>Trades</h2>" in html and "Russell record" in html and "Fed cut" in html
+    assert {"trades.csv", "events.csv"} <= names
 
 
 def test_same_inputs_give_byte_identical_summary(flagship_run, tmp_path):
