@@ -225,6 +225,7 @@ def write_run(res: RunResult, out_root: Path | None = None) -> Path:
             f"benchmark_{res.config.benchmark}": res.benchmark.equity,
         })  # fmt: skip
         frame = frame.join(res.sim.weights.add_prefix("weight_"))
+        frame = frame.join(res.sim.units.add_prefix("units_"))
         write_csv(frame, tmp / "equity.csv", index=True, index_label="date")
         write_csv(res.sim.orders, tmp / "orders.csv")
         write_csv(res.sim.trades, tmp / "trades.csv")
