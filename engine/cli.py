@@ -9,12 +9,12 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.table import Table
 
 from engine import cli_data, cli_grid, cli_strategies
 from engine.cli_common import err, known_errors, out
+from engine.cli_common import parse_date as _date
 from engine.errors import ConfigError, ParamError
 
 app = typer.Typer(
@@ -37,15 +37,6 @@ def _parse_params(items: list[str]) -> dict[str, str]:
             raise ParamError(f"--param {item!r} is not KEY=VALUE; write e.g. --param hold_days=20.")
         params[key.strip()] = value.strip()
     return params
-
-
-def _date(text: str | None, flag: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
 
 
 def _fmt(key: str, value) -> str:

@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pandas as pd
 import typer
 from rich.console import Console
 
-from engine.errors import BacktestError
+from engine.errors import BacktestError, ConfigError
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -31,3 +32,13 @@ def known_errors() -> Iterator[None]:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; nothing was written.", code=130)
+
+
+def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
+    """A ``--start``/``--end`` style date, or None; a clear error for anything else."""
+    if text is None:
+        return None
+    try:
+        return pd.Timestamp(text)
+    except ValueError:
+        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None

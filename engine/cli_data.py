@@ -17,20 +17,16 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from engine.cli_common import err, fail, known_errors, out
-from engine.errors import ConfigError, DataError, did_you_mean
+from engine.cli_common import err, fail, known_errors, out, parse_date
+from engine.errors import DataError, did_you_mean
 
 data_app = typer.Typer(no_args_is_help=True, help="Check, download, list and regenerate data.")
 _STYLE = {"error": "bold red", "warning": "yellow", "note": "dim"}
 
 
 def _day(text: str | None, flag: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
-    try:
-        return pd.Timestamp(text).normalize()
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
+    day = parse_date(text, flag)
+    return None if day is None else day.normalize()
 
 
 @data_app.command("sample")

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import typer
 from rich.progress import Progress
 from rich.table import Table
 
 from engine.cli_common import err, known_errors, out
+from engine.cli_common import parse_date as _date
 from engine.errors import ConfigError, ParamError, StrategyError
 from engine.strategy import Strategy
 
@@ -57,15 +57,6 @@ def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strate
             f"name a strategy ({', '.join(sorted(REGISTRY))}) or pass --strategy-file PATH:CLASS."
         )
     return get_strategy(name)
-
-
-def _date(text: str | None, flag: str) -> pd.Timestamp | None:
-    if text is None:
-        return None
-    try:
-        return pd.Timestamp(text)
-    except ValueError:
-        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
 
 
 @strategies_app.command("list")
