@@ -25,10 +25,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import grid_kernels, overfit
+from engine import grid_kernels, kernels, overfit
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
-from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_from_acc
+from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table
 from engine.simulate import check_targets
 from engine.strategy import Strategy
 
@@ -71,19 +71,22 @@ def _block_ids(n_val: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, np.bincount(ids, minlength=N_BLOCKS).astype(np.float64)
 
 
-def _combo_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, Any]:
+def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> pd.DataFrame:
     n_val = len(idx)
     extra = {
-        "exposure": counts[2] / n_val, "turnover_value": counts[1], "trade_count": int(counts[0]),
-        "mean_equity": counts[3] / n_val, "round_trips": np.nan, "win_rate": np.nan,
-        "avg_trade": np.nan, "best_trade": np.nan, "worst_trade": np.nan,
-    }  # fmt: skip
-    m = metrics_from_acc(acc, idx, cfg.init_cash, extra)
-    return {k: m[k] for k in GRID_METRICS}
+        "exposure": counts[:, kernels.EXPOSED] / n_val,
+        "turnover_value": counts[:, kernels.TRADED],
+        "trade_count": counts[:, kernels.N_ORDERS].astype(np.int64),
+        "mean_equity": counts[:, kernels.EQUITY_SUM] / n_val,
+    }
+    cols = metrics_table(acc, idx, cfg.init_cash, extra)
+    # dates stay plain objects (str or None) whatever pandas would infer for a chunk
+    return pd.DataFrame({k: pd.Series(cols[k], dtype=object if cols[k].dtype == object else None)
+                         for k in GRID_METRICS})  # fmt: skip
 
 
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: list[dict]):
-    """Metric rows and block sums (len(part), 2 N_BLOCKS) of one chunk of combos."""
+    """Metrics (a frame, one row per combo) and block sums (len(part), 2 N_BLOCKS) of a chunk."""
     block, _ = _block_ids(len(p.steps.val_labels))
     costs = cfg.costs()
     targets = _chunk_targets(cls, p, part)
@@ -95,8 +98,7 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: list[dict]):
         np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
     )  # fmt: skip
-    rows = [_combo_metrics(acc[k], counts[k], p.steps.val_labels, cfg) for k in range(len(part))]
-    return rows, blk
+    return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk
 
 
 def simulate_combos(
@@ -125,8 +127,8 @@ def simulate_combos(
                 progress(len(part))
     else:
         results = executor.map_chunks(cls, p, cfg, parts, progress)
-    rows = [row for part_rows, _ in results for row in part_rows]
-    table = pd.concat([combos.reset_index(drop=True), pd.DataFrame(rows)], axis=1)
+    metrics = pd.concat([frame for frame, _ in results], ignore_index=True)
+    table = pd.concat([combos.reset_index(drop=True), metrics], axis=1)
     return table, np.concatenate([blk for _, blk in results])
 
 

@@ -57,27 +57,6 @@ def _ratio(num: float, den: float) -> float:
     return float(num / den) if den > 0 and math.isfinite(den) else NAN
 
 
-def _drawdown(acc: np.ndarray, idx: pd.DatetimeIndex) -> dict[str, Any]:
-    peak, trough, end = (int(acc[k]) for k in (mk.DD_PEAK, mk.DD_TROUGH, mk.DD_END))
-    start = str(idx[0].date()) if peak < 0 and trough >= 0 else _date(idx, peak)
-    last = idx[end] if end >= 0 else idx[-1]
-    days = (last - pd.Timestamp(start)).days if start is not None else 0
-    return {
-        "max_drawdown": float(acc[mk.MAX_DD]),
-        "max_drawdown_start": start,
-        "max_drawdown_trough": _date(idx, trough),
-        "max_drawdown_end": _date(idx, end),
-        "max_drawdown_days": int(days),
-    }
-
-
-def _psr(sr: float, n: int, skew: float, kurt: float) -> float:
-    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
-    if not (n > 1 and denom > 0 and math.isfinite(sr)):
-        return NAN
-    return 0.5 * (1.0 + math.erf(sr * math.sqrt(n - 1) / math.sqrt(denom) / math.sqrt(2.0)))
-
-
 def _trade_stats(trades: pd.DataFrame) -> dict[str, Any]:
     closed = trades.loc[~trades["open"], "return"].to_numpy() if len(trades) else np.array([])
     has = closed.size > 0
@@ -109,46 +88,109 @@ def compute_metrics(sim, benchmark_returns: pd.Series | None = None) -> dict[str
     return metrics_from_acc(acc, idx, sim.init_cash, extra)
 
 
-def metrics_from_acc(
-    acc: np.ndarray, idx: pd.DatetimeIndex, init_cash: float, extra: dict[str, Any]
-) -> dict[str, Any]:
-    """Named metrics from an accumulator (``metric_kernels.ACC``) and the run's other counts."""
-    n, nb = acc[mk.N], acc[mk.NB]
+def _ratio_v(num, den):
+    ok = (den > 0) & np.isfinite(den)
+    return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def _dates(idx: pd.DatetimeIndex, pos: np.ndarray) -> np.ndarray:
+    labels = np.asarray(idx.strftime("%Y-%m-%d"), dtype=object)
+    return np.where(pos >= 0, labels[np.maximum(pos, 0)], None)
+
+
+def _drawdown_cols(acc: np.ndarray, idx: pd.DatetimeIndex) -> dict[str, np.ndarray]:
+    peak, trough, end = (acc[:, k].astype(np.int64) for k in (mk.DD_PEAK, mk.DD_TROUGH, mk.DD_END))
+    start_pos = np.where((peak < 0) & (trough >= 0), 0, peak)
+    day = idx.as_unit("ns").asi8 // 86_400_000_000_000
+    last = np.where(end >= 0, day[np.maximum(end, 0)], day[-1])
+    days = np.where(start_pos >= 0, last - day[np.maximum(start_pos, 0)], 0)
+    return {
+        "max_drawdown": acc[:, mk.MAX_DD],
+        "max_drawdown_start": _dates(idx, start_pos),
+        "max_drawdown_trough": _dates(idx, trough),
+        "max_drawdown_end": _dates(idx, end),
+        "max_drawdown_days": days.astype(np.int64),
+    }
+
+
+_ERF = np.frompyfunc(math.erf, 1, 1)
+
+
+def _psr_v(sr, n, skew, kurt):
+    denom = 1.0 - skew * sr + (kurt - 1.0) / 4.0 * sr * sr
+    ok = (n > 1) & (denom > 0) & np.isfinite(sr)
+    z = np.where(ok, sr * np.sqrt(np.maximum(n - 1, 0)) / np.sqrt(np.where(ok, denom, 1.0)), 0.0)
+    return np.where(ok, 0.5 * (1.0 + _ERF(z / math.sqrt(2.0)).astype(np.float64)), np.nan)
+
+
+def metrics_table(
+    acc: np.ndarray, idx: pd.DatetimeIndex, init_cash: float, extra: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Every metric, as one column per key, for K accumulators ``acc`` (K, N_ACC) on ``idx``.
+
+    ``extra`` holds per-combo arrays the accumulator does not: exposure, turnover_value,
+    mean_equity, trade_count (and, for single runs, the trade statistics).
+    """
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        return _metrics_table(acc, idx, init_cash, extra)
+
+
+def _metrics_table(acc, idx, init_cash, extra):
+    n, nb = acc[:, mk.N], acc[:, mk.NB]
     years = ((idx[-1] - idx[0]).days + 1) / 365.25
     ppy = n / years
-    root = math.sqrt(ppy)
-    final = acc[mk.PREV]
-    cagr = (final / init_cash) ** (1.0 / years) - 1.0 if final > 0 else -1.0
-    var = acc[mk.M2] / (n - 1) if n > 1 else NAN
-    ex_sd = math.sqrt(acc[mk.EX_M2] / (n - 1)) if n > 1 else NAN
-    sr = _ratio(acc[mk.EX_MEAN], ex_sd)
-    m2 = acc[mk.EX_M2] / n
-    skew = _ratio(acc[mk.EX_M3] / n, m2**1.5)
-    kurt = _ratio(acc[mk.EX_M4] / n, m2**2)
-    beta = _ratio(acc[mk.COV], acc[mk.B_M2])
-    act_sd = math.sqrt(acc[mk.A_M2] / (nb - 1)) if nb > 1 else NAN
-    bench_ex = acc[mk.BX_MEAN] if nb > 0 else NAN  # mean(b - c)
-    dd = _drawdown(acc, idx)
-    out: dict[str, Any] = {
-        "total_return": float(final / init_cash - 1.0),
-        "cagr": float(cagr),
-        "ann_volatility": math.sqrt(var) * root if var >= 0 else NAN,
+    root = np.sqrt(ppy)
+    final = acc[:, mk.PREV]
+    growth = np.where(final > 0, final / init_cash, 1.0) ** (1.0 / years)
+    cagr = np.where(final > 0, growth - 1.0, -1.0)
+    var = np.where(n > 1, acc[:, mk.M2] / (n - 1), np.nan)
+    ex_sd = np.where(n > 1, np.sqrt(acc[:, mk.EX_M2] / (n - 1)), np.nan)
+    sr = _ratio_v(acc[:, mk.EX_MEAN], ex_sd)
+    m2 = acc[:, mk.EX_M2] / n
+    skew = _ratio_v(acc[:, mk.EX_M3] / n, m2**1.5)
+    kurt = _ratio_v(acc[:, mk.EX_M4] / n, m2**2)
+    beta = _ratio_v(acc[:, mk.COV], acc[:, mk.B_M2])
+    act_sd = np.where(nb > 1, np.sqrt(acc[:, mk.A_M2] / (nb - 1)), np.nan)
+    bench_ex = np.where(nb > 0, acc[:, mk.BX_MEAN], np.nan)  # mean(b - c)
+    dd = _drawdown_cols(acc, idx)
+    out = {
+        "total_return": final / init_cash - 1.0,
+        "cagr": cagr,
+        "ann_volatility": np.where(var >= 0, np.sqrt(var) * root, np.nan),
         "sharpe": sr * root,
-        "sortino": _ratio(acc[mk.EX_MEAN], math.sqrt(acc[mk.DOWN2] / n)) * root,
+        "sortino": _ratio_v(acc[:, mk.EX_MEAN], np.sqrt(acc[:, mk.DOWN2] / n)) * root,
         **dd,
-        "calmar": _ratio(cagr, abs(dd["max_drawdown"])),
+        "calmar": _ratio_v(cagr, np.abs(dd["max_drawdown"])),
         "turnover": extra["turnover_value"] / extra["mean_equity"] / years,
         "skew": skew,
         "kurtosis": kurt,
-        "psr": _psr(sr, int(n), skew, kurt),
+        "psr": _psr_v(sr, n, skew, kurt),
         "beta": beta,
-        "alpha": (acc[mk.EX_MEAN] - beta * bench_ex) * ppy if math.isfinite(beta) else NAN,
+        "alpha": np.where(np.isfinite(beta), (acc[:, mk.EX_MEAN] - beta * bench_ex) * ppy, np.nan),
         "tracking_error": act_sd * root,
-        "information_ratio": _ratio(acc[mk.A_MEAN], act_sd) * root,
-        "final_equity": float(final),
-        "sessions": int(n),
-        "years": float(years),
-        "periods_per_year": float(ppy),
-        **{k: v for k, v in extra.items() if k in METRIC_KEYS},
-    }  # fmt: skip
-    return {k: out.get(k, NAN) for k in METRIC_KEYS}  # trade statistics need records
+        "information_ratio": _ratio_v(acc[:, mk.A_MEAN], act_sd) * root,
+        "final_equity": final,
+        "sessions": n.astype(np.int64),
+        "years": np.full(len(n), years),
+        "periods_per_year": ppy,
+        **{k: np.asarray(v) for k, v in extra.items() if k in METRIC_KEYS},
+    }
+    nan = np.full(len(n), np.nan)
+    return {k: out.get(k, nan) for k in METRIC_KEYS}  # trade statistics need records
+
+
+def _scalar(value):
+    if value is None or isinstance(value, str):
+        return value
+    return int(value) if isinstance(value, np.integer) else float(value)
+
+
+def metrics_from_acc(
+    acc: np.ndarray, idx: pd.DatetimeIndex, init_cash: float, extra: dict[str, Any]
+) -> dict[str, Any]:
+    """Named metrics of one accumulator: row 0 of ``metrics_table``, so a single run and a grid
+    compute every metric with the very same operations."""
+    cols = metrics_table(
+        acc[None, :], idx, init_cash, {k: np.asarray([v]) for k, v in extra.items()}
+    )
+    return {k: _scalar(v[0]) for k, v in cols.items()}
