@@ -162,27 +162,22 @@ class Prepared:
     def labels(self) -> pd.DatetimeIndex:
         return self.ctx.labels[self.rows]
 
-    def step_targets(self, targets: np.ndarray) -> np.ndarray:
-        """Window targets (T, N) (or (K, T, N)) placed on the steps: (S, N) (or (K, S, N))."""
-        at_fill = self.steps.fill_row >= 0
-        out = np.full((*targets.shape[:-2], len(self.steps.is_val), targets.shape[-1]), np.nan)
-        out[..., at_fill, :] = targets[..., self.steps.fill_row[at_fill], :]
-        return out
-
     def bench_returns(self) -> np.ndarray:
         idx = self.steps.val_labels
         return self.benchmark.returns.reindex(idx).to_numpy(dtype=np.float64)
 
 
-def _check_fill_prices(p: Prepared, step_targets: np.ndarray, fill: str) -> None:
-    gap = ~np.isnan(step_targets) & np.isnan(p.steps.fill)
+def _check_fill_prices(p: Prepared, targets: np.ndarray, fill: str) -> None:
+    """Every order needs a fill price: a target on a session with no quote is an error."""
+    at_fill = np.flatnonzero(p.steps.fill_row >= 0)
+    gap = ~np.isnan(targets[p.steps.fill_row[at_fill]]) & np.isnan(p.steps.fill[at_fill])
     if gap.any():
         s, j = (int(v[0]) for v in np.nonzero(gap))
         raise DataError(
             f"{p.market[p.assets[j]].path}: no {fill} price for {p.assets[j]} on "
-            f"{p.steps.fill_labels[p.steps.fill_row[s]].date()}, a {p.calendar} session where the "
-            "strategy trades; fill the gap in the data or use --fill close if only that column "
-            "is missing."
+            f"{p.steps.fill_labels[p.steps.fill_row[at_fill[s]]].date()}, a {p.calendar} session "
+            "where the strategy trades; fill the gap in the data or use --fill close if only that "
+            "column is missing."
         )
 
 
@@ -190,8 +185,8 @@ def _benchmark(market, cfg, labels) -> SimResult:
     inst = market[cfg.benchmark].instrument
     own = calendars.sessions(inst.calendar).between(labels[0], labels[-1]).labels
     steps = build_steps(market, (cfg.benchmark,), inst.calendar, cfg.base_currency, own, cfg.fill)
-    targets = np.full(steps.fill.shape, np.nan)
-    targets[steps.fill_row == 0] = 1.0
+    targets = np.full((len(own), 1), np.nan)
+    targets[0] = 1.0
     return simulate_steps(steps, targets, (cfg.benchmark,), cfg.costs(), cfg.init_cash)
 
 
@@ -232,9 +227,8 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
     p = prepare(strategy, cfg)
     targets = window_targets(strategy, p.ctx, p.rows)
     check_targets(targets, p.labels, p.assets, cfg.costs())
-    step_targets = p.step_targets(targets)
-    _check_fill_prices(p, step_targets, cfg.fill)
-    sim = simulate_steps(p.steps, step_targets, p.assets, cfg.costs(), cfg.init_cash)
+    _check_fill_prices(p, targets, cfg.fill)
+    sim = simulate_steps(p.steps, targets, p.assets, cfg.costs(), cfg.init_cash)
     metrics = compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
     study = event_study(strategy, p.ctx, StudyConfig(fill=cfg.fill, start=p.labels[0],
                                                      end=p.labels[-1]))  # fmt: skip

@@ -137,7 +137,5 @@ def simulate(
     accrual = rate.shift(1).fillna(0.0).to_numpy() * days / day_count
     steps = _steps(frames, fill, accrual)
     t = targets.to_numpy(dtype=np.float64)
-    step_targets = np.full(steps.fill.shape, np.nan)
-    step_targets[steps.fill_row >= 0] = t[steps.fill_row[steps.fill_row >= 0]]
-    sim = simulate_steps(steps, step_targets, tuple(close.columns), costs, init_cash)
+    sim = simulate_steps(steps, t, tuple(close.columns), costs, init_cash)
     return Result(sim, compute_metrics(sim), frames, targets, costs, fill)

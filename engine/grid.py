@@ -90,11 +90,10 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: list[dict]):
     block, _ = _block_ids(len(p.steps.val_labels))
     costs = cfg.costs()
     targets = _chunk_targets(cls, p, part)
-    flat = targets.reshape(-1, targets.shape[-1])
-    check_targets(flat, np.tile(p.labels, len(part)), p.assets, costs)
-    st = np.ascontiguousarray(p.step_targets(targets))
+    check_targets(targets, p.labels, p.assets, costs)
+    st = np.ascontiguousarray(targets, dtype=np.float64)
     acc, blk, counts = grid_kernels.grid_nb(
-        p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.accrual, p.steps.is_val,
+        p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.fill_row, p.steps.accrual, p.steps.is_val,
         np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
     )  # fmt: skip

@@ -17,8 +17,9 @@ from engine import metric_kernels as mk
 
 
 @njit(cache=True, parallel=True)
-def grid_nb(fill, mark, fx, targets, accrual, is_val, costs, init_cash, bench, block, n_blocks):
-    """targets: (K, S, N); costs: (K, N_COSTS); bench, block: (V,).
+def grid_nb(fill, mark, fx, targets, fill_row, accrual, is_val, costs, init_cash, bench, block,
+            n_blocks):  # fmt: skip
+    """targets: (K, R, N) per decision row; fill_row: (S,); costs: (K, N_COSTS); bench, block: (V,).
 
     Returns acc (K, N_ACC), blocks (K, 2 n_blocks: return sums, then squared-return sums),
     counts (K, N_COUNTS).
@@ -31,6 +32,6 @@ def grid_nb(fill, mark, fx, targets, accrual, is_val, costs, init_cash, bench, b
     for k in prange(k_len):
         mk.acc_init_nb(acc[k], init_cash)
         no_orders = np.empty((0, kernels.ORDER_FIELDS))
-        kernels.run_nb(fill, mark, fx, targets[k], accrual, is_val, costs[k], init_cash, bench,
-                       block, acc[k], blocks[k], counts[k], no_curves, no_orders)  # fmt: skip
+        kernels.run_nb(fill, mark, fx, targets[k], fill_row, accrual, is_val, costs[k], init_cash,
+                       bench, block, acc[k], blocks[k], counts[k], no_curves, no_orders)  # fmt: skip
     return acc, blocks, counts

@@ -127,6 +127,7 @@ def run_nb(
     mark,
     fx,
     target,
+    fill_row,
     accrual,
     is_val,
     costs,
@@ -141,7 +142,9 @@ def run_nb(
 ):
     """The step loop shared by single runs and grids, so the two cannot disagree.
 
-    fill, mark, fx, target: (S, N); accrual, is_val: (S,); bench, block: (V,) benchmark return
+    fill, mark, fx: (S, N); target: (R, N) targets per decision row (NaN = no order); fill_row:
+    (S,) the decision row filled at each step (-1: none); accrual, is_val: (S,); bench, block: (V,)
+    benchmark return
     (NaN if none) and block id of each valuation step. Updates in place: ``acc`` (metric_kernels
     accumulator, initialised by the caller), ``blocks`` (2B: per-block sums of returns, then of
     squared returns), ``counts``
@@ -161,23 +164,16 @@ def run_nb(
         for j in range(n):
             if not np.isnan(mark[s, j]):
                 last[j] = mark[s, j]
-        for j in range(n):
-            if not np.isnan(target[s, j]):
-                cash, n_orders, traded = rebalance_nb(
-                    s,
-                    fill[s],
-                    last,
-                    fx[s],
-                    target[s],
-                    units,
-                    cash,
-                    costs,
-                    scratch,
-                    orders,
-                    n_orders,
-                )
-                counts[TRADED] += traded
-                break
+        r = fill_row[s]
+        if r >= 0:
+            for j in range(n):
+                if not np.isnan(target[r, j]):
+                    cash, n_orders, traded = rebalance_nb(
+                        s, fill[s], last, fx[s], target[r], units, cash, costs, scratch, orders,
+                        n_orders,
+                    )  # fmt: skip
+                    counts[TRADED] += traded
+                    break
         if is_val[s]:
             equity = book_value_nb(cash, units, last, fx[s])
             prev = acc[mk.PREV]
@@ -203,7 +199,7 @@ def run_nb(
 
 
 @njit(cache=True)
-def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_orders):
+def simulate_nb(fill, mark, fx, target, fill_row, accrual, is_val, costs, init_cash, max_orders):
     """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6),
     counts (N_COUNTS,))."""
     n_val = 0
@@ -220,6 +216,7 @@ def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_o
         mark,
         fx,
         target,
+        fill_row,
         accrual,
         is_val,
         costs,
@@ -227,12 +224,30 @@ def simulate_nb(fill, mark, fx, target, accrual, is_val, costs, init_cash, max_o
         np.full(n_val, np.nan),
         np.zeros(n_val, np.int64),
         acc,
-        np.zeros(1),
+        np.zeros(2),
         counts,
         curves,
         orders,
     )
     return curves, orders[: min(int(counts[N_ORDERS]), max_orders)], counts
+
+
+@njit(cache=True)
+def first_bad_target_nb(targets, allow_short, max_leverage):
+    """First row of ``targets`` (R, N) with an infinite weight, a negative one when shorting is not
+    allowed, or a gross exposure above ``max_leverage``; -1 when every row is fine."""
+    for r in range(targets.shape[0]):
+        gross = 0.0
+        for j in range(targets.shape[1]):
+            w = targets[r, j]
+            if np.isnan(w):
+                continue
+            if np.isinf(w) or (w < 0.0 and not allow_short):
+                return r
+            gross += abs(w)
+        if gross > max_leverage + 1e-9:
+            return r
+    return -1
 
 
 @njit(cache=True)

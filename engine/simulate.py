@@ -71,16 +71,17 @@ class SimResult:
 
 
 def check_targets(targets: np.ndarray, labels, assets, costs: Costs) -> None:
-    """Weights must be NaN (no order) or finite, long-only unless shorting, within leverage."""
-    bad = np.isinf(targets) | (~costs.allow_short & (targets < 0))
-    gross = np.nansum(np.abs(targets), axis=1)
-    over = gross > costs.max_leverage + 1e-9
-    if bad.any() or over.any():
-        row = int(np.flatnonzero(bad.any(axis=1) | over)[0])
-        found = {a: float(w) for a, w in zip(assets, targets[row], strict=True)}
+    """Weights must be NaN (no order) or finite, long-only unless shorting, within leverage.
+
+    ``targets``: (R, N), or (K, R, N) for a grid chunk; ``labels``: the R session labels.
+    """
+    flat = np.ascontiguousarray(targets, dtype=np.float64).reshape(-1, targets.shape[-1])
+    row = kernels.first_bad_target_nb(flat, costs.allow_short, costs.max_leverage)
+    if row >= 0:
+        found = {a: float(w) for a, w in zip(assets, flat[row], strict=True)}
         raise StrategyError(
-            f"target weights at {labels[row]} are {found}: weights must be finite, >= 0 unless "
-            f"shorting is allowed, and sum (in absolute value) to at most max_leverage="
+            f"target weights at {labels[row % len(labels)]} are {found}: weights must be finite, "
+            f">= 0 unless shorting is allowed, and sum (in absolute value) to at most max_leverage="
             f"{costs.max_leverage}; fix the strategy or raise --max-leverage."
         )
 
@@ -124,14 +125,15 @@ def _label_trades(raw: np.ndarray, steps: Steps, assets, equity_index) -> pd.Dat
 def simulate_steps(
     steps: Steps, targets: np.ndarray, assets: tuple[str, ...], costs: Costs, init_cash: float
 ) -> SimResult:
-    """Run ``targets`` (S, N) - finite on fill steps that trade, NaN elsewhere - over ``steps``."""
+    """Run ``targets`` (R, N) - one row per fill session (``steps.fill_labels``), NaN = no order -
+    over ``steps``."""
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
     targets = np.ascontiguousarray(targets, dtype=np.float64)
     max_orders = int(np.isfinite(targets).sum())
     curves, orders, counts = kernels.simulate_nb(
-        steps.fill, steps.mark, steps.fx, targets, steps.accrual, steps.is_val, costs.array(),
-        float(init_cash), max_orders,
+        steps.fill, steps.mark, steps.fx, targets, steps.fill_row, steps.accrual, steps.is_val,
+        costs.array(), float(init_cash), max_orders,
     )  # fmt: skip
     n = len(assets)
     equity, cash, units, held = curves[:, 0], curves[:, 1], curves[:, 2 : 2 + n], curves[:, 2 + n :]

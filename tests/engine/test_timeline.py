@@ -120,10 +120,7 @@ def test_aud_portfolio_of_us_assets_matches_the_reference(tmp_path, seed):
     targets[rng.random(len(nyse)) < 0.8] = np.nan
     targets[0] = [0.5, 0.3]
     steps = build_steps(market, assets, "XNYS", "AUD", nyse, "open")
-    step_targets = np.full(steps.fill.shape, np.nan)
-    at_fill = steps.fill_row >= 0
-    step_targets[at_fill] = targets[steps.fill_row[at_fill]]
-    sim = simulate_steps(steps, step_targets, assets, Costs(fees_bps=10.0), 1000.0)
+    sim = simulate_steps(steps, targets, assets, Costs(fees_bps=10.0), 1000.0)
     expected = _reference(market, assets, nyse, targets, 0.001, 1000.0)
     assert sim.equity.index.equals(expected.index)
     np.testing.assert_allclose(sim.equity.to_numpy(), expected.to_numpy(), rtol=1e-10)
@@ -137,8 +134,8 @@ def test_hand_worked_aud_investor_buying_a_us_asset(tmp_path):
     # position at Monday's US close c_0 and Monday's fixing, plus nothing in cash.
     market, nyse = _write_folder(tmp_path, 7)
     steps = build_steps(market, ("RUT",), "XNYS", "AUD", nyse[1:3], "open")
-    targets = np.full(steps.fill.shape, np.nan)
-    targets[steps.fill_row == 0] = 1.0
+    targets = np.full((2, 1), np.nan)
+    targets[0] = 1.0  # bought at the first fill session's open
     sim = simulate_steps(steps, targets, ("RUT",), Costs(), 1000.0)
     rut, fx = market["RUT"].frame, market["AUDUSD"].frame["close"]
     units = 1000.0 * fx.loc["2024-03-01"] / rut.loc["2024-03-04", "open"]
