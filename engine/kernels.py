@@ -176,9 +176,7 @@ def run_nb(
                     break
         if is_val[s]:
             equity = book_value_nb(cash, units, last, fx[s])
-            prev = acc[mk.PREV]
-            mk.acc_update_nb(acc, v, equity, accrual[s], bench[v])
-            r = equity / prev - 1.0
+            r = mk.acc_update_nb(acc, v, equity, accrual[s], bench[v])
             half = blocks.shape[0] // 2
             blocks[block[v]] += r
             blocks[half + block[v]] += r * r
@@ -186,7 +184,7 @@ def run_nb(
             exposed = False
             for j in range(n):
                 held = units[j] * last[j] * fx[s, j] if units[j] != 0.0 else 0.0
-                exposed = exposed or abs(held / equity) > 1e-12
+                exposed = exposed or abs(held) > 1e-12 * abs(equity)
                 if curves.shape[0] > 0:
                     curves[v, 2 + j] = units[j]
                     curves[v, 2 + n + j] = held

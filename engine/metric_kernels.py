@@ -37,11 +37,12 @@ def acc_init_nb(acc, start_value):
 
 
 @njit(cache=True)
-def _moments_nb(acc, i, x):
-    """Pebay's streaming update of count-normalised central moments at acc[i..i+3] (count acc[N])."""
+def _moments_nb(acc, i, x, inv_n):
+    """Pebay's streaming update of count-normalised central moments at acc[i..i+3] (count acc[N],
+    ``inv_n`` = 1 / acc[N])."""
     n = acc[N]
     delta = x - acc[i]
-    dn = delta / n
+    dn = delta * inv_n
     dn2 = dn * dn
     term = delta * dn * (n - 1.0)
     acc[i] += dn
@@ -54,41 +55,45 @@ def _moments_nb(acc, i, x):
 
 @njit(cache=True)
 def acc_update_nb(acc, t, equity, rf, bench):
-    """Fold valuation step ``t`` (equity, cash return ``rf``, benchmark return or NaN) into acc."""
+    """Fold valuation step ``t`` (equity, cash return ``rf``, benchmark return or NaN) into acc;
+    returns this step's return. Divisions are few: they dominate the cost of a grid combo."""
     r = equity / acc[PREV] - 1.0
     acc[PREV] = equity
     acc[N] += 1.0
-    n = acc[N]
+    inv_n = 1.0 / acc[N]
     d = r - acc[MEAN]
-    acc[MEAN] += d / n
+    acc[MEAN] += d * inv_n
     acc[M2] += d * (r - acc[MEAN])
     x = r - rf
-    _moments_nb(acc, EX_MEAN, x)
+    _moments_nb(acc, EX_MEAN, x, inv_n)
     if x < 0.0:
         acc[DOWN2] += x * x
     if not np.isnan(bench):
         acc[NB] += 1.0
-        nb = acc[NB]
+        inv_nb = 1.0 / acc[NB]
         db = bench - acc[B_MEAN]
-        acc[B_MEAN] += db / nb
+        acc[B_MEAN] += db * inv_nb
         acc[B_M2] += db * (bench - acc[B_MEAN])
-        acc[RB_MEAN] += (r - acc[RB_MEAN]) / nb
+        acc[RB_MEAN] += (r - acc[RB_MEAN]) * inv_nb
         acc[COV] += db * (r - acc[RB_MEAN])
-        acc[BX_MEAN] += (bench - rf - acc[BX_MEAN]) / nb
+        acc[BX_MEAN] += (bench - rf - acc[BX_MEAN]) * inv_nb
         a = r - bench
         da = a - acc[A_MEAN]
-        acc[A_MEAN] += da / nb
+        acc[A_MEAN] += da * inv_nb
         acc[A_M2] += da * (a - acc[A_MEAN])
     if equity >= acc[PEAK]:
         acc[PEAK] = equity
         acc[PEAK_I] = t
-    dd = equity / acc[PEAK] - 1.0
-    if dd < acc[MAX_DD]:
-        acc[MAX_DD] = dd
-        acc[DD_PEAK], acc[DD_TROUGH], acc[DD_END] = acc[PEAK_I], t, -1.0
-        acc[DD_PEAK_VALUE] = acc[PEAK]
-    elif acc[DD_END] < 0.0 and acc[DD_TROUGH] >= 0.0 and equity >= acc[DD_PEAK_VALUE]:
+    elif equity < acc[PEAK] * (1.0 + acc[MAX_DD]) * (1.0 + 1e-12):  # maybe a deeper drawdown
+        dd = equity / acc[PEAK] - 1.0
+        if dd < acc[MAX_DD]:
+            acc[MAX_DD] = dd
+            acc[DD_PEAK], acc[DD_TROUGH], acc[DD_END] = acc[PEAK_I], t, -1.0
+            acc[DD_PEAK_VALUE] = acc[PEAK]
+            return r
+    if acc[DD_END] < 0.0 and acc[DD_TROUGH] >= 0.0 and equity >= acc[DD_PEAK_VALUE]:
         acc[DD_END] = t
+    return r
 
 
 @njit(cache=True)
