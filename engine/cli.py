@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from engine import cli_data, cli_grid, cli_strategies
+from engine import cli_data, cli_grid, cli_runs, cli_strategies
 from engine.cli_common import err, known_errors, out
 from engine.cli_common import parse_date as _date
 from engine.errors import ConfigError, ParamError
@@ -25,6 +25,7 @@ app = typer.Typer(
 cli_strategies.register(app)
 cli_data.register(app)
 cli_grid.register(app)
+cli_runs.register(app)
 
 _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
 

@@ -1,0 +1,318 @@
+"""``backtest compare``, ``backtest runs list|show`` and ``backtest report``.
+
+A thin shell: parse, call ``engine.compare`` / ``engine.runs``, print rich tables, write files.
+``register(app)`` attaches the commands to the main ``backtest`` app. Saved runs are looked up by
+id (their folder name) under ``--results DIR`` (default: ``--out`` for ``compare``, else
+``$CROSSCURRENT_RESULTS`` or ``./results``).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from engine.cli_common import err, known_errors, out
+
+runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
+
+RESULTS_OPT = typer.Option(None, "--results", help="results folder (default ./results)")
+SHOWN = (
+    "total_return",
+    "cagr",
+    "ann_volatility",
+    "sharpe",
+    "sortino",
+    "max_drawdown",
+    "calmar",
+    "exposure",
+    "turnover",
+    "trade_count",
+)
+
+
+def _registry():
+    from strategies import REGISTRY
+
+    return REGISTRY
+
+
+def _fmt(key: str, value, currency: str = "") -> str:
+    from engine.report import format_metric
+
+    return format_metric(key, value, currency)[1]
+
+
+def compare(
+    inputs: list[str] = typer.Argument(
+        ..., help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more)"
+    ),
+    data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
+    start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
+    end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
+    base_currency: str = typer.Option("AUD", help="currency the portfolios are valued in"),
+    fees_bps: float = typer.Option(10.0, help="fees in basis points of traded value"),
+    slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
+    fill: str = typer.Option("open", help="fill at the session's open or close"),
+    benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
+    min_fee: float = typer.Option(0.0, help="minimum fee per order, in base currency"),
+    band: float = typer.Option(0.0, help="skip orders within this weight of their target"),
+    max_leverage: float = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)"),
+    init_cash: float = typer.Option(100_000.0, help="starting cash in base currency"),
+    seed: int = typer.Option(20250918, help="seed of the Sharpe-difference bootstrap"),
+    resamples: int = typer.Option(2000, help="bootstrap resamples"),
+    block: float | None = typer.Option(None, help="mean bootstrap block, sessions (default n^1/3)"),
+    results: Path | None = typer.Option(None, "--results", help="where run ids are looked up"),
+    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
+) -> None:
+    """Run strategies side by side on the same data and window; test their Sharpe differences.
+
+    Example: backtest compare russell-fed-rotation russell-fed-rotation:hold_days=40 static-mix
+    """
+    from engine.api import RunConfig
+    from engine.cli_strategies import _date
+    from engine.compare import Bootstrap, resolve_inputs
+    from engine.runs import check_writable
+
+    with known_errors():
+        cfg = RunConfig(
+            data_dir=data_dir,
+            start=_date(start, "--start"),
+            end=_date(end, "--end"),
+            base_currency=base_currency,
+            fees_bps=fees_bps,
+            slippage_bps=slippage_bps,
+            fill=fill,
+            benchmark=benchmark,
+            min_fee=min_fee,
+            band=band,
+            max_leverage=max_leverage,
+            init_cash=init_cash,
+        )
+        boot = Bootstrap(resamples=resamples, block=block, seed=seed)
+        specs = resolve_inputs(inputs, _registry(), results or out_dir)
+        check_writable(out_dir)
+        cmp, folder = _run_with_progress(specs, cfg, boot, out_dir, quiet)
+    if quiet:
+        typer.echo(str(folder))
+        return
+    _print_compare(cmp, folder)
+
+
+def _run_with_progress(specs, cfg, boot, out_dir: Path | None, quiet: bool):
+    """Run and write the comparison under a progress bar: one step per input, one to write."""
+    from engine.compare import run_compare, write_compare
+
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task("running", total=len(specs) + 1)
+
+        def step(label: str) -> None:
+            bar.update(task, advance=1, description=f"ran {label}")
+
+        cmp = run_compare(specs, cfg, boot, progress=step)
+        bar.update(task, description="writing the report")
+        folder = write_compare(cmp, out_dir)
+        bar.advance(task)
+    return cmp, folder
+
+
+def _print_side_by_side(title: str, columns: dict, currency: str, extra=None) -> list[str]:
+    """A numbered legend of the inputs, then their metrics by number; returns the numbers."""
+    legend = Table("#", "input", title=title)
+    for n, label in enumerate(columns, start=1):
+        legend.add_row(str(n), label)
+    out.print(legend)
+    nums = [f"#{n}" for n in range(1, len(columns) + 1)]
+    table = Table("metric", *nums, *([extra[0]] if extra else []), title="metrics")
+    for key in SHOWN:
+        cells = [_fmt(key, m.get(key), currency) for m in columns.values()]
+        table.add_row(key, *cells, *([_fmt(key, extra[1].get(key), currency)] if extra else []))
+    out.print(table)
+    return nums
+
+
+def _print_compare(cmp, folder: Path) -> None:
+    """Inputs numbered once (labels can be long), then every table by number."""
+    currency = cmp.config.base_currency
+    first, last = cmp.equity.index[0].date(), cmp.equity.index[-1].date()
+    title = f"{first} .. {last}, {len(cmp.equity)} common sessions, valued in {currency}"
+    columns = {i.label: r.metrics for i, r in zip(cmp.inputs, cmp.results, strict=True)}
+    bench = (f"buy-and-hold {cmp.config.benchmark}", cmp.benchmark_metrics)
+    nums = _print_side_by_side(title, columns, currency, bench)
+    tests = Table(
+        "input",
+        "Sharpe",
+        "difference",
+        "95% interval",
+        "p-value",
+        title=f"Sharpe vs #1 (paired stationary bootstrap, {cmp.bootstrap.resamples} "
+        f"resamples, seed {cmp.bootstrap.seed})",
+    )
+    for num, t in zip(nums[1:], cmp.tests, strict=True):
+        lo, hi = t["difference_ci"]
+        tests.add_row(
+            num,
+            f"{t['sharpe']:.2f}",
+            f"{t['difference']:+.2f}",
+            f"{lo:+.2f} .. {hi:+.2f}",
+            f"{t['p_value']:.3f}",
+        )
+    out.print(tests)
+    corr = Table("", *nums, title="correlation of daily returns")
+    for num, row in zip(nums, cmp.correlations.to_numpy(), strict=True):
+        corr.add_row(num, *(f"{v:.2f}" for v in row))
+    out.print(corr)
+    for note in cmp.notes:
+        out.print(f"[yellow]note[/]: {note}", soft_wrap=True)
+    if cmp.synthetic:
+        out.print(
+            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
+        )
+    out.print(f"results: {folder}", soft_wrap=True)
+
+
+@runs_app.command("list")
+def runs_list(
+    results: Path | None = RESULTS_OPT,
+    kind: str | None = typer.Option(
+        None, help="only runs of this kind: run, grid, compare, events"
+    ),
+    limit: int = typer.Option(20, help="show the newest N (0 = all)"),
+) -> None:
+    """List saved runs, oldest first (newest at the bottom). Example: backtest runs list"""
+    from engine.runs import list_runs, results_root, run_row
+
+    with known_errors():
+        saved = list_runs(results, kind)
+    root = results_root(results)
+    if not saved:
+        out.print(f"no saved runs under {root}; `backtest run NAME` makes one.", soft_wrap=True)
+        return
+    shown = saved[-limit:] if limit > 0 else saved
+    # Two lines a run, not a table: run ids are what users copy, so they are never cut.
+    out.print(
+        f"[bold]{len(shown)} of {len(saved)} saved runs under {root}[/], oldest first",
+        soft_wrap=True,
+    )
+    width = max(len(s.run_id) for s in shown)
+    for row in map(run_row, shown):
+        sharpe = "" if row["sharpe"] is None else f"Sharpe {row['sharpe']:.2f}"
+        out.print(f"{row['run_id']:<{width}}  {row['kind']:<7}  {sharpe}", soft_wrap=True)
+        detail = ", ".join(v for v in (row["what"], row["window"], row["data"]) if v)
+        out.print(f"    [dim]{escape(detail)}[/]", soft_wrap=True)
+    out.print("Details: backtest runs show RUN_ID; its report: RUN_ID/report.html")
+
+
+@runs_app.command("show")
+def runs_show(
+    run_id: str = typer.Argument(..., help="run id (folder name under results/), or a prefix"),
+    results: Path | None = RESULTS_OPT,
+    as_json: bool = typer.Option(False, "--json", help="print the manifest as JSON"),
+) -> None:
+    """Show a saved run: what ran, on which data, its headline results and files.
+
+    Example: backtest runs show 20250101T120000Z-russell-fed-rotation-1a2b3c4d
+    """
+    from engine.runs import load_run
+
+    with known_errors():
+        saved = load_run(run_id, results)
+    if as_json:
+        typer.echo(json.dumps(saved.manifest, indent=2, sort_keys=True))
+        return
+    m, s = saved.manifest, saved.summary
+    out.print(f"[bold]{saved.run_id}[/] ({saved.kind})", soft_wrap=True)
+    facts = Table.grid(padding=(0, 2))
+    for key, value in _facts(saved):
+        facts.add_row(key, str(value))
+    out.print(facts)
+    metrics = s.get("metrics") or ((s.get("winner") or {}).get("metrics")) or {}
+    if saved.kind == "compare":
+        _show_compare(s, m.get("config", {}).get("base_currency", ""))
+    elif metrics:
+        table = Table("metric", "value", title="headline metrics")
+        for key in SHOWN:
+            if key in metrics:
+                table.add_row(key, _fmt(key, metrics[key], s.get("base_currency", "")))
+        out.print(table)
+    files = sorted(p.name for p in saved.folder.iterdir() if not p.name.startswith("."))
+    out.print(f"files in {saved.folder}: {', '.join(files)}", soft_wrap=True)
+
+
+def _facts(saved) -> list[tuple[str, object]]:
+    m, s = saved.manifest, saved.summary
+    cfg = m.get("config", {})
+    params = s.get("params") or (s.get("winner") or {}).get("params") or m.get("params") or {}
+    window = s.get("window") or {}
+    rows = [
+        ("created (UTC)", m.get("created_utc", "?")),
+        ("strategy", s.get("strategy") or m.get("strategy", "")),
+        ("parameters", ", ".join(f"{k}={v}" for k, v in params.items())),
+        ("window", f"{window.get('first', '?')} .. {window.get('last', '?')}"),
+        ("data", f"{s.get('data', '?')} ({cfg.get('data_dir', '?')})"),
+        (
+            "costs",
+            f"fees {cfg.get('fees_bps', '?')} bps, slippage {cfg.get('slippage_bps', '?')} "
+            f"bps, {cfg.get('fill', '?')} fills, base {cfg.get('base_currency', '?')}",
+        ),
+        ("annualisation", m.get("annualisation", "")),
+        ("git commit", m.get("git_commit") or "?"),
+    ]
+    if saved.kind == "grid":
+        rows.append(("grid", f"{m.get('combos')} combos ranked by {m.get('metric')}"))
+    if saved.kind == "compare":
+        rows[1] = ("inputs", " | ".join(i.get("spec", "?") for i in m.get("inputs", [])))
+        rows[2] = ("seed", (m.get("bootstrap") or {}).get("seed"))
+    return [(k, v) for k, v in rows if v not in ("", None)]
+
+
+def _show_compare(s: dict, currency: str) -> None:
+    columns = {i["label"]: s["metrics"][i["label"]] for i in s.get("inputs", [])}
+    bench = s.get("benchmark") or {}
+    extra = (f"buy-and-hold {bench['key']}", bench["metrics"]) if bench.get("metrics") else None
+    nums = _print_side_by_side("inputs", columns, currency, extra)
+    num = dict(zip(columns, nums, strict=True))
+
+    def fmt(v) -> str:
+        return "n/a" if v is None else f"{v:+.2f}"
+
+    for t in s.get("sharpe_tests", []):
+        lo, hi = t["difference_ci"]
+        p = "n/a" if t["p_value"] is None else f"{t['p_value']:.3f}"
+        out.print(
+            f"Sharpe {num[t['input']]} - {num[t['against']]}: {fmt(t['difference'])} "
+            f"(95% interval {fmt(lo)} .. {fmt(hi)}), p = {p}",
+            soft_wrap=True,
+        )
+
+
+def report(
+    run_id: str = typer.Argument(..., help="run id (folder name under results/), or a prefix"),
+    results: Path | None = RESULTS_OPT,
+) -> None:
+    """Regenerate a saved run's or comparison's report.html by re-running its manifest.
+
+    Refuses (exit 2) when its data files or results changed since it was saved.
+
+    Example: backtest report 20250101T120000Z-russell-fed-rotation-1a2b3c4d
+    """
+    from engine.runs import regenerate_report
+
+    with known_errors():
+        with err.status(f"re-running {run_id} from its manifest…", spinner="dots"):
+            page = regenerate_report(run_id, results, _registry())
+    out.print(f"report: {page}", soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach ``compare``, ``runs list|show`` and ``report`` to the main app."""
+    app.command("compare")(compare)
+    app.add_typer(runs_app, name="runs")
+    app.command("report")(report)
