@@ -13,8 +13,7 @@ import typer
 from rich.table import Table
 
 from engine import cli_data, cli_grid, cli_runs, cli_strategies
-from engine.cli_common import err, known_errors, out
-from engine.cli_common import parse_date as _date
+from engine.cli_common import config_from, err, known_errors, out
 from engine.errors import ConfigError, ParamError
 
 app = typer.Typer(
@@ -87,27 +86,14 @@ def run(
     slippage_bps, fill, benchmark = given["slippage_bps"], given["fill"], given["benchmark"]
     min_fee, band, max_leverage = given["min_fee"], given["band"], given["max_leverage"]
     init_cash, out_dir, output_format = given["init_cash"], given["out_dir"], given["output_format"]
-    from engine.api import RunConfig, run_backtest
+    from engine.api import run_backtest
     from engine.cli_strategies import resolve_strategy
     from engine.runfiles import write_run
 
     with known_errors():
         cls = resolve_strategy(strategy, strategy_file)
         strat = cls(**_parse_params(param))
-        cfg = RunConfig(
-            data_dir=data_dir,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
-            base_currency=base_currency,
-            fees_bps=fees_bps,
-            slippage_bps=slippage_bps,
-            fill=fill,
-            benchmark=benchmark,
-            min_fee=min_fee,
-            band=band,
-            max_leverage=max_leverage,
-            init_cash=init_cash,
-        )
+        cfg = config_from(locals())
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)
             folder = write_run(res, out_dir)

@@ -42,3 +42,14 @@ def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
         return pd.Timestamp(text)
     except ValueError:
         raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
+
+
+def config_from(values: dict):
+    """A ``RunConfig`` from a command's option values (any extra names are ignored)."""
+    from engine.api import RunConfig
+
+    fields = RunConfig.__dataclass_fields__
+    picked = {k: v for k, v in values.items() if k in fields}
+    picked["start"] = parse_date(values.get("start"), "--start")
+    picked["end"] = parse_date(values.get("end"), "--end")
+    return RunConfig(**picked)

@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from engine.cli_common import err, known_errors, out
+from engine.cli_common import config_from, err, known_errors, out
 
 
 def _rate_column():
@@ -55,8 +55,6 @@ def grid(
 
     Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
     """
-    from engine.api import RunConfig
-    from engine.cli import _date
     from engine.cluster import DaskExecutor, parse_cluster
     from engine.grid import rank, run_grid
     from engine.gridfiles import grid_summary, write_grid
@@ -74,9 +72,7 @@ def grid(
             parse_walk_forward(walk_forward)
         if cluster:
             parse_cluster(cluster)
-        cfg = RunConfig(data_dir=data_dir, start=_date(start, "--start"), end=_date(end, "--end"),
-                        base_currency=base_currency, fees_bps=fees_bps, slippage_bps=slippage_bps,
-                        fill=fill, benchmark=benchmark)  # fmt: skip
+        cfg = config_from(locals())
         columns = (TextColumn("grid"), BarColumn(), MofNCompleteColumn(), _rate_column(),
                    TimeRemainingColumn())  # fmt: skip
         with Progress(*columns, console=err, disable=quiet, transient=True) as bar:

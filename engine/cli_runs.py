@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from engine.cli_common import err, known_errors, out
+from engine.cli_common import config_from, err, known_errors, out
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
 
@@ -74,26 +74,11 @@ def compare(
 
     Example: backtest compare russell-fed-rotation russell-fed-rotation:hold_days=40 static-mix
     """
-    from engine.api import RunConfig
-    from engine.cli_strategies import _date
     from engine.compare import Bootstrap, resolve_inputs
     from engine.runs import check_writable
 
     with known_errors():
-        cfg = RunConfig(
-            data_dir=data_dir,
-            start=_date(start, "--start"),
-            end=_date(end, "--end"),
-            base_currency=base_currency,
-            fees_bps=fees_bps,
-            slippage_bps=slippage_bps,
-            fill=fill,
-            benchmark=benchmark,
-            min_fee=min_fee,
-            band=band,
-            max_leverage=max_leverage,
-            init_cash=init_cash,
-        )
+        cfg = config_from(locals())
         boot = Bootstrap(resamples=resamples, block=block, seed=seed)
         specs = resolve_inputs(inputs, _registry(), results or out_dir)
         check_writable(out_dir)
