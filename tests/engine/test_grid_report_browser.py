@@ -9,11 +9,6 @@ laptop size (1366x768) is left in the test's tmp_path.
 
 from __future__ import annotations
 
-import html
-import json
-import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -24,37 +19,15 @@ from engine.grid import rank
 from engine.grid_report import GridReportContext, write_grid_report
 from engine.report import ReportContext
 
+pytest.register_assert_rewrite("browser_kit")  # so its asserts report like this file's own
+from browser_kit import NO_CHROMIUM, check_page, find_chromium, render  # noqa: E402
+
 CHART_IDS = [
     *(f"chart-param-{i}" for i in range(3)),
     *(f"chart-pair-{k}" for k in range(3)),
     "chart-equity",
     "chart-drawdown",
 ]
-TIMEOUT_S = 60
-# Offline: every http(s) request goes to a dead proxy; the page is opened from file://.
-CHROMIUM_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",  # CI runs as root, where the sandbox refuses to start
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-    "--proxy-server=127.0.0.1:9",
-    "--proxy-bypass-list=<-loopback>",
-    "--window-size=1366,768",
-    "--virtual-time-budget=5000",
-]
-
-
-def find_chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        path = shutil.which(name)
-        if path:
-            return path
-    return None
 
 
 def grid_context() -> GridReportContext:
@@ -106,51 +79,16 @@ def grid_context() -> GridReportContext:
     )
 
 
-def start_chromium(chromium: str, profile: Path, *args: str) -> subprocess.Popen[str]:
-    cmd = [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args]
-    return subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    try:
-        out, err = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        pytest.fail(f"chromium did not finish within {TIMEOUT_S} s")
-    assert proc.returncode == 0, f"chromium exited {proc.returncode}: {err[-2000:]}"
-    return out, err
-
-
 @pytest.mark.slow
 def test_grid_report_renders_offline_in_chromium(tmp_path: Path) -> None:
     chromium = find_chromium()
     if chromium is None:
-        pytest.skip(
-            "no chromium, chromium-browser or google-chrome on PATH (apt-get install chromium)"
-        )
+        pytest.skip(NO_CHROMIUM)
     page = tmp_path / "report.html"
     write_grid_report(page, grid_context())
     url = page.as_uri()
-    # Two browsers at once: one dumps the DOM, one takes the screenshot.
-    dump = start_chromium(
-        chromium, tmp_path / "profile-dom", "--enable-logging=stderr", "--v=0", "--dump-dom", url
+    check_page(
+        render(chromium, url, tmp_path),
+        CHART_IDS,
+        {">&lt;b&gt;cash&lt;/b&gt;</text>": "a tick label's markup must show as text"},
     )
-    shot = start_chromium(
-        chromium, tmp_path / "profile-shot", f"--screenshot={tmp_path / 'report.png'}", url
-    )
-    dom, log = finish(dump)
-    finish(shot)
-
-    match = re.search(r'<div id="report-status"([^>]*)>([^<]*)</div>', dom)
-    assert match, "the page's status script never ran"
-    attrs, status = match.group(1), json.loads(html.unescape(match.group(2)))
-    assert 'data-done="1"' in attrs
-    assert status["errors"] == [], f"script or console errors: {status['errors']}"
-    assert status["resources"] == [], f"the page fetched resources: {status['resources']}"
-    assert status["rendered"] == CHART_IDS
-    assert status["overflowX"] <= 0, "the page scrolls sideways at 1366 px"
-    assert dom.count('class="main-svg"') >= len(CHART_IDS)
-    assert ">&lt;b&gt;cash&lt;/b&gt;</text>" in dom, "a tick label's markup must show as text"
-    assert "Uncaught" not in log
-    assert (tmp_path / "report.png").stat().st_size > 10_000
