@@ -133,14 +133,16 @@ class Space:
             return self.combos()
         rng = np.random.default_rng(seed)
         lens = np.array([len(v) for v in self.axes.values()], dtype=np.int64)
-        picked: dict[tuple, None] = {}
-        while len(picked) < n:
-            draw = rng.integers(0, lens, size=(2 * (n - len(picked)) + 16, len(lens)))
-            for row in map(tuple, draw):
-                picked.setdefault(row)
-                if len(picked) == n:
-                    break
-        codes = np.array(sorted(picked), dtype=np.int64)
+        # Distinct rows of axis codes, drawn in vectorised batches (no per-combo Python objects),
+        # then returned in enumeration order so the result does not depend on draw order.
+        codes = np.empty((0, len(lens)), dtype=np.int64)
+        while len(codes) < n:
+            draw = rng.integers(0, lens, size=(int((n - len(codes)) * 1.2) + 16, len(lens)))
+            merged = np.concatenate((codes, draw))
+            _, first = np.unique(merged, axis=0, return_index=True)
+            codes = merged[np.sort(first)]  # keep earlier draws first, so topping up is stable
+        codes = codes[:n]
+        codes = codes[np.lexsort(codes.T[::-1])]
         frame = pd.DataFrame({k: np.asarray(v, dtype=object)[codes[:, i]]
                               for i, (k, v) in enumerate(self.axes.items())})  # fmt: skip
         return frame.infer_objects()  # the same column types as combos()
