@@ -17,7 +17,7 @@ Not here: writing files (``runfiles``), argument parsing (``cli``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,7 @@ class RunResult:
     cash_rate_key: str
     markers: dict[str, list[pd.Timestamp]] = field(default_factory=dict)
     study: EventStudy | None = None
+    holds: dict[str, SimResult] = field(default_factory=dict)  # other buy-and-hold curves
 
 
 def _window(labels: pd.DatetimeIndex, cfg: RunConfig) -> np.ndarray:
@@ -230,10 +231,14 @@ def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
     _check_fill_prices(p, targets, cfg.fill)
     sim = simulate_steps(p.steps, targets, p.assets, cfg.costs(), cfg.init_cash)
     metrics = compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
+    holds = {}
+    if p.assets[0] != cfg.benchmark:  # the traded asset bought and held, beside the benchmark
+        holds[p.assets[0]] = _benchmark(p.market, replace(cfg, benchmark=p.assets[0]), p.labels)
     study = event_study(strategy, p.ctx, StudyConfig(fill=cfg.fill, start=p.labels[0],
                                                      end=p.labels[-1]))  # fmt: skip
     return RunResult(strategy, cfg, p.market, sim, p.benchmark, metrics, p.rate_key,
-                     markers=_markers(p.ctx, sim.equity.index, sim), study=study)  # fmt: skip
+                     markers=_markers(p.ctx, sim.equity.index, sim), study=study,
+                     holds=holds)  # fmt: skip
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):

@@ -182,7 +182,10 @@ def data_fetch(
 def data_list(
     data_dir: Path | None = typer.Option(None, help="also list this data folder"),
 ) -> None:
-    """What is available locally: the sample, the cache and --data-dir, with ranges."""
+    """What is available locally: the sample, the cache and --data-dir, with ranges.
+
+    Example: backtest data list --data-dir my_data/
+    """
     from engine import paths
     from engine.marketdata import describe_folder
 

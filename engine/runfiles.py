@@ -158,9 +158,8 @@ def report_context(res: RunResult) -> ReportContext:
         metrics=res.metrics,
         equity=res.sim.equity,
         benchmarks={
-            f"buy-and-hold {res.config.benchmark}": res.benchmark.equity.reindex(
-                res.sim.equity.index
-            ).ffill()
+            f"buy-and-hold {key}": sim.equity.reindex(res.sim.equity.index).ffill()
+            for key, sim in {res.config.benchmark: res.benchmark, **res.holds}.items()
         },
         weights=res.sim.weights,
         markers=res.markers,

@@ -46,6 +46,7 @@ def test_run_prints_metrics_and_writes_every_file(flagship_run):
     html = (folder / "report.html").read_text()
     assert "synthetic sample data" in html.lower()
     assert "<h2>Trades</h2>" in html and "Russell record" in html and "Fed cut" in html
+    assert "buy-and-hold XJO" in html and "buy-and-hold XSO" in html  # benchmark and traded asset
     assert {"trades.csv", "events.csv"} <= names
 
 
