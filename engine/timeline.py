@@ -3,8 +3,9 @@
 This logic lives here, in order:
 
 1. steps - every fill instant (each traded session's open, or close) and every valuation instant
-   (each base-calendar session's close) in the window, in time order; at equal instants the fill
-   comes first, so a close fill is valued at that same close;
+   (each base-calendar session's close) in the window, in time order; a fill and a valuation at
+   the same instant share one step, in which the fill comes first, so a close fill is valued at
+   that same close;
 2. prices - at a fill step each asset's fill price; its mark (for valuation) is the last price known
    at or before the step: the fill price itself at a fill step, the latest close at a valuation step;
 3. FX - for each asset in a foreign currency, the base-per-foreign rate last fixed at or before the
@@ -112,11 +113,14 @@ def build_steps(
     fill_ns = (traded.open_ns if fill == "open" else traded.close_ns)[pos]
     val = calendars.sessions(VALUATION_CALENDAR[base])
     val = val.between(fill_labels[0], fill_labels[-1])
-    instant = np.concatenate((fill_ns, val.close_ns))
-    kind = np.concatenate((np.zeros(len(fill_ns), np.int8), np.ones(len(val.close_ns), np.int8)))
-    order = np.lexsort((kind, instant))
-    instant, is_val = instant[order], kind[order] == 1
-    fill_row = np.where(order < len(fill_ns), order, -1)
+    # One step per distinct instant: a close fill in the base market shares its step with that
+    # session's valuation (interest accrues on the cash held until then, then the fill, then
+    # the valuation), which also halves the steps of close-fill runs.
+    instant, inverse = np.unique(np.concatenate((fill_ns, val.close_ns)), return_inverse=True)
+    fill_row = np.full(len(instant), -1, dtype=np.int64)
+    fill_row[inverse[: len(fill_ns)]] = np.arange(len(fill_ns))
+    is_val = np.zeros(len(instant), dtype=bool)
+    is_val[inverse[len(fill_ns) :]] = True
     n = len(assets)
     fill_px = np.full((len(instant), n), np.nan)
     at_fill = fill_row >= 0
