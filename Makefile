@@ -18,6 +18,10 @@ demo: $(BIN)/.installed
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest -q
 
+# Benchmarks against vectorbt (not part of `make test`): BENCH_ARGS=--quick or --full.
+bench: $(BIN)/.installed
+	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+
 lint: $(BIN)/.installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 

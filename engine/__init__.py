@@ -6,7 +6,40 @@ The package is layered so imports flow one way:
 package) imports ``engine``; ``engine`` imports ``strategies`` only in the CLI's registry lookup.
 """
 
-from engine.errors import BacktestError, ConfigError, DataError, ParamError, StrategyError
+import hashlib
+import os
+from pathlib import Path
+
+
+def _key_numba_cache() -> None:
+    """Point numba's disk cache at a folder keyed by the source of every engine/strategy module.
+
+    numba invalidates a cached kernel only when its own file changes, not when a kernel it calls
+    in another module does, so after an edit to e.g. ``metric_kernels.py`` a cached ``grid_nb``
+    would keep the old code (seen: Dask workers disagreeing with in-process runs by 1e-13).
+    Keying the folder by all sources makes any edit start a fresh cache. A user-set
+    ``NUMBA_CACHE_DIR`` is respected.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    here = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for folder in (here, here.parent / "strategies"):
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    os.environ["NUMBA_CACHE_DIR"] = str(base / "crosscurrent" / "numba" / digest.hexdigest()[:16])
+
+
+_key_numba_cache()
+
+from engine.errors import (  # noqa: E402 - the cache folder must be set before numba loads
+    BacktestError,
+    ConfigError,
+    DataError,
+    ParamError,
+    StrategyError,
+)
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,42 @@
+"""Regression: a cached kernel must not outlive an edit to a kernel it calls in another module."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _expected_key() -> str:
+    digest = hashlib.sha256()
+    for folder in (ROOT / "engine", ROOT / "strategies"):
+        for path in sorted(folder.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_dir(env: dict) -> str:
+    code = (
+        "import os, engine, numba.core.config as c; "
+        "print(os.environ['NUMBA_CACHE_DIR']); print(c.CACHE_DIR)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True, cwd=ROOT)  # fmt: skip
+    return out.stdout.split()
+
+
+def test_numba_cache_is_keyed_by_every_kernel_source(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    env["PYTHONPATH"] = str(ROOT)
+    ours, numbas = _cache_dir(env)
+    assert ours == numbas == str(tmp_path / "crosscurrent" / "numba" / _expected_key())
+
+
+def test_a_user_set_numba_cache_dir_is_respected(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "mine"), "PYTHONPATH": str(ROOT)}
+    assert _cache_dir(env) == [str(tmp_path / "mine")] * 2
