@@ -17,22 +17,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.cli_common import config_from, err, known_errors, out
+from engine.metrics import HEADLINE
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
 
 RESULTS_OPT = typer.Option(None, "--results", help="results folder (default ./results)")
-SHOWN = (
-    "total_return",
-    "cagr",
-    "ann_volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "exposure",
-    "turnover",
-    "trade_count",
-)
+SHOWN = HEADLINE
 
 
 def _registry():

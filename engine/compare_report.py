@@ -26,6 +26,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.offline import get_plotlyjs
 
+from engine.metrics import HEADLINE
 from engine.report import (
     _CSS,
     _ERROR_HOOK,
@@ -44,20 +45,7 @@ from engine.report import (
 )
 from engine.report_charts import Chart, _dates, _plain, drawdown, figure_div
 
-TABLE_METRICS = (
-    "total_return",
-    "cagr",
-    "ann_volatility",
-    "sharpe",
-    "sortino",
-    "max_drawdown",
-    "calmar",
-    "exposure",
-    "turnover",
-    "trade_count",
-    "win_rate",
-    "final_equity",
-)
+TABLE_METRICS = (*HEADLINE, "win_rate", "final_equity")
 SIGNIFICANCE = 0.05  # two-sided p-value below this: the Sharpe ratios differ
 
 

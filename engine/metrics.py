@@ -45,6 +45,11 @@ METRIC_KEYS = (
     "information_ratio", "final_equity", "sessions", "years", "periods_per_year",
 )  # fmt: skip
 NAN = float("nan")
+# The metrics tables show first, in this order.
+HEADLINE = (
+    "total_return", "cagr", "ann_volatility", "sharpe", "sortino", "max_drawdown", "calmar",
+    "exposure", "turnover", "trade_count",
+)  # fmt: skip
 # Ranking direction of metrics where smaller is better (all others: larger is better).
 HIGHER_IS_BETTER = {"ann_volatility": False, "tracking_error": False, "turnover": False}
 

@@ -107,6 +107,18 @@ def risk_off_param(default: str = "large") -> Param:
     )
 
 
+def hold_days_param() -> Param:
+    return Param(
+        "hold_days",
+        20,
+        "int",
+        "ASX sessions to stay rotated after a signal",
+        "sessions",
+        low=1,
+        high=1000,
+    )
+
+
 def weight_param() -> Param:
     return Param(
         "weight",

@@ -22,6 +22,7 @@ from numba import njit
 from engine.strategy import Param, Strategy, with_lead_in
 from strategies.common import (
     hold_1d_nb,
+    hold_days_param,
     risk_off_param,
     running_high_1d_nb,
     small_or_risk_off,
@@ -156,15 +157,7 @@ class RussellFedRotation(Strategy):
             low=0,
             high=730,
         ),
-        Param(
-            "hold_days",
-            20,
-            "int",
-            "ASX sessions to stay rotated after a signal",
-            "sessions",
-            low=1,
-            high=1000,
-        ),
+        hold_days_param(),
         risk_off_param("large"),
         weight_param(),
         Param(
