@@ -14,6 +14,21 @@ from rich.console import Console
 
 from engine.errors import BacktestError, ConfigError
 
+# Run options shared by run, grid and compare (one declaration, one help text each).
+DATA_DIR = typer.Option(None, help="data folder (default: the synthetic sample)")
+START = typer.Option(None, help="first session, YYYY-MM-DD")
+END = typer.Option(None, help="last session, YYYY-MM-DD")
+BASE_CURRENCY = typer.Option("AUD", help="currency the portfolio is valued in")
+FEES_BPS = typer.Option(10.0, help="fees in basis points of traded value")
+SLIPPAGE_BPS = typer.Option(5.0, help="slippage in basis points of the price")
+FILL = typer.Option("open", help="fill at the session's open or close")
+BENCHMARK = typer.Option("XJO", help="instrument key bought and held for comparison")
+MIN_FEE = typer.Option(0.0, help="minimum fee per order, in base currency")
+BAND = typer.Option(0.0, help="skip orders within this weight of their target")
+MAX_LEVERAGE = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)")
+INIT_CASH = typer.Option(100_000.0, help="starting cash in base currency")
+OUT_DIR = typer.Option(None, "--out", help="results root (default ./results)")
+
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 

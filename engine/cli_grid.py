@@ -9,7 +9,25 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from engine.cli_common import config_from, err, known_errors, out
+from engine.cli_common import (
+    BAND,
+    BASE_CURRENCY,
+    BENCHMARK,
+    DATA_DIR,
+    END,
+    FEES_BPS,
+    FILL,
+    INIT_CASH,
+    MAX_LEVERAGE,
+    MIN_FEE,
+    OUT_DIR,
+    SLIPPAGE_BPS,
+    START,
+    config_from,
+    err,
+    known_errors,
+    out,
+)
 
 
 def _rate_column():
@@ -40,15 +58,19 @@ def grid(
     walk_forward: str | None = typer.Option(
         None, help="train=SPAN,test=SPAN[,anchored], e.g. train=5y,test=1y: out-of-sample check"
     ),
-    data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
-    start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
-    end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
-    base_currency: str = typer.Option("AUD", help="currency the portfolio is valued in"),
-    fees_bps: float = typer.Option(10.0, help="fees in basis points of traded value"),
-    slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
-    fill: str = typer.Option("open", help="fill at the session's open or close"),
-    benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
-    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    data_dir: Path | None = DATA_DIR,
+    start: str | None = START,
+    end: str | None = END,
+    base_currency: str = BASE_CURRENCY,
+    fees_bps: float = FEES_BPS,
+    slippage_bps: float = SLIPPAGE_BPS,
+    fill: str = FILL,
+    benchmark: str = BENCHMARK,
+    min_fee: float = MIN_FEE,
+    band: float = BAND,
+    max_leverage: float = MAX_LEVERAGE,
+    init_cash: float = INIT_CASH,
+    out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
 ) -> None:
     """Search a strategy's parameters; rank combos; report overfitting statistics.

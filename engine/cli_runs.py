@@ -16,7 +16,25 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from engine.cli_common import config_from, err, known_errors, out
+from engine.cli_common import (
+    BAND,
+    BASE_CURRENCY,
+    BENCHMARK,
+    DATA_DIR,
+    END,
+    FEES_BPS,
+    FILL,
+    INIT_CASH,
+    MAX_LEVERAGE,
+    MIN_FEE,
+    OUT_DIR,
+    SLIPPAGE_BPS,
+    START,
+    config_from,
+    err,
+    known_errors,
+    out,
+)
 from engine.metrics import HEADLINE
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
@@ -41,23 +59,23 @@ def compare(
     inputs: list[str] = typer.Argument(
         ..., help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more)"
     ),
-    data_dir: Path | None = typer.Option(None, help="data folder (default: the synthetic sample)"),
-    start: str | None = typer.Option(None, help="first session, YYYY-MM-DD"),
-    end: str | None = typer.Option(None, help="last session, YYYY-MM-DD"),
-    base_currency: str = typer.Option("AUD", help="currency the portfolios are valued in"),
-    fees_bps: float = typer.Option(10.0, help="fees in basis points of traded value"),
-    slippage_bps: float = typer.Option(5.0, help="slippage in basis points of the price"),
-    fill: str = typer.Option("open", help="fill at the session's open or close"),
-    benchmark: str = typer.Option("XJO", help="instrument key bought and held for comparison"),
-    min_fee: float = typer.Option(0.0, help="minimum fee per order, in base currency"),
-    band: float = typer.Option(0.0, help="skip orders within this weight of their target"),
-    max_leverage: float = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)"),
-    init_cash: float = typer.Option(100_000.0, help="starting cash in base currency"),
+    data_dir: Path | None = DATA_DIR,
+    start: str | None = START,
+    end: str | None = END,
+    base_currency: str = BASE_CURRENCY,
+    fees_bps: float = FEES_BPS,
+    slippage_bps: float = SLIPPAGE_BPS,
+    fill: str = FILL,
+    benchmark: str = BENCHMARK,
+    min_fee: float = MIN_FEE,
+    band: float = BAND,
+    max_leverage: float = MAX_LEVERAGE,
+    init_cash: float = INIT_CASH,
     seed: int = typer.Option(20250918, help="seed of the Sharpe-difference bootstrap"),
     resamples: int = typer.Option(2000, help="bootstrap resamples"),
     block: float | None = typer.Option(None, help="mean bootstrap block, sessions (default n^1/3)"),
     results: Path | None = typer.Option(None, "--results", help="where run ids are looked up"),
-    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
 ) -> None:
     """Run strategies side by side on the same data and window; test their Sharpe differences.
