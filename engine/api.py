@@ -201,9 +201,10 @@ def _load(strategy: Strategy, cfg: RunConfig) -> MarketData:
     return load_folder(folder, list(dict.fromkeys(keys)))
 
 
-def prepare(strategy: Strategy, cfg: RunConfig) -> Prepared:
-    """Steps 1-2 of the module docstring, shared by ``run_backtest`` and the grid."""
-    market = _load(strategy, cfg)
+def prepare(strategy: Strategy, cfg: RunConfig, market: MarketData | None = None) -> Prepared:
+    """Steps 1-2 of the module docstring, shared by ``run_backtest`` and the grid; pass ``market``
+    to reuse data already loaded with the same folder (e.g. for each walk-forward fold)."""
+    market = market if market is not None else _load(strategy, cfg)
     assets = strategy.assets()
     traded = {market[k].instrument.calendar for k in assets}
     if len(traded) != 1 or "weekdays" in traded:

@@ -54,14 +54,6 @@ HEADLINE = (
 HIGHER_IS_BETTER = {"ann_volatility": False, "tracking_error": False, "turnover": False}
 
 
-def _date(idx: pd.DatetimeIndex, i: int) -> str | None:
-    return None if i < 0 else str(idx[i].date())
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den > 0 and math.isfinite(den) else NAN
-
-
 def _trade_stats(trades: pd.DataFrame) -> dict[str, Any]:
     closed = trades.loc[~trades["open"], "return"].to_numpy() if len(trades) else np.array([])
     has = closed.size > 0

@@ -91,7 +91,7 @@ def run_walk_forward(
     rows, returns, cash_returns, traded, exposed = [], [], [], 0.0, 0
     for train_start, train_end, test_start, test_end in folds(base.labels, wf):
         train_cfg = replace(cfg, start=train_start, end=train_end)
-        p = prepare(cls(**combos.iloc[0].to_dict()), train_cfg)
+        p = prepare(cls(**combos.iloc[0].to_dict()), train_cfg, base.market)
         table, _ = simulate_combos(cls, p, train_cfg, combos, chunk, progress)
         best = combos.iloc[rank(table, metric)[0]].to_dict()
         test = run_backtest(cls(**best), replace(cfg, start=test_start, end=test_end))
