@@ -29,6 +29,7 @@ from engine import grid_kernels, kernels, overfit
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
 from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table
+from engine.orders import Orders
 from engine.simulate import check_targets
 from engine.strategy import Strategy
 
@@ -50,12 +51,12 @@ class GridResult:
     honesty: dict[str, Any]
 
 
-def _chunk_targets(cls: type[Strategy], p: Prepared, combos: list[dict]) -> np.ndarray:
+def _chunk_orders(cls: type[Strategy], p: Prepared, combos: pd.DataFrame) -> Orders:
     fast = getattr(cls, "grid_weights", None)
     if fast is not None:
-        return fast(p.ctx, combos, p.rows)
+        return fast(p.ctx, cls.resolve_frame(combos), p.rows)
     out = []
-    for values in combos:
+    for values in combos.to_dict("records"):
         strategy = cls(**values)
         if strategy.assets() != p.assets:
             raise ConfigError(
@@ -63,7 +64,7 @@ def _chunk_targets(cls: type[Strategy], p: Prepared, combos: list[dict]) -> np.n
                 "cannot vary which instruments are traded - run one grid per asset set."
             )
         out.append(window_targets(strategy, p.ctx, p.rows))
-    return np.stack(out)
+    return Orders.from_dense(np.stack(out))
 
 
 def _block_ids(n_val: int) -> tuple[np.ndarray, np.ndarray]:
@@ -85,16 +86,16 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> pd.DataFrame:
                          for k in GRID_METRICS})  # fmt: skip
 
 
-def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: list[dict]):
+def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
     """Metrics (a frame, one row per combo) and block sums (len(part), 2 N_BLOCKS) of a chunk."""
     block, _ = _block_ids(len(p.steps.val_labels))
     costs = cfg.costs()
-    targets = _chunk_targets(cls, p, part)
-    check_targets(targets, p.labels, p.assets, costs)
-    st = np.ascontiguousarray(targets, dtype=np.float64)
+    orders = _chunk_orders(cls, p, part)
+    check_targets(orders, p.labels, p.assets, costs)
+    offsets, step, weight = orders.on_steps(p.steps.fill_row)
     acc, blk, counts = grid_kernels.grid_nb(
-        p.steps.fill, p.steps.mark, p.steps.fx, st, p.steps.fill_row, p.steps.accrual, p.steps.is_val,
-        np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
+        p.steps.fill, p.steps.mark, p.steps.fx, p.steps.is_val, p.steps.accrual, offsets, step,
+        weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
     )  # fmt: skip
     return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk
@@ -116,8 +117,7 @@ def simulate_combos(
     """
     if chunk < 1:
         raise ConfigError(f"--chunk must be at least 1; got {chunk}.")
-    records = combos.to_dict("records")
-    parts = [records[i : i + chunk] for i in range(0, len(records), chunk)]
+    parts = [combos.iloc[i : i + chunk] for i in range(0, len(combos), chunk)]
     if executor is None:
         results = []
         for part in parts:

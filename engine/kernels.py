@@ -57,7 +57,7 @@ def book_value_nb(cash, units, mark, fx):
     value = cash
     for j in range(units.shape[0]):
         if units[j] != 0.0:
-            value += units[j] * mark[j] * fx[j]
+            value += units[j] * (mark[j] * fx[j])
     return value
 
 
@@ -122,112 +122,146 @@ N_COUNTS = 4
 
 
 @njit(cache=True)
-def run_nb(
-    fill,
-    mark,
-    fx,
-    target,
-    fill_row,
-    accrual,
-    is_val,
-    costs,
-    init_cash,
-    bench,
-    block,
-    acc,
-    blocks,
-    counts,
-    curves,
-    orders,
-):
-    """The step loop shared by single runs and grids, so the two cannot disagree.
-
-    fill, mark, fx: (S, N); target: (R, N) targets per decision row (NaN = no order); fill_row:
-    (S,) the decision row filled at each step (-1: none); accrual, is_val: (S,); bench, block: (V,)
-    benchmark return
-    (NaN if none) and block id of each valuation step. Updates in place: ``acc`` (metric_kernels
-    accumulator, initialised by the caller), ``blocks`` (2B: per-block sums of returns, then of
-    squared returns), ``counts``
-    (N_COUNTS,). ``curves`` (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` are written
-    only when they have rows (a grid passes empty arrays).
-    """
-    n = mark.shape[1]
-    units = np.zeros(n)
-    last = np.full(n, np.nan)
-    scratch = np.empty(n)
-    cash = init_cash
-    n_orders = 0
-    v = 0
-    for s in range(mark.shape[0]):
-        if is_val[s]:
-            cash *= 1.0 + accrual[s]
+def timeline_nb(mark, fx, is_val, accrual):
+    """What every combo of a run shares, from the step timeline: ``last`` (S, N) marks carried
+    forward, ``vpos`` (S,) the valuation steps before each step, and per valuation step ``pv``
+    (V, N) = last x fx, ``growth`` (V,) = 1 + cash accrual and ``rf`` (V,) = the accrual."""
+    n_steps, n = mark.shape
+    last = np.empty((n_steps, n))
+    vpos = np.empty(n_steps, np.int64)
+    n_val = 0
+    for s in range(n_steps):
+        vpos[s] = n_val
+        n_val += is_val[s]
         for j in range(n):
-            if not np.isnan(mark[s, j]):
-                last[j] = mark[s, j]
-        r = fill_row[s]
-        if r >= 0:
-            for j in range(n):
-                if not np.isnan(target[r, j]):
-                    cash, n_orders, traded = rebalance_nb(
-                        s, fill[s], last, fx[s], target[r], units, cash, costs, scratch, orders,
-                        n_orders,
-                    )  # fmt: skip
-                    counts[TRADED] += traded
-                    break
+            m = mark[s, j]
+            last[s, j] = m if not np.isnan(m) else (last[s - 1, j] if s > 0 else np.nan)
+    pv = np.empty((n_val, n))
+    growth = np.empty(n_val)
+    rf = np.empty(n_val)
+    for s in range(n_steps):
         if is_val[s]:
-            equity = book_value_nb(cash, units, last, fx[s])
-            r = mk.acc_update_nb(acc, v, equity, accrual[s], bench[v])
-            half = blocks.shape[0] // 2
-            blocks[block[v]] += r
-            blocks[half + block[v]] += r * r
-            counts[EQUITY_SUM] += equity
-            exposed = False
+            v = vpos[s]
             for j in range(n):
-                held = units[j] * last[j] * fx[s, j] if units[j] != 0.0 else 0.0
-                exposed = exposed or abs(held) > 1e-12 * abs(equity)
-                if curves.shape[0] > 0:
-                    curves[v, 2 + j] = units[j]
-                    curves[v, 2 + n + j] = held
-            counts[EXPOSED] += exposed
-            if curves.shape[0] > 0:
-                curves[v, 0] = equity
-                curves[v, 1] = cash
-            v += 1
-    counts[N_ORDERS] = n_orders
+                pv[v, j] = last[s, j] * fx[s, j]
+            rf[v] = accrual[s]
+            growth[v] = 1.0 + accrual[s]
+    return last, vpos, pv, growth, rf
 
 
 @njit(cache=True)
-def simulate_nb(fill, mark, fx, target, fill_row, accrual, is_val, costs, init_cash, max_orders):
+def run_nb(
+    fill, last, fx, vpos, is_val, pv, growth, rf, bench, has_bench, block, bench_moments,
+    step, weight, costs, init_cash, acc, blocks, counts, curves, orders,
+):  # fmt: skip
+    """The step loop shared by single runs and grids, so the two cannot disagree.
+
+    Shared by every combo (``timeline_nb``): fill, last, fx (S, N); vpos, is_val (S,); pv (V, N);
+    growth, rf (V,); benchmark returns ``bench`` (V,; 0 where none) with ``has_bench`` (V,; 1.0 or
+    0.0), block ids ``block`` (V,) and ``bench_moments`` (``metric_kernels.bench_moments_nb``).
+    This combo's orders: ``step`` (M,) ascending fill steps, ``weight`` (M, N) (NaN = no order).
+
+    Between two orders only prices and interest move, so the loop runs over valuation steps -
+    accrue, value the assets held, fold into the metric state - and stops at an order's step to
+    rebalance: an open fill before the next valuation's accrual, a close fill after its own
+    valuation step's accrual and before its valuation. Writes ``acc`` (N_ACC,), ``blocks`` (2B:
+    per-block sums of returns, then of squared returns) and ``counts`` (N_COUNTS,); ``curves``
+    (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` only when they have rows (a grid
+    passes empty arrays).
+    """
+    n = last.shape[1]
+    n_val, n_ord = pv.shape[0], step.shape[0]
+    units = np.zeros(n)
+    held = np.empty(n, np.int64)
+    scratch = np.empty(n)
+    n_held, n_orders, cash = 0, 0, init_cash
+    traded_sum, exposed_sum, equity_sum = 0.0, 0.0, 0.0
+    half = blocks.shape[0] // 2
+    cur_block = block[0] if n_val > 0 else 0
+    bsum, bsq = 0.0, 0.0
+    st = mk.state_init_nb(init_cash)
+    write = curves.shape[0] > 0
+    c = 0
+    next_v = vpos[step[0]] if n_ord > 0 else n_val
+    for v in range(n_val):
+        if v == next_v:
+            while c < n_ord and vpos[step[c]] == v and not is_val[step[c]]:  # open fills
+                cash, n_orders, traded = rebalance_nb(
+                    step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
+                    costs, scratch, orders, n_orders,
+                )  # fmt: skip
+                traded_sum += traded
+                c += 1
+            cash *= growth[v]
+            if c < n_ord and vpos[step[c]] == v:  # a close fill, at this valuation step
+                cash, n_orders, traded = rebalance_nb(
+                    step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
+                    costs, scratch, orders, n_orders,
+                )  # fmt: skip
+                traded_sum += traded
+                c += 1
+            next_v = vpos[step[c]] if c < n_ord else n_val
+            n_held = 0
+            for j in range(n):
+                if units[j] != 0.0:
+                    held[n_held] = j
+                    n_held += 1
+        else:
+            cash *= growth[v]
+        equity = cash
+        for i in range(n_held):
+            equity += units[held[i]] * pv[v, held[i]]
+        st, r = mk.fold_nb(st, v, equity, rf[v], bench[v], has_bench[v])
+        if block[v] != cur_block:
+            blocks[cur_block] += bsum
+            blocks[half + cur_block] += bsq
+            cur_block, bsum, bsq = block[v], 0.0, 0.0
+        bsum += r
+        bsq += r * r
+        equity_sum += equity
+        for i in range(n_held):
+            if abs(units[held[i]] * pv[v, held[i]]) > 1e-12 * abs(equity):
+                exposed_sum += 1.0
+                break
+        if write:
+            curves[v, 0] = equity
+            curves[v, 1] = cash
+            for j in range(n):
+                curves[v, 2 + j] = units[j]
+                curves[v, 2 + n + j] = units[j] * pv[v, j] if units[j] != 0.0 else 0.0
+    while c < n_ord:  # fills after the last valuation
+        cash, n_orders, traded = rebalance_nb(
+            step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash, costs,
+            scratch, orders, n_orders,
+        )  # fmt: skip
+        traded_sum += traded
+        c += 1
+    if n_val > 0:
+        blocks[cur_block] += bsum
+        blocks[half + cur_block] += bsq
+    mk.finish_nb(st, bench_moments, acc)
+    counts[N_ORDERS] = n_orders
+    counts[TRADED] = traded_sum
+    counts[EXPOSED] = exposed_sum
+    counts[EQUITY_SUM] = equity_sum
+
+
+@njit(cache=True)
+def simulate_nb(fill, mark, fx, step, weight, is_val, accrual, costs, init_cash):
     """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6),
-    counts (N_COUNTS,))."""
-    n_val = 0
-    for s in range(is_val.shape[0]):
-        n_val += is_val[s]
-    n = mark.shape[1]
+    counts (N_COUNTS,)). ``step``, ``weight``: the run's orders (``orders.Orders.on_steps``)."""
+    last, vpos, pv, growth, rf = timeline_nb(mark, fx, is_val, accrual)
+    n_val, n = pv.shape
     curves = np.empty((n_val, 2 + 2 * n))
-    orders = np.empty((max(max_orders, 1), ORDER_FIELDS))
-    acc = np.empty(mk.N_ACC)
-    mk.acc_init_nb(acc, init_cash)
+    orders = np.empty((max(step.shape[0] * n, 1), ORDER_FIELDS))
     counts = np.zeros(N_COUNTS)
+    zeros = np.zeros(n_val)
     run_nb(
-        fill,
-        mark,
-        fx,
-        target,
-        fill_row,
-        accrual,
-        is_val,
-        costs,
-        init_cash,
-        np.full(n_val, np.nan),
-        np.zeros(n_val, np.int64),
-        acc,
-        np.zeros(2),
-        counts,
-        curves,
-        orders,
-    )
-    return curves, orders[: min(int(counts[N_ORDERS]), max_orders)], counts
+        fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.zeros(n_val, np.int64),
+        np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(2),
+        counts, curves, orders,
+    )  # fmt: skip
+    return curves, orders[: int(counts[N_ORDERS])], counts
 
 
 @njit(cache=True)

@@ -1,14 +1,19 @@
-"""Numba metric kernels: streaming accumulators over a run's valuation steps, O(1) memory each.
+"""Numba metric kernels: streaming metric state over a run's valuation steps, O(1) memory each.
 
-The same ``acc_update_nb`` is called by the simulation loop of a grid (one accumulator per combo,
-no curves kept) and by ``stats_from_equity_nb`` over a single run's stored equity curve, so a combo
-in a grid and the same run on its own give identical numbers. The accumulator (``ACC`` fields):
+One fold, ``fold_nb``, turns valuation step t (equity, cash return, benchmark return) into the next
+state. It is inlined into the simulation loop of single runs and grids (``kernels.run_nb``) and into
+``stats_from_equity_nb`` over a stored equity curve, so a combo in a grid and the same run on its own
+give identical numbers. The state is a tuple of scalars, not an array: the compiler keeps it in
+registers, and each step costs one division and a handful of multiply-adds (this is the inner loop
+of every grid).
 
-- Welford/Pebay moments of returns r and of excess returns x = r - c (up to the 4th central moment);
-- the sum of min(x, 0)^2 for the Sortino ratio;
-- co-moments with a benchmark b (mean, variance, covariance, mean of b - c) and moments of active
-  returns r - b, over the steps where b exists;
-- the running peak and the deepest drawdown with the step indices of its peak, trough and recovery.
+The state (``STATE`` fields) holds shifted power sums - sums of y = r - r_0 and of z = x - x_0 (first
+return and first excess return) up to the 4th power; shifting by the first value keeps a constant
+series exactly constant - plus the sum of min(x, 0)^2, sums over the steps with a benchmark b
+(r, r b, a = r - b, a^2) and the drawdown tracker (running peak, deepest drawdown with the step
+indices of its peak, trough and recovery). ``finish_nb`` turns a state into the accumulator row
+(``ACC`` fields: means and central moment sums) that ``engine.metrics`` reads; the benchmark's own
+moments do not depend on the run and are computed once by ``bench_moments_nb``.
 
 Not here: turning accumulators into named metrics (``engine.metrics``). No pandas here.
 """
@@ -28,79 +33,121 @@ N_ACC = len(ACC)
 (N, MEAN, M2, EX_MEAN, EX_M2, EX_M3, EX_M4, DOWN2, NB, B_MEAN, B_M2, RB_MEAN, COV, A_MEAN, A_M2,
  PREV, PEAK, PEAK_I, MAX_DD, DD_PEAK, DD_TROUGH, DD_END, DD_PEAK_VALUE, BX_MEAN) = range(N_ACC)  # fmt: skip
 
-
-@njit(cache=True)
-def acc_init_nb(acc, start_value):
-    acc[:] = 0.0
-    acc[PREV] = acc[PEAK] = acc[DD_PEAK_VALUE] = start_value
-    acc[PEAK_I] = acc[DD_PEAK] = acc[DD_TROUGH] = acc[DD_END] = -1.0
-
-
-@njit(cache=True)
-def _moments_nb(acc, i, x, inv_n):
-    """Pebay's streaming update of count-normalised central moments at acc[i..i+3] (count acc[N],
-    ``inv_n`` = 1 / acc[N])."""
-    n = acc[N]
-    delta = x - acc[i]
-    dn = delta * inv_n
-    dn2 = dn * dn
-    term = delta * dn * (n - 1.0)
-    acc[i] += dn
-    acc[i + 3] += (
-        term * dn2 * (n * n - 3.0 * n + 3.0) + 6.0 * dn2 * acc[i + 1] - 4.0 * dn * acc[i + 2]
-    )
-    acc[i + 2] += term * dn * (n - 2.0) - 3.0 * dn * acc[i + 1]
-    acc[i + 1] += term
+STATE = (
+    "n", "r0", "sy", "syy", "x0", "sz", "szz", "sz3", "sz4", "down2", "sre", "srb", "sa", "saa",
+    "prev", "peak", "peak_i", "max_dd", "dd_peak", "dd_trough", "dd_end", "dd_peak_value",
+)  # fmt: skip
+# The benchmark's own moments (``bench_moments_nb``): count, mean, central 2nd moment sum, mean(b-c).
+N_BENCH = 4
 
 
 @njit(cache=True)
-def acc_update_nb(acc, t, equity, rf, bench):
-    """Fold valuation step ``t`` (equity, cash return ``rf``, benchmark return or NaN) into acc;
-    returns this step's return. Divisions are few: they dominate the cost of a grid combo."""
-    r = equity / acc[PREV] - 1.0
-    acc[PREV] = equity
-    acc[N] += 1.0
-    inv_n = 1.0 / acc[N]
-    d = r - acc[MEAN]
-    acc[MEAN] += d * inv_n
-    acc[M2] += d * (r - acc[MEAN])
+def state_init_nb(start_value):
+    z = 0.0
+    return (z, z, z, z, z, z, z, z, z, z, z, z, z, z,
+            start_value, start_value, -1.0, z, -1.0, -1.0, -1.0, start_value)  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def fold_nb(st, t, equity, rf, b, e):
+    """State after valuation step ``t``: ``equity``, cash return ``rf``, benchmark return ``b``
+    (0 where none) and ``e`` (1.0 where the benchmark exists, else 0.0). Returns (state, return)."""
+    (n, r0, sy, syy, x0, sz, szz, sz3, sz4, down2, sre, srb, sa, saa,
+     prev, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value) = st  # fmt: skip
+    r = equity / prev - 1.0
     x = r - rf
-    _moments_nb(acc, EX_MEAN, x, inv_n)
-    if x < 0.0:
-        acc[DOWN2] += x * x
-    if not np.isnan(bench):
-        acc[NB] += 1.0
-        inv_nb = 1.0 / acc[NB]
-        db = bench - acc[B_MEAN]
-        acc[B_MEAN] += db * inv_nb
-        acc[B_M2] += db * (bench - acc[B_MEAN])
-        acc[RB_MEAN] += (r - acc[RB_MEAN]) * inv_nb
-        acc[COV] += db * (r - acc[RB_MEAN])
-        acc[BX_MEAN] += (bench - rf - acc[BX_MEAN]) * inv_nb
-        a = r - bench
-        da = a - acc[A_MEAN]
-        acc[A_MEAN] += da * inv_nb
-        acc[A_M2] += da * (a - acc[A_MEAN])
-    if equity >= acc[PEAK]:
-        acc[PEAK] = equity
-        acc[PEAK_I] = t
-    elif equity < acc[PEAK] * (1.0 + acc[MAX_DD]) * (1.0 + 1e-12):  # maybe a deeper drawdown
-        dd = equity / acc[PEAK] - 1.0
-        if dd < acc[MAX_DD]:
-            acc[MAX_DD] = dd
-            acc[DD_PEAK], acc[DD_TROUGH], acc[DD_END] = acc[PEAK_I], t, -1.0
-            acc[DD_PEAK_VALUE] = acc[PEAK]
-            return r
-    if acc[DD_END] < 0.0 and acc[DD_TROUGH] >= 0.0 and equity >= acc[DD_PEAK_VALUE]:
-        acc[DD_END] = t
-    return r
+    if n == 0.0:
+        r0, x0 = r, x
+    y = r - r0
+    z = x - x0
+    zz = z * z
+    m = min(x, 0.0)
+    re = r * e
+    a = re - b
+    if equity >= peak:
+        peak, peak_i = equity, float(t)
+    elif equity < peak * (1.0 + max_dd) * (1.0 + 1e-12):  # maybe a deeper drawdown
+        dd = equity / peak - 1.0
+        if dd < max_dd:
+            max_dd, dd_peak, dd_trough, dd_end, dd_peak_value = dd, peak_i, float(t), -1.0, peak
+    if dd_end < 0.0 and dd_trough >= 0.0 and dd_trough < t and equity >= dd_peak_value:
+        dd_end = float(t)
+    st = (n + 1.0, r0, sy + y, syy + y * y, x0, sz + z, szz + zz, sz3 + zz * z, sz4 + zz * zz,
+          down2 + m * m, sre + re, srb + r * b, sa + a, saa + a * a,
+          equity, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value)  # fmt: skip
+    return st, r
+
+
+@njit(cache=True)
+def bench_moments_nb(rf, bench):
+    """(N_BENCH,) moments of the benchmark returns ``bench`` (NaN where none) and cash ``rf``."""
+    nb, sb, sbx = 0.0, 0.0, 0.0
+    for t in range(bench.shape[0]):
+        if not np.isnan(bench[t]):
+            nb += 1.0
+            sb += bench[t]
+            sbx += bench[t] - rf[t]
+    out = np.zeros(N_BENCH)
+    if nb == 0.0:
+        return out
+    mean = sb / nb
+    m2 = 0.0
+    for t in range(bench.shape[0]):
+        if not np.isnan(bench[t]):
+            m2 += (bench[t] - mean) ** 2
+    out[0], out[1], out[2], out[3] = nb, mean, m2, sbx / nb
+    return out
+
+
+@njit(cache=True)
+def finish_nb(st, bm, acc):
+    """Write the accumulator row ``acc`` (N_ACC,) of state ``st`` and benchmark moments ``bm``."""
+    (n, r0, sy, syy, x0, sz, szz, sz3, sz4, down2, sre, srb, sa, saa,
+     prev, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value) = st  # fmt: skip
+    acc[:] = 0.0
+    acc[N] = n
+    if n > 0.0:
+        d = sy / n
+        acc[MEAN] = r0 + d
+        acc[M2] = max(syy - sy * d, 0.0)
+        d = sz / n
+        acc[EX_MEAN] = x0 + d
+        acc[EX_M2] = max(szz - sz * d, 0.0)
+        acc[EX_M3] = sz3 - 3.0 * d * szz + 2.0 * n * d**3
+        acc[EX_M4] = max(sz4 - 4.0 * d * sz3 + 6.0 * d * d * szz - 3.0 * n * d**4, 0.0)
+    acc[DOWN2] = down2
+    nb = bm[0]
+    acc[NB] = nb
+    if nb > 0.0:
+        acc[B_MEAN], acc[B_M2], acc[BX_MEAN] = bm[1], bm[2], bm[3]
+        acc[RB_MEAN] = sre / nb
+        acc[COV] = srb - nb * acc[RB_MEAN] * bm[1]
+        acc[A_MEAN] = sa / nb
+        acc[A_M2] = max(saa - sa * acc[A_MEAN], 0.0)
+    acc[PREV], acc[PEAK], acc[PEAK_I] = prev, peak, peak_i
+    acc[MAX_DD], acc[DD_PEAK], acc[DD_TROUGH], acc[DD_END] = max_dd, dd_peak, dd_trough, dd_end
+    acc[DD_PEAK_VALUE] = dd_peak_value
+
+
+@njit(cache=True)
+def bench_split_nb(bench):
+    """(b, e): benchmark returns with 0 where none, and 1.0 where one exists (else 0.0)."""
+    b = np.zeros(bench.shape[0])
+    e = np.zeros(bench.shape[0])
+    for t in range(bench.shape[0]):
+        if not np.isnan(bench[t]):
+            b[t], e[t] = bench[t], 1.0
+    return b, e
 
 
 @njit(cache=True)
 def stats_from_equity_nb(equity, start_value, rf, bench):
-    """The accumulator of a stored equity curve (V,), cash returns (V,), benchmark returns (V,)."""
-    acc = np.empty(N_ACC)
-    acc_init_nb(acc, start_value)
+    """The accumulator (N_ACC,) of a stored equity curve (V,), cash returns (V,), benchmark
+    returns (V,) (NaN where none): the fold of ``kernels.run_nb``, step by step."""
+    b, e = bench_split_nb(bench)
+    st = state_init_nb(start_value)
     for t in range(equity.shape[0]):
-        acc_update_nb(acc, t, equity[t], rf[t], bench[t])
+        st, _ = fold_nb(st, t, equity[t], rf[t], b[t], e[t])
+    acc = np.empty(N_ACC)
+    finish_nb(st, bench_moments_nb(rf, bench), acc)
     return acc

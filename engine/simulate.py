@@ -15,6 +15,7 @@ import pandas as pd
 
 from engine import kernels
 from engine.errors import ConfigError, StrategyError
+from engine.orders import Orders
 from engine.timeline import Steps
 
 
@@ -70,17 +71,22 @@ class SimResult:
         return self.equity / prev - 1.0
 
 
-def check_targets(targets: np.ndarray, labels, assets, costs: Costs) -> None:
+def check_targets(targets: np.ndarray | Orders, labels, assets, costs: Costs) -> None:
     """Weights must be NaN (no order) or finite, long-only unless shorting, within leverage.
 
-    ``targets``: (R, N), or (K, R, N) for a grid chunk; ``labels``: the R session labels.
+    ``targets``: (R, N), (K, R, N) for a grid chunk, or ``Orders``; ``labels``: the R session
+    labels.
     """
-    flat = np.ascontiguousarray(targets, dtype=np.float64).reshape(-1, targets.shape[-1])
-    row = kernels.first_bad_target_nb(flat, costs.allow_short, costs.max_leverage)
-    if row >= 0:
-        found = {a: float(w) for a, w in zip(assets, flat[row], strict=True)}
+    if isinstance(targets, Orders):
+        flat, rows = targets.weight, targets.row
+    else:
+        flat = np.ascontiguousarray(targets, dtype=np.float64).reshape(-1, targets.shape[-1])
+        rows = np.arange(len(flat)) % max(len(labels), 1)
+    bad = kernels.first_bad_target_nb(flat, costs.allow_short, costs.max_leverage)
+    if bad >= 0:
+        found = {a: float(w) for a, w in zip(assets, flat[bad], strict=True)}
         raise StrategyError(
-            f"target weights at {labels[row % len(labels)]} are {found}: weights must be finite, "
+            f"target weights at {labels[rows[bad]]} are {found}: weights must be finite, "
             f">= 0 unless shorting is allowed, and sum (in absolute value) to at most max_leverage="
             f"{costs.max_leverage}; fix the strategy or raise --max-leverage."
         )
@@ -130,10 +136,10 @@ def simulate_steps(
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
     targets = np.ascontiguousarray(targets, dtype=np.float64)
-    max_orders = int(np.isfinite(targets).sum())
+    _, step, weight = Orders.from_dense(targets).on_steps(steps.fill_row)
     curves, orders, counts = kernels.simulate_nb(
-        steps.fill, steps.mark, steps.fx, targets, steps.fill_row, steps.accrual, steps.is_val,
-        costs.array(), float(init_cash), max_orders,
+        steps.fill, steps.mark, steps.fx, step, weight, steps.is_val, steps.accrual,
+        costs.array(), float(init_cash),
     )  # fmt: skip
     n = len(assets)
     equity, cash, units, held = curves[:, 0], curves[:, 1], curves[:, 2 : 2 + n], curves[:, 2 + n :]

@@ -130,7 +130,7 @@ class Strategy:
     ``ctx.decision_ns[row]`` with only data known strictly before it. Rows summing below 1 hold cash.
     Optional hooks: ``warmup()``, ``signal_flags(ctx, p)``, ``rebalance_mask(ctx)`` and, for the
     fused grid path, a classmethod ``grid_weights(ctx, combos, rows)`` returning the window orders
-    (K, len(rows), n_assets) of ``api.window_targets`` for K combos at once.
+    of ``api.window_targets`` for K combos (a ``resolve_frame`` table) at once, as ``Orders``.
     """
 
     name: ClassVar[str] = ""
@@ -159,6 +159,23 @@ class Strategy:
         out = {p.name: p.coerce(p.default, cls.name) for p in cls.params}
         out.update({k: spec[k].coerce(v, cls.name) for k, v in values.items()})
         return out
+
+    @classmethod
+    def resolve_frame(cls, combos: pd.DataFrame) -> pd.DataFrame:
+        """``resolve`` for a table of combos (one row each): every parameter as a column, each
+        distinct value coerced and checked once."""
+        cls.resolve({k: combos[k].iloc[0] for k in combos.columns} if len(combos) else {})
+        dtypes = {"int": np.int64, "float": np.float64}
+        out = {}
+        for p in cls.params:
+            if p.name in combos.columns:
+                codes, uniques = pd.factorize(combos[p.name], use_na_sentinel=False)
+                values = [p.coerce(u, cls.name) for u in uniques]
+                out[p.name] = np.asarray(values, dtype=dtypes.get(p.kind, object))[codes]
+            else:
+                default = p.coerce(p.default, cls.name)
+                out[p.name] = np.full(len(combos), default, dtype=dtypes.get(p.kind, object))
+        return pd.DataFrame(out, index=combos.index)
 
     def assets(self) -> tuple[str, ...]:
         """Instrument keys held, in weight-column order (override when a parameter picks them)."""

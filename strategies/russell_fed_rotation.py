@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit
+from numba import njit, prange
 
+from engine.orders import Orders
 from engine.strategy import Param, Strategy, with_lead_in
 from strategies.common import (
     hold_1d_nb,
@@ -70,37 +71,103 @@ def hold_mask_1d_nb(fired, hold_days):
     return out
 
 
+@njit(cache=True, inline="always")
+def _emit_nb(row, weight, i, r, small, large, prev_small, prev_large, force):
+    """Write order (r, small, large) at ``i`` when it changes the target (or ``force``); returns
+    the next index. Only counts when ``row`` is too short (the counting pass)."""
+    if force or small != prev_small or large != prev_large:
+        if i < row.shape[0]:
+            row[i], weight[i, 0], weight[i, 1] = r, small, large
+        i += 1
+    return i
+
+
 @njit(cache=True)
-def grid_targets_nb(fired, exits, sig_of, exit_of, hold_days, weight, base, rows):
-    """Orders (K, len(rows), 2) for K combos: combo k holds with ``fired[sig_of[k]]``,
-    ``exits[exit_of[k]]`` and ``hold_days[k]`` (as ``hold_1d_nb``), weights (``weight[k]``, the rest
-    times ``base[k]``) inside a hold and (0, ``base[k]``) outside; at the sorted decision ``rows`` the
-    first row always trades, later ones only where the target changes (NaN = no order)."""
-    n_k, n_r = sig_of.shape[0], rows.shape[0]
-    out = np.full((n_k, n_r, 2), np.nan)
-    if n_r == 0:
-        return out
-    for k in range(n_k):
-        left, j = 0, 0
-        prev_small, prev_large = -1.0, -1.0
-        for t in range(rows[n_r - 1] + 1):
-            if fired[sig_of[k], t]:
-                left = hold_days[k]
-            if exits[exit_of[k], t]:
-                left = 0
-            small = weight[k] if left > 0 else 0.0
-            large = (1.0 - weight[k]) * base[k] if left > 0 else base[k]
-            if left > 0:
-                left -= 1
-            if t == rows[j]:
-                if j == 0 or small != prev_small or large != prev_large:
-                    out[k, j, 0] = small
-                    out[k, j, 1] = large
-                j += 1
-                if j == n_r:
-                    break
-            prev_small, prev_large = small, large
-    return out
+def _hold_orders_nb(fi, ei, hold, on, off, a, b, row, weight, i):
+    """One combo's orders on decision points a..b from its sorted trigger points ``fi`` and derail
+    points ``ei`` (see ``grid_orders_nb``), written from index ``i``; returns the index after the
+    last. Holds are merged intervals [start, stop); the first point a always trades."""
+    fp, ep, n_f, n_e = 0, 0, fi.shape[0], ei.shape[0]
+    first = True
+    prev = off
+    cur_start, cur_stop = -1, -1
+    while True:
+        start, stop = -1, -1
+        while fp < n_f and fi[fp] <= b:  # the next hold: a trigger not derailed at once
+            f = fi[fp]
+            while ep < n_e and ei[ep] < f:
+                ep += 1
+            fp += 1
+            if ep < n_e and ei[ep] == f:  # a derail wins over a trigger at the same point
+                continue
+            start, stop = f, f + hold
+            next_exit = ei[ep] if ep < n_e else b + hold + 1
+            while fp < n_f and fi[fp] < min(stop, next_exit):  # a fresh trigger extends it
+                stop = fi[fp] + hold
+                fp += 1
+            stop = min(stop, next_exit)
+            break
+        if start >= 0 and start == cur_stop:  # back to back: one hold
+            cur_stop = stop
+            continue
+        if cur_start >= 0 and cur_stop > a and cur_stop > cur_start:
+            if first:
+                state = on if cur_start <= a else off
+                i = _emit_nb(row, weight, i, 0, state[0], state[1], prev[0], prev[1], True)
+                prev, first = state, False
+            if a < cur_start:
+                i = _emit_nb(row, weight, i, cur_start - a, on[0], on[1], prev[0], prev[1], False)
+                prev = on
+            if cur_stop <= b:
+                i = _emit_nb(row, weight, i, cur_stop - a, off[0], off[1], prev[0], prev[1], False)
+                prev = off
+        if start < 0:
+            break
+        cur_start, cur_stop = start, stop
+    if first:
+        i = _emit_nb(row, weight, i, 0, off[0], off[1], prev[0], prev[1], True)
+    return i
+
+
+@njit(cache=True, parallel=True)
+def grid_orders_nb(fire_at, fire_off, exit_at, exit_off, sig_of, exit_of, hold_days, weight, base,
+                   a, b):  # fmt: skip
+    """Orders of K combos on the decision points a..b (rows 0..b - a of the result), as
+    ``Orders`` arrays (offsets, row, weight (M, 2)). Combo k's triggers are
+    ``fire_at[fire_off[s]:fire_off[s + 1]]`` with s = ``sig_of[k]`` and its derails likewise
+    (``exit_of[k]``); a trigger holds ``hold_days[k]`` points (as ``hold_1d_nb``: a fresh trigger
+    extends it, a derail ends it and wins over a trigger at the same point). Weights: (``weight[k]``,
+    the rest times ``base[k]``) inside a hold and (0, ``base[k]``) outside; the first point always
+    trades, later ones only where the target changes."""
+    n_k = sig_of.shape[0]
+    counts = np.zeros(n_k + 1, np.int64)
+    none_row = np.empty(0, np.int64)
+    none_w = np.empty((0, 2))
+    for k in prange(n_k):
+        s, e = sig_of[k], exit_of[k]
+        counts[k + 1] = _hold_orders_nb(
+            fire_at[fire_off[s] : fire_off[s + 1]], exit_at[exit_off[e] : exit_off[e + 1]],
+            hold_days[k], (weight[k], (1.0 - weight[k]) * base[k]), (0.0, base[k]), a, b,
+            none_row, none_w, 0,
+        )  # fmt: skip
+    offsets = np.cumsum(counts)
+    row = np.empty(offsets[n_k], np.int64)
+    out = np.empty((offsets[n_k], 2))
+    for k in prange(n_k):
+        s, e = sig_of[k], exit_of[k]
+        lo, hi = offsets[k], offsets[k + 1]
+        _hold_orders_nb(
+            fire_at[fire_off[s] : fire_off[s + 1]], exit_at[exit_off[e] : exit_off[e + 1]],
+            hold_days[k], (weight[k], (1.0 - weight[k]) * base[k]), (0.0, base[k]), a, b,
+            row[lo:hi], out[lo:hi], 0,
+        )  # fmt: skip
+    return offsets, row, out
+
+
+def _csr(flags: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(points, offsets): the True positions of each boolean array, concatenated."""
+    at = [np.flatnonzero(f) for f in flags]
+    return np.concatenate(at).astype(np.int64), np.cumsum([0] + [len(x) for x in at]).astype(np.int64)
 
 
 def last_before(event_ns: np.ndarray, at_ns: np.ndarray) -> np.ndarray:
@@ -271,37 +338,37 @@ class RussellFedRotation(Strategy):
         return self.trigger(ctx, p), rut.known_ns, rut.frame.index, "RUT record after a Fed cut"
 
     @classmethod
-    def grid_weights(cls, ctx, combos, rows) -> np.ndarray:
-        """Window orders (K, len(rows), 2) for many parameter combos at once, identical to
+    def grid_weights(cls, ctx, combos: pd.DataFrame, rows) -> Orders:
+        """Window orders for many parameter combos (``resolve_frame``'d) at once, identical to
         ``api.window_targets`` run once per combo: signals and derails are computed once per
-        distinct setting and every combo's hold runs in one kernel (``grid_targets_nb``)."""
-        values = [cls.resolve(c) for c in combos]
-        ectx, lead = with_lead_in(ctx, max(v["hold_days"] for v in values))
+        distinct setting and every combo's holds become orders in one kernel (``grid_orders_nb``).
+        ``rows``: consecutive decision rows."""
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size and np.any(np.diff(rows) != 1):
+            raise ValueError("grid_weights needs consecutive decision rows")
+        ectx, lead = with_lead_in(ctx, int(combos["hold_days"].max()))
         inst, rut = cls(), ectx.market["RUT"]
         age = cut_age_days(
             rut.frame.index, rut.known_ns, ectx.fomc.changes(-1)[1], rut.instrument.tz
         )
-        signals: dict[tuple, int] = {}
-        derails: dict[tuple, int] = {}
-        fired, exits, sig_of, exit_of = [], [], [], []
-        for v in values:
-            key = tuple(v[k] for k in SIGNAL_KEYS)
-            if key not in signals:
-                signals[key] = len(fired)
-                fired.append(ectx.count(inst.trigger(ectx, v, age), rut.known_ns) > 0)
-            sig_of.append(signals[key])
-            key = tuple(v[k] for k in EXIT_KEYS)
-            if key not in derails:
-                derails[key] = len(exits)
-                exits.append(inst.exits(ectx, v))
-            exit_of.append(derails[key])
-        return grid_targets_nb(
-            np.stack(fired),
-            np.stack(exits),
-            np.array(sig_of, dtype=np.int64),
-            np.array(exit_of, dtype=np.int64),
-            np.array([v["hold_days"] for v in values], dtype=np.int64),
-            np.array([v["weight"] for v in values], dtype=np.float64),
-            np.array([1.0 if v["risk_off"] == "large" else 0.0 for v in values]),
-            np.asarray(rows, dtype=np.int64) + lead,
-        )
+        sig_codes, sig_keys = _factorize(combos, SIGNAL_KEYS)
+        exit_codes, exit_keys = _factorize(combos, EXIT_KEYS)
+        fired = [ectx.count(inst.trigger(ectx, v, age), rut.known_ns) > 0 for v in sig_keys]
+        exits = [inst.exits(ectx, v) for v in exit_keys]
+        fire_at, fire_off = _csr(fired)
+        exit_at, exit_off = _csr(exits)
+        a = int(rows[0]) + lead if rows.size else 0
+        offsets, row, weight = grid_orders_nb(
+            fire_at, fire_off, exit_at, exit_off, sig_codes, exit_codes,
+            combos["hold_days"].to_numpy(dtype=np.int64),
+            combos["weight"].to_numpy(dtype=np.float64),
+            (combos["risk_off"].to_numpy() == "large").astype(np.float64),
+            a, a + rows.size - 1,
+        )  # fmt: skip
+        return Orders(offsets, row, weight, n_rows=int(rows.size))
+
+
+def _factorize(combos: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, list[dict]]:
+    """(code per combo, the distinct settings of ``keys`` as dicts), codes into that list."""
+    codes, uniques = pd.MultiIndex.from_frame(combos[list(keys)]).factorize()
+    return codes.astype(np.int64), [dict(zip(keys, u, strict=True)) for u in uniques]

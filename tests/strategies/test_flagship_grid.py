@@ -10,14 +10,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import pandas as pd
+
 from engine.api import RunConfig, prepare, window_targets
-from strategies.russell_fed_rotation import RussellFedRotation, grid_targets_nb
+from strategies.russell_fed_rotation import RussellFedRotation, grid_orders_nb
 
 
 @pytest.fixture(scope="module")
 def prepared():
     derails = dict(yield_spike_bp=1, aud_drop=0.01)  # load US10Y and AUDUSD too
     return prepare(RussellFedRotation(**derails), RunConfig(start=None))
+
+
+def fast_orders(ctx, combos, rows):
+    frame = RussellFedRotation.resolve_frame(
+        pd.DataFrame([RussellFedRotation.resolve(c) for c in combos])
+    )
+    return RussellFedRotation.grid_weights(ctx, frame, rows).dense()
 
 
 def slow(combos, p):
@@ -31,7 +40,7 @@ def test_a_small_grid_matches_one_run_per_combo(prepared):
             (1, 20, 60), (0, 30, 90), (0, 250), ("large", "cash"), (1.0, 0.5)
         )
     ]
-    fast = RussellFedRotation.grid_weights(prepared.ctx, combos, prepared.rows)
+    fast = fast_orders(prepared.ctx, combos, prepared.rows)
     np.testing.assert_array_equal(fast, slow(combos, prepared))
     assert np.isfinite(fast[:, 1:]).any(), "no combo ever changed its target: vacuous"
 
@@ -44,7 +53,7 @@ def test_derails_match_one_run_per_combo(prepared):
         dict(aud_drop=0.03, aud_window=5, hold_days=60),
         dict(hold_days=60),
     ]
-    fast = RussellFedRotation.grid_weights(prepared.ctx, combos, prepared.rows)
+    fast = fast_orders(prepared.ctx, combos, prepared.rows)
     np.testing.assert_array_equal(fast, slow(combos, prepared))
 
 
@@ -69,7 +78,7 @@ def test_derails_match_one_run_per_combo(prepared):
 def test_random_combos_and_windows_match(prepared, combos, start):
     rows = prepared.ctx.labels.size
     window = np.arange(start, min(start + 400, rows))
-    fast = RussellFedRotation.grid_weights(prepared.ctx, combos, window)
+    fast = fast_orders(prepared.ctx, combos, window)
     expected = np.stack(
         [window_targets(RussellFedRotation(**c), prepared.ctx, window) for c in combos]
     )
@@ -77,22 +86,26 @@ def test_random_combos_and_windows_match(prepared, combos, start):
 
 
 def test_kernel_by_hand():
-    fired = np.array([[0, 1, 0, 0, 0, 0]], dtype=np.bool_)
-    exits = np.array([[0, 0, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0]], dtype=np.bool_)
-    out = grid_targets_nb(
-        fired,
-        exits,
-        np.array([0, 0]),
-        np.array([0, 1]),
-        np.array([3, 3]),
-        np.array([1.0, 0.5]),
-        np.array([1.0, 0.0]),
-        np.arange(6),
-    )
-    nan = np.nan
-    np.testing.assert_array_equal(
-        out[0], [[0, 1], [1, 0], [nan, nan], [nan, nan], [0, 1], [nan, nan]]
-    )
-    np.testing.assert_array_equal(
-        out[1], [[0, 0], [0.5, 0], [nan, nan], [0, 0], [nan, nan], [nan, nan]]
-    )
+    # six decision points; a trigger at 1 holds 3 points (1, 2, 3); combo 1 is derailed at 3
+    fire_at, fire_off = np.array([1]), np.array([0, 1])
+    exit_at, exit_off = np.array([3]), np.array([0, 0, 1])
+    offsets, row, weight = grid_orders_nb(
+        fire_at, fire_off, exit_at, exit_off, np.array([0, 0]), np.array([0, 1]),
+        np.array([3, 3]), np.array([1.0, 0.5]), np.array([1.0, 0.0]), 0, 5,
+    )  # fmt: skip
+    np.testing.assert_array_equal(offsets, [0, 3, 6])
+    np.testing.assert_array_equal(row, [0, 1, 4, 0, 1, 3])
+    np.testing.assert_array_equal(weight[:3], [[0, 1], [1, 0], [0, 1]])
+    np.testing.assert_array_equal(weight[3:], [[0, 0], [0.5, 0], [0, 0]])
+
+
+def test_back_to_back_holds_and_a_window_inside_a_hold():
+    # triggers at 2 and 5 with hold 3 make one hold [2, 8); a window 3..9 starts inside it
+    args = (np.array([2, 5]), np.array([0, 2]), np.array([], np.int64), np.array([0, 0]),
+            np.array([0]), np.array([0]), np.array([3]), np.array([1.0]), np.array([1.0]))  # fmt: skip
+    offsets, row, weight = grid_orders_nb(*args, 3, 9)
+    np.testing.assert_array_equal(row, [0, 5])  # points 3 (in the hold) and 8 (its end)
+    np.testing.assert_array_equal(weight, [[1, 0], [0, 1]])
+    offsets, row, weight = grid_orders_nb(*args, 8, 9)
+    np.testing.assert_array_equal(row, [0])  # the hold ended before the window
+    np.testing.assert_array_equal(weight, [[0, 1]])
