@@ -167,7 +167,9 @@ def grid_orders_nb(fire_at, fire_off, exit_at, exit_off, sig_of, exit_of, hold_d
 def _csr(flags: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     """(points, offsets): the True positions of each boolean array, concatenated."""
     at = [np.flatnonzero(f) for f in flags]
-    return np.concatenate(at).astype(np.int64), np.cumsum([0] + [len(x) for x in at]).astype(np.int64)
+    return np.concatenate(at).astype(np.int64), np.cumsum([0] + [len(x) for x in at]).astype(
+        np.int64
+    )
 
 
 def last_before(event_ns: np.ndarray, at_ns: np.ndarray) -> np.ndarray:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-import pandas as pd
 
 from engine.api import RunConfig, prepare, window_targets
 from strategies.russell_fed_rotation import RussellFedRotation, grid_orders_nb
