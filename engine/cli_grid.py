@@ -51,7 +51,7 @@ def grid(
     seed: int = typer.Option(0, help="seed for --samples"),
     metric: str = typer.Option("sharpe", help="rank by this metric"),
     top: int = typer.Option(20, help="rows to show and keep in summary.json"),
-    chunk: int = typer.Option(256, help="combos simulated per parallel batch"),
+    chunk: int = typer.Option(4096, help="combos simulated per parallel batch"),  # grid.CHUNK
     cluster: str | None = typer.Option(
         None, help="run chunks on Dask: local:N workers, or tcp://HOST:PORT of a scheduler"
     ),

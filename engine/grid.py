@@ -34,6 +34,9 @@ from engine.simulate import check_targets
 from engine.strategy import Strategy
 
 N_BLOCKS = 16
+# Combos per parallel batch: large enough that per-batch pandas work is noise next to the kernel,
+# small enough for a steady progress bar (memory per combo is a few hundred bytes).
+CHUNK = 4096
 GRID_METRICS = tuple(
     k
     for k in METRIC_KEYS
@@ -106,7 +109,7 @@ def simulate_combos(
     p: Prepared,
     cfg: RunConfig,
     combos: pd.DataFrame,
-    chunk: int = 256,
+    chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     executor=None,
 ):
@@ -183,7 +186,7 @@ def run_grid(
     combos: pd.DataFrame,
     cfg: RunConfig,
     metric: str = "sharpe",
-    chunk: int = 256,
+    chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     executor=None,
 ) -> GridResult:

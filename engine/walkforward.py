@@ -26,7 +26,7 @@ import pandas as pd
 from engine import metric_kernels as mk
 from engine.api import RunConfig, prepare, run_backtest
 from engine.errors import ConfigError
-from engine.grid import rank, simulate_combos
+from engine.grid import CHUNK, rank, simulate_combos
 from engine.metrics import metrics_from_acc
 
 _SPAN = re.compile(r"^(\d+)([ym])$")
@@ -83,7 +83,7 @@ def run_walk_forward(
     cfg: RunConfig,
     wf: WalkForward,
     metric: str,
-    chunk: int = 256,
+    chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Folds, each fold's chosen parameters and test metrics, and the stitched out-of-sample run."""

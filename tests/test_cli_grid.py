@@ -75,3 +75,12 @@ def test_bad_grids_exit_2_with_a_message_and_write_nothing(tmp_path, args, messa
     assert message in result.output and "Traceback" not in result.output
     out = tmp_path / "out"
     assert not out.exists() or not any(out.iterdir())
+
+
+def test_cli_chunk_default_is_the_engine_default():
+    import inspect
+
+    from engine import cli_grid
+    from engine.grid import CHUNK
+
+    assert f"typer.Option({CHUNK}," in inspect.getsource(cli_grid)
