@@ -41,19 +41,26 @@ EXIT_KEYS = ("exit_on_hike", "exit_drawdown", "record_lookback", "yield_spike_bp
 @njit(cache=True)
 def record_close_1d_nb(close, lookback):
     """True where ``close`` exceeds every earlier close (``lookback`` = 0) or the previous
-    ``lookback`` closes. The first observation is never a record (nothing to beat)."""
+    ``lookback`` closes. The first observation is never a record (nothing to beat). O(n) for any
+    lookback: a window's maximum comes off a queue of indices with decreasing closes."""
     n = close.shape[0]
     out = np.zeros(n, dtype=np.bool_)
-    running = -np.inf
-    for i in range(n):
-        if lookback == 0:
+    if lookback == 0:
+        running = -np.inf
+        for i in range(n):
             out[i] = i > 0 and close[i] > running
             running = max(running, close[i])
-        elif i > 0:
-            best = -np.inf
-            for k in range(max(0, i - lookback), i):
-                best = max(best, close[k])
-            out[i] = close[i] > best
+        return out
+    queue = np.empty(n, np.int64)
+    head, tail = 0, 0
+    for i in range(n):
+        while head < tail and queue[head] < i - lookback:
+            head += 1
+        out[i] = head < tail and close[i] > close[queue[head]]
+        while head < tail and close[queue[tail - 1]] <= close[i]:
+            tail -= 1
+        queue[tail] = i
+        tail += 1
     return out
 
 
@@ -297,12 +304,14 @@ class RussellFedRotation(Strategy):
     def warmup(self) -> int:
         return self.values["hold_days"]
 
-    def trigger(self, ctx, p, age: np.ndarray | None = None) -> np.ndarray:
+    def trigger(self, ctx, p, age: np.ndarray | None = None, record=None) -> np.ndarray:
         """Record closes within the cut window, on the Russell 2000's own axis (``age``: the
-        calendar days since the last cut per close, when already computed)."""
+        calendar days since the last cut per close, ``record``: the record flags of
+        ``p["record_lookback"]``, when already computed)."""
         rut = ctx.market["RUT"]
-        close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
-        record = record_close_1d_nb(close, p["record_lookback"])
+        if record is None:
+            close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
+            record = record_close_1d_nb(close, p["record_lookback"])
         if age is None:
             age = cut_age_days(
                 rut.frame.index, rut.known_ns, ctx.fomc.changes(-1)[1], rut.instrument.tz
@@ -355,7 +364,15 @@ class RussellFedRotation(Strategy):
         )
         sig_codes, sig_keys = _factorize(combos, SIGNAL_KEYS)
         exit_codes, exit_keys = _factorize(combos, EXIT_KEYS)
-        fired = [ectx.count(inst.trigger(ectx, v, age), rut.known_ns) > 0 for v in sig_keys]
+        close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
+        records: dict[int, np.ndarray] = {}
+        for v in sig_keys:
+            if v["record_lookback"] not in records:
+                records[v["record_lookback"]] = record_close_1d_nb(close, v["record_lookback"])
+        fired = [
+            ectx.count(inst.trigger(ectx, v, age, records[v["record_lookback"]]), rut.known_ns) > 0
+            for v in sig_keys
+        ]
         exits = [inst.exits(ectx, v) for v in exit_keys]
         fire_at, fire_off = _csr(fired)
         exit_at, exit_off = _csr(exits)

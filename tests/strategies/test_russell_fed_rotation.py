@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import align, calendars
 from engine.errors import ParamError
@@ -52,6 +54,20 @@ def test_record_close_by_hand(close, lookback, expected):
     out = record_close_1d_nb(np.asarray(close, dtype=np.float64), lookback)
     assert out.dtype == np.bool_
     assert out.astype(int).tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 6).map(float), min_size=0, max_size=40),
+    st.integers(0, 8),
+)
+def test_record_close_matches_a_plain_python_window(close, lookback):
+    def slow(i):
+        earlier = close[max(0, i - lookback) if lookback else 0 : i]
+        return bool(earlier) and close[i] > max(earlier)
+
+    out = record_close_1d_nb(np.asarray(close, dtype=np.float64), lookback)
+    assert out.tolist() == [slow(i) for i in range(len(close))]
 
 
 @pytest.mark.parametrize(
