@@ -10,6 +10,8 @@ import hashlib
 import os
 from pathlib import Path
 
+from engine.paths import user_cache_dir
+
 
 def _key_numba_cache() -> None:
     """Point numba's disk cache at a folder keyed by the source of every engine/strategy module.
@@ -27,8 +29,7 @@ def _key_numba_cache() -> None:
     for folder in (here, here.parent / "strategies"):
         for path in sorted(folder.glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    os.environ["NUMBA_CACHE_DIR"] = str(base / "crosscurrent" / "numba" / digest.hexdigest()[:16])
+    os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir() / "numba" / digest.hexdigest()[:16])
 
 
 _key_numba_cache()

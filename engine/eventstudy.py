@@ -159,13 +159,18 @@ def _cluster_means(x: np.ndarray, rows: np.ndarray, h: int, n_boot: int, rng) ->
 
 
 def _block_means(x: np.ndarray, h: int, n_boot: int, rng) -> np.ndarray:
-    """Moving-block bootstrap means of ``x`` with blocks of ``h`` consecutive sessions."""
+    """Moving-block bootstrap means of ``x`` with blocks of ``h`` consecutive sessions (drawn 128
+    resamples at a time, so the draws stay in cache: 2,000 x 6,500 at once took 0.25 s)."""
     block = min(h, len(x))
     csum = np.concatenate(([0.0], np.cumsum(x)))
     block_sums = csum[block:] - csum[:-block]
     k = int(np.ceil(len(x) / block))
-    draw = rng.integers(0, len(block_sums), size=(n_boot, k))
-    return block_sums[draw].sum(axis=1) / (k * block)
+    out = np.empty(n_boot)
+    for lo in range(0, n_boot, 128):
+        hi = min(lo + 128, n_boot)
+        draw = rng.integers(0, len(block_sums), size=(hi - lo, k))
+        out[lo:hi] = block_sums[draw].sum(axis=1) / (k * block)
+    return out
 
 
 def _stats(x: np.ndarray) -> tuple[float, float, float, int]:

@@ -51,5 +51,10 @@ def cache_dir() -> Path:
     root = data_root()
     if root != _PACKAGE_DIR / "_data":
         return root / "cache"
+    return user_cache_dir()
+
+
+def user_cache_dir() -> Path:
+    """``$XDG_CACHE_HOME/crosscurrent`` (``~/.cache/crosscurrent``): compiled kernels, calendars."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "crosscurrent"
