@@ -80,7 +80,7 @@ def _build(code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _cache_path(code: str) -> Path:
     version = metadata.version("exchange_calendars")
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.UTC).date().isoformat()
     return user_cache_dir() / "calendars" / f"{code}-{CALENDAR_START}-{version}-{today}.npz"
 
 
