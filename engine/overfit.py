@@ -15,6 +15,8 @@ Lives here, each with its source:
   the grid kernel emits, so nothing is re-simulated.
 - ``stationary_bootstrap`` - Politis & Romano (1994): resample a return series in blocks of
   geometric length (mean ``block``), wrapping around, to get confidence intervals of statistics.
+- ``block_bootstrap_means_nb`` - the moving-block bootstrap (Kunsch 1989) of a mean: ceil(n / b)
+  blocks of b consecutive values drawn with replacement from the n - b + 1 overlapping blocks.
 """
 
 from __future__ import annotations
@@ -137,3 +139,26 @@ def stationary_bootstrap(
     values = np.array([stat(returns[row]) for row in idx])
     lo, hi = np.nanquantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
+
+
+@njit(cache=True)
+def block_bootstrap_means_nb(x, block, reps, seed):
+    """(reps,) means of moving-block bootstrap resamples of ``x`` (blocks of ``block`` values)."""
+    np.random.seed(seed)  # noqa: NPY002 - numba supports only the legacy RNG API
+    n = x.shape[0]
+    block = min(block, n)
+    sums = np.empty(n - block + 1)
+    total = 0.0
+    for i in range(n):
+        total += x[i]
+        if i >= block - 1:
+            sums[i - block + 1] = total
+            total -= x[i - block + 1]
+    k = (n + block - 1) // block
+    out = np.empty(reps)
+    for r in range(reps):
+        s = 0.0
+        for _ in range(k):
+            s += sums[np.random.randint(0, sums.shape[0])]  # noqa: NPY002
+        out[r] = s / (k * block)
+    return out

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pandas as pd
 import pytest
@@ -194,3 +196,17 @@ def test_config_file_with_unknown_keys_names_them(tmp_path):
     assert "'fees_bp'" in result.output and "Did you mean 'fees_bps'" in result.output
     assert "'slipage_bps'" in result.output
     assert not (tmp_path / "out").exists() or not any((tmp_path / "out").iterdir())
+
+
+def _console(*args: str):
+    code = f"import sys; sys.argv = ['backtest', *{list(args)!r}]; from engine.cli import main; main()"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+
+
+def test_console_command_flushes_output_and_keeps_exit_codes():
+    ok = _console("strategies", "list")
+    assert ok.returncode == 0 and "russell-fed-rotation" in ok.stdout  # flushed before os._exit
+    bad = _console("run", "nosuch")
+    assert bad.returncode == 2 and "unknown strategy 'nosuch'" in bad.stderr
+    usage = _console("run", "--no-such-flag")
+    assert usage.returncode == 2 and "No such option" in usage.stderr

@@ -14,6 +14,7 @@ import pytest
 from engine import overfit
 from engine.overfit import (
     EULER_GAMMA,
+    block_bootstrap_means_nb,
     deflated_sharpe,
     expected_max_sharpe,
     pbo_cscv,
@@ -372,3 +373,22 @@ def test_block_sharpe_is_mean_over_sample_sd():
     np.testing.assert_allclose(got, returns.mean(1) / returns.std(1, ddof=1), rtol=1e-9)
     zero = overfit._block_sharpe(np.zeros(2), np.zeros(2), np.float64(10))
     assert np.isnan(zero).all()  # no variance, no Sharpe ratio
+
+
+def test_block_bootstrap_means_by_hand():
+    # blocks of 2 from [1, 2, 3, 4]: sums 3, 5, 7; two blocks per resample, mean = (a + b) / 4
+    out = block_bootstrap_means_nb(np.array([1.0, 2.0, 3.0, 4.0]), 2, 2000, 7)
+    assert set(np.round(out, 12)) == {1.5, 2.0, 2.5, 3.0, 3.5}
+    np.testing.assert_array_equal(
+        out, block_bootstrap_means_nb(np.array([1.0, 2, 3, 4]), 2, 2000, 7)
+    )
+    assert np.mean(out) == pytest.approx(2.5, abs=0.05)
+
+
+def test_block_bootstrap_means_edge_cases():
+    x = np.random.default_rng(3).normal(size=500)
+    whole = block_bootstrap_means_nb(x, 500, 50, 1)  # one block: the series itself every time
+    np.testing.assert_allclose(whole, x.mean(), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(block_bootstrap_means_nb(np.full(9, 4.0), 3, 20, 1), 4.0)
+    iid = block_bootstrap_means_nb(x, 1, 4000, 2)  # block 1: the iid bootstrap of the mean
+    assert np.std(iid) == pytest.approx(np.std(x) / np.sqrt(len(x)), rel=0.1)
