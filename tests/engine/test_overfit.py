@@ -369,10 +369,15 @@ def test_block_sharpe_is_mean_over_sample_sd():
     # PBO only compares combos within a split, so it cannot see the ddof; check it directly.
     rng = np.random.default_rng(9)
     returns = rng.normal(0.001, 0.01, size=(3, 50))
-    got = overfit._block_sharpe(returns.sum(1), (returns**2).sum(1), np.float64(50))
+    sharpe = overfit._sharpe_nb.py_func
+    got = [sharpe(r.sum(), (r**2).sum(), 50.0) for r in returns]
     np.testing.assert_allclose(got, returns.mean(1) / returns.std(1, ddof=1), rtol=1e-9)
-    zero = overfit._block_sharpe(np.zeros(2), np.zeros(2), np.float64(10))
-    assert np.isnan(zero).all()  # no variance, no Sharpe ratio
+    assert np.isnan(sharpe(0.0, 0.0, 10.0))  # no variance, no Sharpe ratio
+
+
+def test_pbo_default_splits_bound_the_work():
+    assert overfit.pbo_splits(10) == 5000 and overfit.pbo_splits(10**7) == 100
+    assert overfit.pbo_splits(10**6) == 200
 
 
 def test_block_bootstrap_means_by_hand():
