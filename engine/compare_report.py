@@ -5,8 +5,9 @@ Lives here: ``CompareReportContext`` (everything the page shows, validated), ``c
 currency, overlaid drawdowns, the return correlation heatmap, the Sharpe differences with their
 intervals), its tables (inputs, metrics side by side, Sharpe tests with plain verdicts) and
 ``render_compare_report`` / ``write_compare_report``. Reused from the run report: the CSS, error
-hook, status script, banner, notes and provenance sections (``engine.report``) and the chart
-template and ``figure_div`` (``engine.report_charts``). Not here: the statistics (``compare``).
+hook, status script, banner, notes and provenance sections (``engine.report``); shared with every
+report: the chart template and ``figure_div`` (``engine.figures``). Not here: the statistics
+(``compare``).
 
 As the run report: fixed div ids (``chart-equity``, ``chart-drawdown``, ``chart-correlation``,
 ``chart-sharpe-diff``) make the page byte-identical for the same context; plotly.js is inlined
@@ -23,9 +24,8 @@ from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
-from plotly.offline import get_plotlyjs
 
+from engine.figures import RDBU, figure_div, plotlyjs, vline
 from engine.metrics import HEADLINE
 from engine.report import (
     _CSS,
@@ -43,7 +43,7 @@ from engine.report import (
     fmt_value,
     format_metric,
 )
-from engine.report_charts import Chart, _dates, _plain, drawdown, figure_div
+from engine.report_charts import Chart, _dates, _plain, drawdown
 
 TABLE_METRICS = (*HEADLINE, "win_rate", "final_equity")
 SIGNIFICANCE = 0.05  # two-sided p-value below this: the Sharpe ratios differ
@@ -209,34 +209,34 @@ def _first_sharpe(ctx: CompareReportContext) -> object:
 def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Chart:
     """Every input's equity in base currency (log y when all positive), the benchmark dotted."""
     x = _dates(equity.index)
-    fig = go.Figure()
-    for col in equity.columns:
-        y = equity[col].to_numpy(float)
-        fig.add_trace(go.Scatter(x=x, y=y, name=_plain(col), line={"width": 1.6}))
+    data = [
+        {"type": "scatter", "x": x, "y": equity[col].to_numpy(float), "name": _plain(col),
+         "line": {"width": 1.6}}
+        for col in equity.columns
+    ]  # fmt: skip
     curves = [equity.to_numpy(float).ravel()]
     if benchmark is not None:
         name, curve = benchmark
         y = curve.to_numpy(float)
         curves.append(y[np.isfinite(y)])
         line = {"width": 1, "dash": "dot", "color": "#7b8794"}
-        fig.add_trace(go.Scatter(x=x, y=y, name=_plain(name), line=line))
+        data.append({"type": "scatter", "x": x, "y": y, "name": _plain(name), "line": line})
     log = all(bool((c > 0).all()) for c in curves)
     title = f"equity ({currency}{', log' if log else ''})"
-    fig.update_yaxes(type="log" if log else "linear", title_text=title)
-    fig.update_layout(hovermode="x unified")
+    yaxis = {"type": "log" if log else "linear", "title": {"text": title}}
+    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
     return Chart("chart-equity", "Equity, overlaid", figure_div(fig, "chart-equity", 440))
 
 
 def drawdown_overlay_chart(equity: pd.DataFrame) -> Chart:
     x = _dates(equity.index)
-    fig = go.Figure()
-    for col in equity.columns:
-        y = drawdown(equity[col]).to_numpy(float)
-        fig.add_trace(
-            go.Scatter(x=x, y=y, name=_plain(col), line={"width": 1.2}, hovertemplate="%{y:.2%}")
-        )
-    fig.update_yaxes(tickformat=".0%", title_text="below peak")
-    fig.update_layout(hovermode="x unified")
+    data = [
+        {"type": "scatter", "x": x, "y": drawdown(equity[col]).to_numpy(float),
+         "name": _plain(col), "line": {"width": 1.2}, "hovertemplate": "%{y:.2%}"}
+        for col in equity.columns
+    ]  # fmt: skip
+    yaxis = {"tickformat": ".0%", "title": {"text": "below peak"}}
+    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
     return Chart("chart-drawdown", "Drawdowns", figure_div(fig, "chart-drawdown", 300))
 
 
@@ -248,24 +248,13 @@ def correlation_chart(corr: pd.DataFrame) -> Chart:
     values = corr.to_numpy(dtype=float)
     z = [[None if not np.isfinite(v) else round(float(v), 4) for v in row] for row in values]
     pairs = [[f"{a} / {b}" for b in names] for a in names]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=nums,
-            y=nums,
-            zmin=-1,
-            zmax=1,
-            colorscale="RdBu",
-            reversescale=True,
-            text=pairs,
-            texttemplate="%{z:.2f}",
-            xgap=1,
-            ygap=1,
-            hovertemplate="%{text}: %{z:.3f}<extra></extra>",
-        )
-    )
-    fig.update_xaxes(type="category")
-    fig.update_yaxes(type="category", autorange="reversed")
+    trace = {
+        "type": "heatmap", "z": z, "x": nums, "y": nums, "zmin": -1, "zmax": 1,
+        "colorscale": RDBU, "reversescale": True, "text": pairs, "texttemplate": "%{z:.2f}",
+        "xgap": 1, "ygap": 1, "hovertemplate": "%{text}: %{z:.3f}<extra></extra>",
+    }  # fmt: skip
+    layout = {"xaxis": {"type": "category"}, "yaxis": {"type": "category", "autorange": "reversed"}}
+    fig = {"data": [trace], "layout": layout}
     height = max(260, 120 + 48 * len(nums))
     heading = "Correlation of daily returns (inputs by number)"
     return Chart("chart-correlation", heading, figure_div(fig, "chart-correlation", height))
@@ -283,21 +272,23 @@ def sharpe_diff_chart(
     lo = np.array([t["difference_ci"][0] for t in ok], dtype=float)
     hi = np.array([t["difference_ci"][1] for t in ok], dtype=float)
     error = {"type": "data", "symmetric": False, "array": hi - d, "arrayminus": d - lo}
-    fig = go.Figure(
-        go.Scatter(
-            x=d,
-            y=[f"#{list(labels).index(t['input']) + 1}" for t in ok],
-            mode="markers",
-            error_x=error,
-            marker={"size": 10, "color": "#2166ac"},
-            name="difference",
-            text=[_plain(t["input"]) for t in ok],
-            hovertemplate="%{text}: %{x:.2f}<extra></extra>",
-        )
-    )
-    fig.add_vline(x=0.0, line={"width": 1, "color": "#888888"})
-    fig.update_yaxes(type="category", autorange="reversed")
-    fig.update_xaxes(title_text="Sharpe difference (annualised)")
+    trace = {
+        "type": "scatter",
+        "x": d,
+        "y": [f"#{list(labels).index(t['input']) + 1}" for t in ok],
+        "mode": "markers",
+        "error_x": error,
+        "marker": {"size": 10, "color": "#2166ac"},
+        "name": "difference",
+        "text": [_plain(t["input"]) for t in ok],
+        "hovertemplate": "%{text}: %{x:.2f}<extra></extra>",
+    }
+    layout = {
+        "shapes": [vline(0.0, {"width": 1, "color": "#888888"})],
+        "yaxis": {"type": "category", "autorange": "reversed"},
+        "xaxis": {"title": {"text": "Sharpe difference (annualised)"}},
+    }
+    fig = {"data": [trace], "layout": layout}
     height = max(200, 110 + 40 * len(ok))
     return Chart("chart-sharpe-diff", heading, figure_div(fig, "chart-sharpe-diff", height))
 
@@ -319,7 +310,7 @@ def _head(ctx: CompareReportContext) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(ctx.title)} — crosscurrent comparison</title>"
         f"<style>{_CSS}{_COMPARE_CSS}</style><script>{_ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
 

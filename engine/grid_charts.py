@@ -6,7 +6,8 @@ best per pair of values), which pairs get a heatmap (``choose_pairs``), the char
 ``sensitivity_charts``, which makes them all with fixed div ids: ``chart-param-<i>`` for the i-th
 varied parameter, ``chart-pair-<k>`` for the k-th drawn pair.
 Not here: the page, its tables and the honesty panel (``engine.grid_report``), the winner's
-equity and drawdown charts (``engine.report_charts``, reused as they are).
+equity and drawdown charts (``engine.report_charts``, reused as they are), the figures' shared look
+and HTML (``engine.figures``).
 
 Every chart plots an aggregate, never the raw table, so the page size grows with the number of
 distinct parameter values, not with the number of combos: a 100,000-row grid is a few groupbys.
@@ -19,10 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 
+from engine.figures import RDYLGN, figure_div
 from engine.report import METRICS, fmt_value
-from engine.report_charts import Chart, _plain, figure_div
+from engine.report_charts import Chart, _plain
 
 MAX_PAIRS = 6  # heatmaps drawn at most; C(4, 2) = 6, so the four most influential parameters
 PAIR_PARAMS = 4
@@ -133,25 +134,28 @@ def param_chart(
     series = [("best", _BEST, "solid")] if single else [
         ("best", _BEST, "solid"), ("median", _MEDIAN, "dash"), ("worst", _WORST, "dot"),
     ]  # fmt: skip
-    fig = go.Figure()
-    for name, colour, dash in series:
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=_none(stats[name].to_numpy(float)),
-                name=_plain(label) if single else name,
-                mode=mode,
-                line={"color": colour, "dash": dash, "width": 2 if name == "best" else 1.5},
-                marker={"size": 8 if name == "best" else 6, "color": colour},
-                customdata=counts.tolist(),
-                hovertemplate=f"%{{x}}: %{{y:{fmt}}} ({name} of %{{customdata}})<extra></extra>",
-            )
-        )
-    fig.update_xaxes(
-        title_text=_plain(param), type="linear" if numeric else "category", automargin=True
-    )
-    fig.update_yaxes(title_text=_plain(label), tickformat=fmt.replace(".2%", ".1%"))
-    fig.update_layout(hovermode="closest", showlegend=not single)
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": _none(stats[name].to_numpy(float)),
+            "name": _plain(label) if single else name,
+            "mode": mode,
+            "line": {"color": colour, "dash": dash, "width": 2 if name == "best" else 1.5},
+            "marker": {"size": 8 if name == "best" else 6, "color": colour},
+            "customdata": counts.tolist(),
+            "hovertemplate": f"%{{x}}: %{{y:{fmt}}} ({name} of %{{customdata}})<extra></extra>",
+        }
+        for name, colour, dash in series
+    ]
+    x_type = "linear" if numeric else "category"
+    layout = {
+        "xaxis": {"title": {"text": _plain(param)}, "type": x_type, "automargin": True},
+        "yaxis": {"title": {"text": _plain(label)}, "tickformat": fmt.replace(".2%", ".1%")},
+        "hovermode": "closest",
+        "showlegend": not single,
+    }
+    fig = {"data": data, "layout": layout}
     heading = f"{label} by {param}"
     return Chart(div_id, heading, figure_div(fig, div_id, 300))
 
@@ -164,24 +168,26 @@ def pair_chart(
     fmt = metric_format(key)
     z = [_none(row) for row in grid.to_numpy(float)]
     text = {"texttemplate": f"%{{z:{fmt}}}"} if grid.size <= _TEXT_CELLS else {}
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=tick_labels(list(grid.columns)),
-            y=tick_labels(list(grid.index)),
-            colorscale="RdYlGn",
-            reversescale=not higher,
-            hovertemplate=(
-                f"{_plain(x)}=%{{x}}<br>{_plain(y)}=%{{y}}<br>best: %{{z:{fmt}}}<extra></extra>"
-            ),
-            colorbar={"tickformat": fmt.replace(".2%", ".1%"), "title": {"text": "best"}},
-            xgap=1,
-            ygap=1,
-            **text,
-        )
-    )
-    fig.update_xaxes(title_text=_plain(x), type="category", automargin=True)
-    fig.update_yaxes(title_text=_plain(y), type="category", automargin=True)
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": tick_labels(list(grid.columns)),
+        "y": tick_labels(list(grid.index)),
+        "colorscale": RDYLGN,
+        "reversescale": not higher,
+        "hovertemplate": (
+            f"{_plain(x)}=%{{x}}<br>{_plain(y)}=%{{y}}<br>best: %{{z:{fmt}}}<extra></extra>"
+        ),
+        "colorbar": {"tickformat": fmt.replace(".2%", ".1%"), "title": {"text": "best"}},
+        "xgap": 1,
+        "ygap": 1,
+        **text,
+    }
+    layout = {
+        "xaxis": {"title": {"text": _plain(x)}, "type": "category", "automargin": True},
+        "yaxis": {"title": {"text": _plain(y)}, "type": "category", "automargin": True},
+    }
+    fig = {"data": [trace], "layout": layout}
     height = min(640, max(280, 110 + 24 * len(grid.index)))
     heading = f"Best {label}: {y} × {x}"
     return Chart(div_id, heading, figure_div(fig, div_id, height))

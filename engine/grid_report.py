@@ -27,9 +27,9 @@ from typing import NoReturn
 
 import numpy as np
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
 from engine import grid_charts as gc
+from engine.figures import plotlyjs
 from engine.metrics import HIGHER_IS_BETTER
 from engine.report import (
     _CSS,
@@ -333,7 +333,7 @@ def _head(ctx: GridReportContext) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(ctx.title)} — crosscurrent grid report</title>"
         f"<style>{_CSS}{_GRID_CSS}</style><script>{_ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
 

@@ -26,8 +26,8 @@ from typing import NoReturn
 
 import numpy as np
 import pandas as pd
-from plotly.offline import get_plotlyjs
 
+from engine.figures import plotlyjs
 from engine.report_charts import Chart, build_charts
 
 SYNTHETIC_BANNER = (
@@ -347,13 +347,13 @@ if(document.readyState==="complete"){check();}else{window.addEventListener("load
 
 
 def _head(ctx: ReportContext) -> str:
-    # get_plotlyjs() is the bundle plotly ships: the only copy of plotly.js on the page.
+    # plotlyjs() is the bundle plotly ships: the only copy of plotly.js on the page.
     return (
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_esc(ctx.title)} — crosscurrent report</title>"
         f"<style>{_CSS}</style><script>{_ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{get_plotlyjs()}</script></head>'
+        f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
 

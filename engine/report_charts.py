@@ -1,14 +1,15 @@
 """The run report's charts: plotly figures built from an equity curve, benchmarks, weights, markers.
 
 Lives here: one builder per chart (equity vs benchmarks with event markers, drawdown, weights,
-monthly returns heatmap, rolling 1-year Sharpe), the small computations they plot (drawdown, monthly
-returns, rolling Sharpe, snapping marker dates to sessions) and ``figure_div``, which turns a figure
-into a deterministic HTML fragment. Not here: the report's context, validation, tables and page
-layout (``engine.report``), and the headline metrics themselves (``engine.metrics``): the report
-only plots what it is given.
+monthly returns heatmap, rolling 1-year Sharpe) and the small computations they plot (drawdown,
+monthly returns, rolling Sharpe, snapping marker dates to sessions). Not here: the figures' shared
+look and their HTML (``engine.figures``), the report's context, validation, tables and page layout
+(``engine.report``), and the headline metrics themselves (``engine.metrics``): the report only
+plots what it is given.
 
 Builders take plain pandas objects, not the report context, so each can be tested alone. Inputs are
-assumed validated by ``engine.report.ReportContext``.
+assumed validated by ``engine.report.ReportContext``. Figures are plain dicts (see
+``engine.figures``), so building one costs no validation.
 """
 
 from __future__ import annotations
@@ -19,31 +20,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+
+from engine.figures import RDYLGN, figure_div, hline
 
 SESSIONS_PER_YEAR = 252  # the rolling-Sharpe window and its annualisation, in sessions
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-_AXIS = {"gridcolor": "#EBF0F8", "zerolinecolor": "#EBF0F8", "linecolor": "#EBF0F8"}
-# A few lines of plotly_white: the full named template is ~8 kB per chart and, being deep-copied
-# into every figure, took most of the render time.
-TEMPLATE = go.layout.Template(
-    layout={
-        "colorway": ("#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692"),
-        "font": {"color": "#2a3f5f"},
-        "paper_bgcolor": "white",
-        "plot_bgcolor": "white",
-        "hoverlabel": {"align": "left"},
-        "xaxis": _AXIS,
-        "yaxis": _AXIS,
-    }
-)
-PLOTLY_CONFIG = {"responsive": True, "displaylogo": False}
 # Marker labels are free-form, so styles cycle; lines use plotly's default colourway, markers a
 # darker set so they stay visible on top of the lines.
 MARKER_SYMBOLS = ("triangle-up", "triangle-down", "diamond", "circle", "square", "x", "star")
 MARKER_COLOURS = ("#1b7837", "#b2182b", "#762a83", "#e08214", "#2166ac", "#4d4d4d", "#8c510a")
-_MARGIN = {"l": 60, "r": 20, "t": 40, "b": 40}
-_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "left", "x": 0.0}
 
 
 @dataclass(frozen=True)
@@ -58,30 +43,12 @@ class Chart:
 
 def _dates(index: pd.DatetimeIndex) -> list[str]:
     # Session labels are dates; ISO date strings are a third the size of plotly's timestamps.
-    return list(index.strftime("%Y-%m-%d"))
+    return index.strftime("%Y-%m-%d").tolist()
 
 
 def _plain(text: object) -> str:
     # Plotly reads trace names as pseudo-HTML (<b>, <br>); escaping shows user text literally.
     return html.escape(str(text), quote=False)
-
-
-def figure_div(fig: go.Figure, div_id: str, height_px: int) -> str:
-    """Return ``fig`` as an HTML fragment with a fixed div id, no plotly.js and no MathJax.
-
-    The fixed id (plotly otherwise draws a random one) is what makes the page byte-identical
-    across runs; plotly.js itself is embedded once by the page, not per figure.
-    """
-    fig.update_layout(template=TEMPLATE, height=height_px, margin=_MARGIN, legend=_LEGEND)
-    return fig.to_html(
-        full_html=False,
-        include_plotlyjs=False,
-        include_mathjax=False,
-        div_id=div_id,
-        config=PLOTLY_CONFIG,
-        default_width="100%",
-        default_height=f"{height_px}px",
-    )
 
 
 def snap_to_sessions(index: pd.DatetimeIndex, dates: Sequence[pd.Timestamp]) -> np.ndarray:
@@ -109,13 +76,11 @@ def equity_chart(
 ) -> Chart:
     """Equity and benchmark curves (log y when all positive) with one marker trace per label."""
     x = _dates(equity.index)
-    fig = go.Figure()
-    fig.add_trace(go.Scatter(x=x, y=equity.to_numpy(float), name="strategy", line={"width": 2}))
-    for name, curve in benchmarks.items():
-        fig.add_trace(
-            go.Scatter(x=x, y=curve.to_numpy(float), name=_plain(name), line={"width": 1})
-        )
     values = equity.to_numpy(float)
+    data = [{"type": "scatter", "x": x, "y": values, "name": "strategy", "line": {"width": 2}}]
+    for name, curve in benchmarks.items():
+        y = curve.to_numpy(float)
+        data.append({"type": "scatter", "x": x, "y": y, "name": _plain(name), "line": {"width": 1}})
     for i, (label, dates) in enumerate(markers.items()):
         pos = snap_to_sessions(equity.index, dates)
         if len(pos) == 0:
@@ -126,21 +91,21 @@ def equity_chart(
             "size": 9,
             "line": {"width": 1, "color": "white"},
         }
-        fig.add_trace(
-            go.Scatter(
-                x=[x[p] for p in pos],
-                y=values[pos],
-                mode="markers",
-                name=_plain(label),
-                marker=style,
-                hovertemplate=f"{_plain(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": [x[p] for p in pos],
+                "y": values[pos],
+                "mode": "markers",
+                "name": _plain(label),
+                "marker": style,
+                "hovertemplate": f"{_plain(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
+            }
         )
     log = _uses_log_axis(equity, benchmarks)
-    fig.update_yaxes(
-        type="log" if log else "linear", title_text="equity" + (" (log)" if log else "")
-    )
-    fig.update_layout(hovermode="closest")
+    title = {"text": "equity (log)" if log else "equity"}
+    yaxis = {"type": "log" if log else "linear", "title": title}
+    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "closest"}}
     heading = "Equity vs benchmarks" if benchmarks else "Equity"
     return Chart("chart-equity", heading, figure_div(fig, "chart-equity", 460))
 
@@ -152,17 +117,19 @@ def drawdown(equity: pd.Series) -> pd.Series:
 
 def drawdown_chart(equity: pd.Series) -> Chart:
     """Underwater chart of the strategy's drawdown."""
-    fig = go.Figure(
-        go.Scatter(
-            x=_dates(equity.index),
-            y=drawdown(equity).to_numpy(float),
-            name="drawdown",
-            fill="tozeroy",
-            line={"width": 1, "color": "#b2182b"},
-            hovertemplate="%{x}<br>%{y:.2%}<extra></extra>",
-        )
-    )
-    fig.update_yaxes(tickformat=".0%", title_text="below peak")
+    trace = {
+        "type": "scatter",
+        "x": _dates(equity.index),
+        "y": drawdown(equity).to_numpy(float),
+        "name": "drawdown",
+        "fill": "tozeroy",
+        "line": {"width": 1, "color": "#b2182b"},
+        "hovertemplate": "%{x}<br>%{y:.2%}<extra></extra>",
+    }
+    fig = {
+        "data": [trace],
+        "layout": {"yaxis": {"tickformat": ".0%", "title": {"text": "below peak"}}},
+    }
     return Chart("chart-drawdown", "Drawdown (underwater)", figure_div(fig, "chart-drawdown", 260))
 
 
@@ -174,25 +141,27 @@ def weights_chart(weights: pd.DataFrame) -> Chart:
     """
     x = _dates(weights.index)
     long_only = bool((weights.to_numpy(float) >= 0).all())
-    fig = go.Figure()
-    for col in weights.columns:
-        trace = {"stackgroup": "w"} if long_only else {"mode": "lines"}
-        y = weights[col].to_numpy(float)
-        fig.add_trace(go.Scatter(x=x, y=y, name=_plain(col), hovertemplate="%{y:.1%}", **trace))
+    style = {"stackgroup": "w"} if long_only else {"mode": "lines"}
+    data = [
+        {"type": "scatter", "x": x, "y": weights[col].to_numpy(float), "name": _plain(col),
+         "hovertemplate": "%{y:.1%}", **style}
+        for col in weights.columns
+    ]  # fmt: skip
     residual = 1.0 - weights.sum(axis=1).to_numpy(float)
     if long_only and (residual >= -1e-9).all() and (residual > 1e-9).any():
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=np.clip(residual, 0.0, None),
-                name="cash (residual)",
-                stackgroup="w",
-                hovertemplate="%{y:.1%}",
-                line={"width": 0.5, "color": "#bbbbbb"},
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": np.clip(residual, 0.0, None),
+                "name": "cash (residual)",
+                "stackgroup": "w",
+                "hovertemplate": "%{y:.1%}",
+                "line": {"width": 0.5, "color": "#bbbbbb"},
+            }
         )
-    fig.update_yaxes(tickformat=".0%", title_text="weight")
-    fig.update_layout(hovermode="x unified")
+    yaxis = {"tickformat": ".0%", "title": {"text": "weight"}}
+    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
     return Chart("chart-weights", "Weights over time", figure_div(fig, "chart-weights", 320))
 
 
@@ -218,21 +187,20 @@ def monthly_chart(equity: pd.Series) -> Chart:
     grid = monthly_returns(equity)
     # Lists with None (not NaN) so empty months are blank cells rather than "NaN%" labels.
     z = [[None if np.isnan(v) else round(float(v), 6) for v in row] for row in grid.to_numpy()]
-    fig = go.Figure(
-        go.Heatmap(
-            z=z,
-            x=list(MONTHS),
-            y=[str(y) for y in grid.index],
-            colorscale="RdYlGn",
-            zmid=0.0,
-            texttemplate="%{z:.1%}",
-            hovertemplate="%{y} %{x}: %{z:.2%}<extra></extra>",
-            colorbar={"tickformat": ".0%"},
-            xgap=1,
-            ygap=1,
-        )
-    )
-    fig.update_yaxes(type="category", autorange="reversed")
+    trace = {
+        "type": "heatmap",
+        "z": z,
+        "x": list(MONTHS),
+        "y": [str(y) for y in grid.index],
+        "colorscale": RDYLGN,
+        "zmid": 0.0,
+        "texttemplate": "%{z:.1%}",
+        "hovertemplate": "%{y} %{x}: %{z:.2%}<extra></extra>",
+        "colorbar": {"tickformat": ".0%"},
+        "xgap": 1,
+        "ygap": 1,
+    }
+    fig = {"data": [trace], "layout": {"yaxis": {"type": "category", "autorange": "reversed"}}}
     height = max(220, 80 + 26 * len(grid.index))
     return Chart("chart-monthly", "Monthly returns", figure_div(fig, "chart-monthly", height))
 
@@ -255,18 +223,19 @@ def rolling_sharpe_chart(equity: pd.Series) -> Chart:
     if len(equity) < need:
         reason = f"Skipped: the run has {len(equity)} sessions; a full window needs {need}."
         return Chart("chart-rolling-sharpe", heading, skipped=reason)
-    sharpe = rolling_sharpe(equity)
-    fig = go.Figure(
-        go.Scatter(
-            x=_dates(equity.index),
-            y=sharpe.to_numpy(float),
-            name="rolling Sharpe",
-            line={"width": 1.5, "color": "#2166ac"},
-            hovertemplate="%{x}<br>%{y:.2f}<extra></extra>",
-        )
-    )
-    fig.add_hline(y=0.0, line={"width": 1, "color": "#888888"})
-    fig.update_yaxes(title_text="Sharpe (ann.)")
+    trace = {
+        "type": "scatter",
+        "x": _dates(equity.index),
+        "y": rolling_sharpe(equity).to_numpy(float),
+        "name": "rolling Sharpe",
+        "line": {"width": 1.5, "color": "#2166ac"},
+        "hovertemplate": "%{x}<br>%{y:.2f}<extra></extra>",
+    }
+    layout = {
+        "shapes": [hline(0.0, {"width": 1, "color": "#888888"})],
+        "yaxis": {"title": {"text": "Sharpe (ann.)"}},
+    }
+    fig = {"data": [trace], "layout": layout}
     return Chart("chart-rolling-sharpe", heading, figure_div(fig, "chart-rolling-sharpe", 280))
 
 

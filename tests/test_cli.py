@@ -199,7 +199,9 @@ def test_config_file_with_unknown_keys_names_them(tmp_path):
 
 
 def _console(*args: str):
-    code = f"import sys; sys.argv = ['backtest', *{list(args)!r}]; from engine.cli import main; main()"
+    code = (
+        f"import sys; sys.argv = ['backtest', *{list(args)!r}]; from engine.cli import main; main()"
+    )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
 
 
