@@ -236,14 +236,16 @@ def _write_numeric_csv(frame: pd.DataFrame, path: Path, index: bool, index_label
     rows = values.tolist()
     lines = [",".join(names)]
     if nan.any():
-        cells = [["" if m else "%.10g" % v for v, m in zip(r, mr)] for r, mr in zip(rows, nan)]
-        body = [",".join(c) for c in cells]
+        body = [
+            ",".join("" if m else format(v, ".10g") for v, m in zip(r, mr, strict=True))
+            for r, mr in zip(rows, nan, strict=True)
+        ]
     else:
         template = ",".join(["%.10g"] * values.shape[1])
         body = [template % tuple(r) for r in rows]
     if index:
         dates = frame.index.strftime("%Y-%m-%d").tolist()
-        body = [f"{d},{b}" if values.shape[1] else d for d, b in zip(dates, body)]
+        body = [f"{d},{b}" if values.shape[1] else d for d, b in zip(dates, body, strict=True)]
     lines += body
     path.write_text("\n".join(lines) + "\n")
     return True
