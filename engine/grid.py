@@ -48,7 +48,7 @@ BOOTSTRAP_SEED = 20250918
 @dataclass(frozen=True)
 class GridResult:
     table: pd.DataFrame  # one row per combo: parameters, then every grid metric, ranked
-    blocks: np.ndarray  # (K, 2 * N_BLOCKS) per-block return sums and squared sums, table order
+    blocks: np.ndarray  # (K, 2 N_BLOCKS) float32 per-block return and squared sums, table order
     metric: str
     winner: RunResult
     honesty: dict[str, Any]
@@ -75,7 +75,7 @@ def _block_ids(n_val: int) -> tuple[np.ndarray, np.ndarray]:
     return ids, np.bincount(ids, minlength=N_BLOCKS).astype(np.float64)
 
 
-def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> pd.DataFrame:
+def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
     n_val = len(idx)
     extra = {
         "exposure": counts[:, kernels.EXPOSED] / n_val,
@@ -84,13 +84,12 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> pd.DataFrame:
         "mean_equity": counts[:, kernels.EQUITY_SUM] / n_val,
     }
     cols = metrics_table(acc, idx, cfg.init_cash, extra)
-    # dates stay plain objects (str or None) whatever pandas would infer for a chunk
-    return pd.DataFrame({k: pd.Series(cols[k], dtype=object if cols[k].dtype == object else None)
-                         for k in GRID_METRICS})  # fmt: skip
+    return {k: cols[k] for k in GRID_METRICS}
 
 
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
-    """Metrics (a frame, one row per combo) and block sums (len(part), 2 N_BLOCKS) of a chunk."""
+    """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
+    2 N_BLOCKS; float32: they only rank combos within a split) of a chunk."""
     block, _ = _block_ids(len(p.steps.val_labels))
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
@@ -101,7 +100,7 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
         weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
     )  # fmt: skip
-    return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk
+    return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk.astype(np.float32)
 
 
 def simulate_combos(
@@ -120,18 +119,33 @@ def simulate_combos(
     """
     if chunk < 1:
         raise ConfigError(f"--chunk must be at least 1; got {chunk}.")
-    parts = [combos.iloc[i : i + chunk] for i in range(0, len(combos), chunk)]
+    k = len(combos)
+    parts = [combos.iloc[i : i + chunk] for i in range(0, k, chunk)]
+    blocks = np.empty((k, 2 * N_BLOCKS), dtype=np.float32)
+    cols: dict[str, np.ndarray] = {}
+
+    def keep(i: int, result) -> None:  # into arrays for all K: no per-chunk frames to concat
+        metrics, blk = result
+        lo = i * chunk
+        blocks[lo : lo + len(blk)] = blk
+        for name, values in metrics.items():
+            if name not in cols:
+                cols[name] = np.empty(k, dtype=values.dtype)
+            cols[name][lo : lo + len(values)] = values
+
     if executor is None:
-        results = []
-        for part in parts:
-            results.append(simulate_chunk(cls, p, cfg, part))
+        for i, part in enumerate(parts):
+            keep(i, simulate_chunk(cls, p, cfg, part))
             if progress is not None:
                 progress(len(part))
     else:
-        results = executor.map_chunks(cls, p, cfg, parts, progress)
-    metrics = pd.concat([frame for frame, _ in results], ignore_index=True)
-    table = pd.concat([combos.reset_index(drop=True), metrics], axis=1)
-    return table, np.concatenate([blk for _, blk in results])
+        for i, result in enumerate(executor.map_chunks(cls, p, cfg, parts, progress)):
+            keep(i, result)
+    data = {c: combos[c].reset_index(drop=True) for c in combos.columns}
+    for name in GRID_METRICS:  # dates stay plain objects (str or None), not a pandas str dtype
+        values = cols.get(name, np.empty(0))
+        data[name] = pd.Series(values, dtype=object if values.dtype == object else None, copy=False)
+    return pd.DataFrame(data, copy=False), blocks
 
 
 def rank(table: pd.DataFrame, metric: str) -> np.ndarray:
@@ -194,7 +208,9 @@ def run_grid(
     p = prepare(cls(**combos.iloc[0].to_dict()), cfg)
     table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress, executor)
     order = rank(table, metric)
-    table, blocks = table.iloc[order].reset_index(drop=True), blocks[order]
+    table = table.take(order).reset_index(drop=True)
+    for j in range(blocks.shape[1]):  # in place, a column at a time: no second K x 2B copy
+        blocks[:, j] = blocks[order, j]
     winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
     _, counts = _block_ids(len(p.steps.val_labels))
     return GridResult(table, blocks, metric, winner, honesty(table, blocks, counts, winner))

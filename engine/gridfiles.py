@@ -14,6 +14,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from engine.grid import GridResult
 from engine.runfiles import _clean, _dump, atomic_folder, manifest, report_context, write_csv
 
@@ -52,6 +54,25 @@ def grid_summary(
     }
 
 
+def _write_parquet(table: pd.DataFrame, path: Path, rows: int = 1_000_000) -> None:
+    """``table`` as Parquet, ``rows`` at a time (one row group each), so a 10 M-combo table is
+    never copied whole; object columns become strings (or nulls): parquet wants one type each."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pa.Schema.from_pandas(table.iloc[:0], preserve_index=False)
+    for i, col in enumerate(table.columns):
+        if table[col].dtype == object:
+            schema = schema.set(i, pa.field(str(col), pa.string()))
+    with pq.ParquetWriter(path, schema) as writer:
+        for lo in range(0, max(len(table), 1), rows):
+            part = table.iloc[lo : lo + rows].copy()
+            for col in part.columns:
+                if part[col].dtype == object:
+                    part[col] = part[col].map(lambda v: None if v is None else str(v))
+            writer.write_table(pa.Table.from_pandas(part, schema=schema, preserve_index=False))
+
+
 def write_grid(
     res: GridResult,
     summary: dict[str, Any],
@@ -66,11 +87,7 @@ def write_grid(
     run_id = f"{stamp}-grid-{res.winner.strategy.name}-{digest.hexdigest()[:8]}"
     params = [p.name for p in type(res.winner.strategy).params]
     with atomic_folder(out_root, run_id) as (tmp, final):
-        table = res.table.copy()
-        for col in table.columns:  # parquet wants one type per column
-            if table[col].dtype == object:
-                table[col] = table[col].map(lambda v: None if v is None else str(v))
-        table.to_parquet(tmp / "grid.parquet", index=False)
+        _write_parquet(res.table, tmp / "grid.parquet")
         _dump(tmp / "summary.json", summary)
         if walk_forward is not None:
             write_csv(walk_forward["equity"].to_frame(), tmp / "walk_forward.csv", index=True,

@@ -30,6 +30,7 @@ return, x_t = r_t - c_t (excess), a_t = r_t - b_t (active).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -90,8 +91,15 @@ def _ratio_v(num, den):
     return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
 
+@lru_cache(maxsize=8)
+def _labels(ns: bytes) -> np.ndarray:
+    """ISO dates of a session index given as int64 ns bytes (cached: a grid asks once per chunk)."""
+    index = pd.DatetimeIndex(np.frombuffer(ns, dtype=np.int64).view("M8[ns]"))
+    return np.asarray(index.strftime("%Y-%m-%d"), dtype=object)
+
+
 def _dates(idx: pd.DatetimeIndex, pos: np.ndarray) -> np.ndarray:
-    labels = np.asarray(idx.strftime("%Y-%m-%d"), dtype=object)
+    labels = _labels(idx.as_unit("ns").asi8.tobytes())
     return np.where(pos >= 0, labels[np.maximum(pos, 0)], None)
 
 

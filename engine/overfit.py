@@ -144,8 +144,10 @@ def pbo_cscv(
     halves = np.zeros((len(splits), s), dtype=np.bool_)
     for row, half in enumerate(splits):
         halves[row, list(half)] = True
+    if blocks.dtype not in (np.float32, np.float64):
+        blocks = blocks.astype(np.float64)
     logits = cscv_logits_nb(
-        np.ascontiguousarray(blocks, dtype=np.float64),
+        np.ascontiguousarray(blocks),  # float32 from a grid: summed in float64, never copied
         np.ascontiguousarray(block_counts, dtype=np.float64), halves,
     )  # fmt: skip
     arr = logits[np.isfinite(logits)]
