@@ -4,7 +4,8 @@ Warm: numba's disk cache and Python's bytecode cache already filled (one untimed
 bytecode goes to a private ``PYTHONPYCACHEPREFIX``, so this works where PYTHONDONTWRITEBYTECODE is
 set and writes nothing into the checkout), then ``repeat`` timed runs; the best and the median
 wall time of the whole process are reported, with each process's peak RSS.
-Cold ("the first run after a fresh install"): ``NUMBA_CACHE_DIR`` points to a new empty folder, so
+Cold ("the first run after a fresh install"): ``NUMBA_CACHE_DIR`` and ``XDG_CACHE_HOME`` (the
+calendar cache) point to new empty folders, so
 every kernel compiles (vectorbt is numba-based too and gets the same treatment), and the checkout's
 own modules compile from source (installed packages keep the bytecode pip wrote for them).
 ``profile`` explains where a warm run's time goes: its imports timed directly, then the run itself
@@ -30,12 +31,12 @@ VBT = [sys.executable, str(harness.HERE / "vbt_flagship.py")]
 STAGES = (
     ("prepare: data, calendars, steps, benchmark", "engine/api.py", "prepare"),
     ("  load + validate the data folder", "engine/marketdata.py", "load_folder"),
-    ("  exchange calendars (exchange_calendars)", "engine/calendars.py", "sessions"),
+    ("  exchange calendars (disk cache)", "engine/calendars.py", "sessions"),
     ("  benchmark buy-and-hold run", "engine/api.py", "_benchmark"),
     ("simulations (kernel + labelling)", "engine/simulate.py", "simulate_steps"),
     ("event study", "engine/eventstudy.py", "event_study"),
     ("write run folder", "engine/runfiles.py", "write_run"),
-    ("  report.html (plotly)", "engine/report.py", "write_report"),
+    ("  report.html", "engine/report.py", "write_report"),
     ("numba: load kernels from the disk cache", "numba/core/dispatcher.py", "_compile_for_args"),
 )
 
@@ -71,13 +72,14 @@ def run(repeat: int = 3) -> dict:
             _runs(cmd, tmp / f"{name}-fill", warm_env, 1)  # fills both caches, untimed
             warm = _runs(cmd, tmp / f"{name}-warm", warm_env, repeat)
             cold_env = harness.bench_env(NUMBA_CACHE_DIR=str(tmp / f"{name}-numba-cold"),
+                                         XDG_CACHE_HOME=str(tmp / f"{name}-xdg-cold"),
                                          PYTHONDONTWRITEBYTECODE="1")  # fmt: skip
             cold = _runs(cmd, tmp / f"{name}-cold", cold_env, 1)
             out[name] = {
                 "command": " ".join(Path(c).name if i == 0 else c for i, c in enumerate(cmd)),
                 "warm": _summary(warm, "fresh process, warm numba + bytecode caches"),
                 "cold": _summary(
-                    cold, "fresh process, empty numba cache (first run after install)"
+                    cold, "fresh process, empty numba and calendar caches (first run after install)"
                 ),
             }
         out["warm_speedup"] = (out["vectorbt"]["warm"]["wall_s_best"]

@@ -29,7 +29,26 @@ def _key_numba_cache() -> None:
     for folder in (here, here.parent / "strategies"):
         for path in sorted(folder.glob("*.py")):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
-    os.environ["NUMBA_CACHE_DIR"] = str(user_cache_dir() / "numba" / digest.hexdigest()[:16])
+    folder = user_cache_dir() / "numba" / digest.hexdigest()[:16]
+    if not folder.is_dir():
+        _prune(folder.parent, keep=KEEP_NUMBA_CACHES - 1)
+    os.environ["NUMBA_CACHE_DIR"] = str(folder)
+
+
+# Source versions whose compiled kernels are kept (~5 MB each); older ones go when a new one starts.
+KEEP_NUMBA_CACHES = 4
+
+
+def _prune(root: Path, keep: int) -> None:
+    """Delete all but the ``keep`` most recently written cache folders under ``root`` (best effort)."""
+    import shutil
+
+    try:
+        folders = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    except OSError:
+        return
+    for old in folders[: max(len(folders) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 _key_numba_cache()

@@ -40,3 +40,15 @@ def test_numba_cache_is_keyed_by_every_kernel_source(tmp_path):
 def test_a_user_set_numba_cache_dir_is_respected(tmp_path):
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "mine"), "PYTHONPATH": str(ROOT)}
     assert _cache_dir(env) == [str(tmp_path / "mine")] * 2
+
+
+def test_old_source_versions_are_pruned_when_a_new_one_starts(tmp_path):
+    root = tmp_path / "crosscurrent" / "numba"
+    for i in range(6):
+        (root / f"old{i}").mkdir(parents=True)
+        os.utime(root / f"old{i}", (1000 + i, 1000 + i))
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path)
+    env["PYTHONPATH"] = str(ROOT)
+    _cache_dir(env)
+    assert sorted(p.name for p in root.iterdir()) == ["old3", "old4", "old5"]

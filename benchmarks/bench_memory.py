@@ -1,0 +1,43 @@
+"""A huge sampled grid end to end: ``engine.grid.run_grid`` (simulation, ranking, winner, PBO and
+the other honesty statistics) on K combos of the flagship workload, in this process; prints the
+wall time and the peak RSS. Not part of ``make bench`` (10 M combos take ~10 min on 2 cores).
+
+Run: ``.venv/bin/python benchmarks/bench_memory.py 10000000``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import harness
+import workload as wl
+
+from engine.grid import run_grid
+
+
+def main(k: int) -> dict:
+    w = wl.load()
+    combos = w.combos(k)
+    before = harness.peak_rss_mb()
+    start = time.perf_counter()
+    res = run_grid(wl.STRATEGY, combos, w.cfg)
+    wall = time.perf_counter() - start
+    out = {
+        "k": k,
+        "sessions": w.sessions,
+        "wall_s": round(wall, 1),
+        "combo_sessions_per_s": k * w.sessions / wall,
+        "peak_rss_mb_before_grid": round(before, 1),
+        "peak_rss_mb": round(harness.peak_rss_mb(), 1),
+        "pbo_splits": res.honesty["splits"],
+        "machine": harness.machine(),
+        "revision": harness.git_revision(),
+    }
+    print(json.dumps(out, indent=2, default=float))
+    return out
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000)
