@@ -64,20 +64,41 @@ class DaskExecutor:
             self.cluster.close()
 
     def map_chunks(self, cls, prepared, cfg, parts, progress=None):
+        """Results of ``grid.simulate_chunk`` for each of ``parts``, in order. A task that fails
+        is retried on another worker (``RETRIES`` times); one cancelled because the data it needs
+        died with a worker gets the data sent again and is resubmitted (as often, per chunk).
+        Anything else stops the run with a message: never a table with gaps."""
         from distributed import as_completed
 
         from engine.grid import simulate_chunk
 
         data = self.client.scatter(prepared, broadcast=True)
-        futures = [self.client.submit(simulate_chunk, cls, data, cfg, part, retries=RETRIES,
-                                      pure=False) for part in parts]  # fmt: skip
-        sizes = {f.key: len(part) for f, part in zip(futures, parts, strict=True)}
-        for future in as_completed(futures):
-            if future.status == "error":
+
+        def submit(i: int):
+            return self.client.submit(simulate_chunk, cls, data, cfg, parts[i], retries=RETRIES,
+                                      pure=False)  # fmt: skip
+
+        futures = [submit(i) for i in range(len(parts))]
+        chunk_of = {f.key: i for i, f in enumerate(futures)}
+        results: list = [None] * len(parts)
+        resent = [0] * len(parts)
+        pending = as_completed(futures)
+        for future in pending:
+            i = chunk_of[future.key]
+            if future.status == "finished":
+                results[i] = future.result()
+                if progress is not None:
+                    progress(len(parts[i]))
+            elif future.status == "cancelled" and resent[i] < RETRIES:
+                resent[i] += 1
+                data = self.client.scatter(prepared, broadcast=True)
+                again = submit(i)
+                chunk_of[again.key] = i
+                pending.add(again)
+            else:
+                reason = future.exception() if future.status == "error" else future.status
                 raise ConfigError(
-                    f"a grid chunk failed on the cluster after {RETRIES} retries: "
-                    f"{future.exception()!r}; no partial results were kept."
+                    f"a grid chunk failed on the cluster after {RETRIES} retries: {reason!r}; "
+                    "no partial results were kept."
                 )
-            if progress is not None:
-                progress(sizes[future.key])
-        return self.client.gather(futures)
+        return results

@@ -54,3 +54,24 @@ def test_local_cluster_matches_in_process_and_survives_a_killed_worker(work):
 def test_bad_cluster_specs_are_clear_errors(spec):
     with pytest.raises(ConfigError, match="local:N"):
         parse_cluster(spec)
+
+
+@pytest.mark.slow
+def test_chunks_whose_data_was_lost_are_sent_again(work):
+    p, combos, (table, blocks) = work
+    with DaskExecutor("local:1") as ex:
+        real = ex.client.scatter
+        calls = []
+
+        def scatter_then_lose(*args, **kwargs):  # the first copy of the data dies at once
+            future = real(*args, **kwargs)
+            calls.append(future.key)
+            if len(calls) == 1:
+                ex.client.cancel(future)
+            return future
+
+        ex.client.scatter = scatter_then_lose
+        dask_table, dask_blocks = simulate_combos(FLAGSHIP, p, CFG, combos, chunk=3, executor=ex)
+    assert len(calls) >= 2  # the data went out again
+    pd.testing.assert_frame_equal(dask_table, table)
+    assert np.array_equal(dask_blocks, blocks)
