@@ -208,9 +208,11 @@ def run_nb(
                     n_held += 1
         else:
             cash *= growth[v]
-        equity = cash
+        equity, largest = cash, 0.0
         for i in range(n_held):
-            equity += units[held[i]] * pv[v, held[i]]
+            h = units[held[i]] * pv[v, held[i]]
+            equity += h
+            largest = max(largest, abs(h))
         st, r = mk.fold_nb(st, v, equity, rf[v], bench[v], has_bench[v])
         if block[v] != cur_block:
             blocks[cur_block] += bsum
@@ -219,10 +221,7 @@ def run_nb(
         bsum += r
         bsq += r * r
         equity_sum += equity
-        for i in range(n_held):
-            if abs(units[held[i]] * pv[v, held[i]]) > 1e-12 * abs(equity):
-                exposed_sum += 1.0
-                break
+        exposed_sum += largest > 1e-12 * abs(equity)
         if write:
             curves[v, 0] = equity
             curves[v, 1] = cash

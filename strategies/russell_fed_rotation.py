@@ -389,5 +389,14 @@ class RussellFedRotation(Strategy):
 
 def _factorize(combos: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, list[dict]]:
     """(code per combo, the distinct settings of ``keys`` as dicts), codes into that list."""
-    codes, uniques = pd.MultiIndex.from_frame(combos[list(keys)]).factorize()
-    return codes.astype(np.int64), [dict(zip(keys, u, strict=True)) for u in uniques]
+    columns = [combos[k].to_numpy() for k in keys]
+    codes = np.zeros(len(combos), dtype=np.int64)
+    for col in columns:  # mixed radix, renumbered after each key so codes stay below K
+        c, uniques = pd.factorize(col)
+        codes = np.unique(codes * len(uniques) + c, return_inverse=True)[1].astype(np.int64)
+    _, first = np.unique(codes, return_index=True)
+    settings = [
+        dict(zip(keys, row, strict=True))
+        for row in zip(*(c[first].tolist() for c in columns), strict=True)
+    ]
+    return codes, settings
