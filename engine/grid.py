@@ -70,9 +70,12 @@ def _chunk_orders(cls: type[Strategy], p: Prepared, combos: pd.DataFrame) -> Ord
     return Orders.from_dense(np.stack(out))
 
 
-def _block_ids(n_val: int) -> tuple[np.ndarray, np.ndarray]:
+def _blocks(n_val: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bounds (N_BLOCKS + 1,): first valuation step of each block, then n_val; sessions per
+    block): N_BLOCKS near-equal consecutive blocks."""
     ids = (np.arange(n_val, dtype=np.int64) * N_BLOCKS) // n_val
-    return ids, np.bincount(ids, minlength=N_BLOCKS).astype(np.float64)
+    counts = np.bincount(ids, minlength=N_BLOCKS)
+    return np.concatenate(([0], np.cumsum(counts))).astype(np.int64), counts.astype(np.float64)
 
 
 def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
@@ -90,7 +93,7 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
     """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
     2 N_BLOCKS; float32: they only rank combos within a split) of a chunk."""
-    block, _ = _block_ids(len(p.steps.val_labels))
+    bounds, _ = _blocks(len(p.steps.val_labels))
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
     check_targets(orders, p.labels, p.assets, costs)
@@ -98,7 +101,7 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
     acc, blk, counts = grid_kernels.grid_nb(
         p.steps.fill, p.steps.mark, p.steps.fx, p.steps.is_val, p.steps.accrual, offsets, step,
         weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
-        np.ascontiguousarray(p.bench_returns()), block, N_BLOCKS,
+        np.ascontiguousarray(p.bench_returns()), bounds,
     )  # fmt: skip
     return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk.astype(np.float32)
 
@@ -212,5 +215,5 @@ def run_grid(
     for j in range(blocks.shape[1]):  # in place, a column at a time: no second K x 2B copy
         blocks[:, j] = blocks[order, j]
     winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
-    _, counts = _block_ids(len(p.steps.val_labels))
+    _, counts = _blocks(len(p.steps.val_labels))
     return GridResult(table, blocks, metric, winner, honesty(table, blocks, counts, winner))

@@ -18,13 +18,14 @@ from engine import metric_kernels as mk
 
 
 @njit(cache=True, parallel=True)
-def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_cash, bench, block,
-            n_blocks):  # fmt: skip
+def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_cash, bench,
+            bounds):  # fmt: skip
     """Combo k trades at ``step[offsets[k]:offsets[k+1]]`` towards ``weight`` (M, N) rows
     (``kernels.sparse_orders_nb``); fill, mark, fx: (S, N); is_val, accrual: (S,); costs:
-    (K, N_COSTS); bench (benchmark return, NaN = none) and block: (V,).
+    (K, N_COSTS); bench (benchmark return, NaN = none): (V,); bounds (B + 1,): the first
+    valuation step of each of B blocks, then V.
 
-    Returns acc (K, N_ACC), blocks (K, 2 n_blocks: return sums, then squared-return sums),
+    Returns acc (K, N_ACC), blocks (K, 2B: return sums, then squared-return sums),
     counts (K, N_COUNTS).
     """
     last, vpos, pv, growth, rf = kernels.timeline_nb(mark, fx, is_val, accrual)
@@ -32,13 +33,13 @@ def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_
     bm = mk.bench_moments_nb(rf, bench)
     k_len = offsets.shape[0] - 1
     acc = np.empty((k_len, mk.N_ACC))
-    blocks = np.zeros((k_len, 2 * n_blocks))
+    blocks = np.zeros((k_len, 2 * (bounds.shape[0] - 1)))
     counts = np.zeros((k_len, kernels.N_COUNTS))
     no_curves = np.empty((0, 0))
     no_orders = np.empty((0, kernels.ORDER_FIELDS))
     for k in prange(k_len):
         lo, hi = offsets[k], offsets[k + 1]
-        kernels.run_nb(fill, last, fx, vpos, is_val, pv, growth, rf, b, e, block, bm, step[lo:hi],
+        kernels.run_nb(fill, last, fx, vpos, is_val, pv, growth, rf, b, e, bounds, bm, step[lo:hi],
                        weight[lo:hi], costs[k], init_cash, acc[k], blocks[k], counts[k], no_curves,
                        no_orders)  # fmt: skip
     return acc, blocks, counts

@@ -149,16 +149,119 @@ def timeline_nb(mark, fx, is_val, accrual):
     return last, vpos, pv, growth, rf
 
 
+@njit(cache=True, inline="always")
+def _next_block_nb(v, state, bounds, blocks):
+    """Move ``state`` into the block holding step ``v``, adding the finished blocks' sums to
+    ``blocks``; returns (state, the end of that block)."""
+    cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state
+    half = blocks.shape[0] // 2
+    while v >= bounds[cur_block + 1]:
+        blocks[cur_block] += bsum
+        blocks[half + cur_block] += bsq
+        cur_block, bsum, bsq = cur_block + 1, 0.0, 0.0
+    return (cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum), bounds[cur_block + 1]
+
+
+@njit(cache=True)
+def _value_steps_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf, bench,
+                    has_bench, bounds, blocks):  # fmt: skip
+    """Valuation steps lo..hi-1 with no order among them: accrue, value, fold (``accrue_first``
+    False: step lo's interest is already in the cash, an order came first). The hot loop of a
+    grid, so it runs a block at a time and stores nothing: no stores and no calls in the loop
+    lets the compiler keep the whole state in registers (a never-taken branch writing curves
+    cost 3x)."""
+    v = lo
+    while v < hi:
+        state, end = _next_block_nb(v, state, bounds, blocks)
+        end = min(end, hi)
+        cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state  # locals: registers
+        for u in range(v, end):
+            if accrue_first or u > lo:
+                cash *= growth[u]
+            equity, largest = cash, 0.0
+            for i in range(n_held):
+                h = units[held[i]] * pv[u, held[i]]
+                equity += h
+                largest = max(largest, abs(h))
+            st, r = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
+            bsum += r
+            bsq += r * r
+            equity_sum += equity
+            exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
+        state = (cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum)
+        v = end
+    return state
+
+
+@njit(cache=True)
+def _value_steps_curves_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf,
+                           bench, has_bench, bounds, blocks, curves):  # fmt: skip
+    """``_value_steps_nb`` one step at a time, writing each step's curves row (single runs)."""
+    n = units.shape[0]
+    for v in range(lo, hi):
+        state = _value_steps_nb(v, v + 1, accrue_first or v > lo, state, units, held, n_held, pv,
+                                growth, rf, bench, has_bench, bounds, blocks)  # fmt: skip
+        equity = state[0]
+        for i in range(n_held):  # as ``_value_steps_nb`` sums it: the same number
+            equity += units[held[i]] * pv[v, held[i]]
+        curves[v, 0] = equity
+        curves[v, 1] = state[0]
+        for j in range(n):
+            curves[v, 2 + j] = units[j]
+            curves[v, 2 + n + j] = units[j] * pv[v, j] if units[j] != 0.0 else 0.0
+    return state
+
+
+@njit(cache=True, inline="always")
+def _segment_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf, bench,
+                has_bench, bounds, blocks, curves):  # fmt: skip
+    if curves.shape[0] > 0:
+        return _value_steps_curves_nb(
+            lo,
+            hi,
+            accrue_first,
+            state,
+            units,
+            held,
+            n_held,
+            pv,
+            growth,
+            rf,
+            bench,
+            has_bench,
+            bounds,
+            blocks,
+            curves,
+        )
+    return _value_steps_nb(
+        lo,
+        hi,
+        accrue_first,
+        state,
+        units,
+        held,
+        n_held,
+        pv,
+        growth,
+        rf,
+        bench,
+        has_bench,
+        bounds,
+        blocks,
+    )
+
+
 @njit(cache=True)
 def run_nb(
-    fill, last, fx, vpos, is_val, pv, growth, rf, bench, has_bench, block, bench_moments,
+    fill, last, fx, vpos, is_val, pv, growth, rf, bench, has_bench, bounds, bench_moments,
     step, weight, costs, init_cash, acc, blocks, counts, curves, orders,
 ):  # fmt: skip
     """The step loop shared by single runs and grids, so the two cannot disagree.
 
     Shared by every combo (``timeline_nb``): fill, last, fx (S, N); vpos, is_val (S,); pv (V, N);
     growth, rf (V,); benchmark returns ``bench`` (V,; 0 where none) with ``has_bench`` (V,; 1.0 or
-    0.0), block ids ``block`` (V,) and ``bench_moments`` (``metric_kernels.bench_moments_nb``).
+    0.0), ``bounds`` (B + 1,) the first valuation step of each of B blocks then V, and
+    ``bench_moments`` (``metric_kernels.bench_moments_nb``).
     This combo's orders: ``step`` (M,) ascending fill steps, ``weight`` (M, N) (NaN = no order).
 
     Between two orders only prices and interest move, so the loop runs over valuation steps -
@@ -174,60 +277,43 @@ def run_nb(
     units = np.zeros(n)
     held = np.empty(n, np.int64)
     scratch = np.empty(n)
-    n_held, n_orders, cash = 0, 0, init_cash
-    traded_sum, exposed_sum, equity_sum = 0.0, 0.0, 0.0
-    half = blocks.shape[0] // 2
-    cur_block = block[0] if n_val > 0 else 0
-    bsum, bsq = 0.0, 0.0
-    st = mk.state_init_nb(init_cash)
-    write = curves.shape[0] > 0
-    c = 0
-    next_v = vpos[step[0]] if n_ord > 0 else n_val
-    for v in range(n_val):
-        if v == next_v:
-            while c < n_ord and vpos[step[c]] == v and not is_val[step[c]]:  # open fills
-                cash, n_orders, traded = rebalance_nb(
-                    step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
-                    costs, scratch, orders, n_orders,
-                )  # fmt: skip
-                traded_sum += traded
-                c += 1
-            cash *= growth[v]
-            if c < n_ord and vpos[step[c]] == v:  # a close fill, at this valuation step
-                cash, n_orders, traded = rebalance_nb(
-                    step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
-                    costs, scratch, orders, n_orders,
-                )  # fmt: skip
-                traded_sum += traded
-                c += 1
-            next_v = vpos[step[c]] if c < n_ord else n_val
-            n_held = 0
-            for j in range(n):
-                if units[j] != 0.0:
-                    held[n_held] = j
-                    n_held += 1
-        else:
-            cash *= growth[v]
-        equity, largest = cash, 0.0
-        for i in range(n_held):
-            h = units[held[i]] * pv[v, held[i]]
-            equity += h
-            largest = max(largest, abs(h))
-        st, r = mk.fold_nb(st, v, equity, rf[v], bench[v], has_bench[v])
-        if block[v] != cur_block:
-            blocks[cur_block] += bsum
-            blocks[half + cur_block] += bsq
-            cur_block, bsum, bsq = block[v], 0.0, 0.0
-        bsum += r
-        bsq += r * r
-        equity_sum += equity
-        exposed_sum += largest > 1e-12 * abs(equity)
-        if write:
-            curves[v, 0] = equity
-            curves[v, 1] = cash
-            for j in range(n):
-                curves[v, 2 + j] = units[j]
-                curves[v, 2 + n + j] = units[j] * pv[v, j] if units[j] != 0.0 else 0.0
+    n_held, n_orders, traded_sum = 0, 0, 0.0
+    # cash, metric state, this block's return and squared-return sums, its id, equity sum, exposed
+    state = (init_cash, mk.state_init_nb(init_cash), 0.0, 0.0, 0, 0.0, 0.0)
+    c, v = 0, 0
+    while v < n_val:
+        stop = vpos[step[c]] if c < n_ord else n_val
+        if stop > v:  # no order until valuation step ``stop``: the hot loop, no calls inside
+            state = _segment_nb(v, stop, True, state, units, held, n_held, pv, growth, rf,
+                                bench, has_bench, bounds, blocks, curves)  # fmt: skip
+            v = stop
+            continue
+        cash = state[0]
+        while c < n_ord and vpos[step[c]] == v and not is_val[step[c]]:  # open fills
+            cash, n_orders, traded = rebalance_nb(
+                step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
+                costs, scratch, orders, n_orders,
+            )  # fmt: skip
+            traded_sum += traded
+            c += 1
+        cash *= growth[v]
+        if c < n_ord and vpos[step[c]] == v:  # a close fill, at this valuation step
+            cash, n_orders, traded = rebalance_nb(
+                step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
+                costs, scratch, orders, n_orders,
+            )  # fmt: skip
+            traded_sum += traded
+            c += 1
+        n_held = 0
+        for j in range(n):
+            if units[j] != 0.0:
+                held[n_held] = j
+                n_held += 1
+        state = (cash,) + state[1:]
+        state = _segment_nb(v, v + 1, False, state, units, held, n_held, pv, growth, rf, bench,
+                            has_bench, bounds, blocks, curves)  # fmt: skip
+        v += 1
+    cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state
     while c < n_ord:  # fills after the last valuation
         cash, n_orders, traded = rebalance_nb(
             step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash, costs,
@@ -237,7 +323,7 @@ def run_nb(
         c += 1
     if n_val > 0:
         blocks[cur_block] += bsum
-        blocks[half + cur_block] += bsq
+        blocks[blocks.shape[0] // 2 + cur_block] += bsq
     mk.finish_nb(st, bench_moments, acc)
     counts[N_ORDERS] = n_orders
     counts[TRADED] = traded_sum
@@ -256,7 +342,7 @@ def simulate_nb(fill, mark, fx, step, weight, is_val, accrual, costs, init_cash)
     counts = np.zeros(N_COUNTS)
     zeros = np.zeros(n_val)
     run_nb(
-        fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.zeros(n_val, np.int64),
+        fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.array([0, n_val]),
         np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(2),
         counts, curves, orders,
     )  # fmt: skip
