@@ -36,6 +36,16 @@ MIN_UNITS = 1e-12
 # Order record columns: step, asset, units (signed), fill price (local, after slippage), fee (base),
 # fx (base per local unit).
 ORDER_FIELDS = 6
+# Explicit signatures for the valuation loop's helpers (their arrays are all made by the kernels,
+# so never read-only): numba would otherwise compile a version per call site passing a literal
+# (0, True) - 15 versions, 10 s of a cold start.
+_F1, _F2, _I1 = "float64[::1]", "float64[:, ::1]", "int64[::1]"
+_STEPS_ARGS = (
+    f"int64, int64, boolean, {_F1}, {_F1}, {_F1}, {_I1}, int64, {_F2}, {_F1}, {_F1}, {_F1}, "
+    f"{_F1}, {_I1}, {_F1}"
+)
+_STEPS_SIG = f"void({_STEPS_ARGS})"
+_CURVES_SIG = f"void({_STEPS_ARGS}, {_F2})"
 
 
 @njit(cache=True)
@@ -149,32 +159,38 @@ def timeline_nb(mark, fx, is_val, accrual):
     return last, vpos, pv, growth, rf
 
 
-@njit(cache=True, inline="always")
-def _next_block_nb(v, state, bounds, blocks):
-    """Move ``state`` into the block holding step ``v``, adding the finished blocks' sums to
-    ``blocks``; returns (state, the end of that block)."""
-    cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state
-    half = blocks.shape[0] // 2
-    while v >= bounds[cur_block + 1]:
-        blocks[cur_block] += bsum
-        blocks[half + cur_block] += bsq
-        cur_block, bsum, bsq = cur_block + 1, 0.0, 0.0
-    return (cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum), bounds[cur_block + 1]
+# ``run_nb``'s running totals besides the metric state (``aux``): cash, this block's return and
+# squared-return sums, the block's index, the sum of equity, the sessions exposed.
+CASH, BSUM, BSQ, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL = range(6)
 
 
-@njit(cache=True)
-def _value_steps_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf, bench,
+@njit(_STEPS_SIG, cache=True)
+def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
                     has_bench, bounds, blocks):  # fmt: skip
-    """Valuation steps lo..hi-1 with no order among them: accrue, value, fold (``accrue_first``
-    False: step lo's interest is already in the cash, an order came first). The hot loop of a
-    grid, so it runs a block at a time and stores nothing: no stores and no calls in the loop
-    lets the compiler keep the whole state in registers (a never-taken branch writing curves
-    cost 3x)."""
+    """Valuation steps lo..hi-1, with no order among them: accrue, value, fold into the metric
+    state (``state``: ``metric_kernels.STATE`` as an array; ``aux``: the totals above; both
+    updated). ``accrue_first`` False: step lo's interest is already in the cash.
+
+    The hot loop of a grid. It runs one block at a time on local variables - no stores and no
+    calls inside - so the compiler keeps everything in registers (a never-taken branch writing
+    curves inside this loop made it 3x slower)."""
+    st = mk.state_load_nb(state)
+    cash, bsum, bsq, equity_sum, exposed_sum = (
+        aux[CASH],
+        aux[BSUM],
+        aux[BSQ],
+        aux[EQUITY_TOTAL],
+        aux[EXPOSED_TOTAL],
+    )
+    cur_block = int(aux[BLOCK])
+    half = blocks.shape[0] // 2
     v = lo
     while v < hi:
-        state, end = _next_block_nb(v, state, bounds, blocks)
-        end = min(end, hi)
-        cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state  # locals: registers
+        while v >= bounds[cur_block + 1]:  # close finished blocks
+            blocks[cur_block] += bsum
+            blocks[half + cur_block] += bsq
+            cur_block, bsum, bsq = cur_block + 1, 0.0, 0.0
+        end = min(bounds[cur_block + 1], hi)
         for u in range(v, end):
             if accrue_first or u > lo:
                 cash *= growth[u]
@@ -188,67 +204,39 @@ def _value_steps_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth
             bsq += r * r
             equity_sum += equity
             exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
-        state = (cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum)
         v = end
-    return state
+    mk.state_store_nb(st, state)
+    aux[CASH], aux[BSUM], aux[BSQ], aux[BLOCK] = cash, bsum, bsq, cur_block
+    aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL] = equity_sum, exposed_sum
 
 
-@njit(cache=True)
-def _value_steps_curves_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf,
+@njit(_CURVES_SIG, cache=True)
+def _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
                            bench, has_bench, bounds, blocks, curves):  # fmt: skip
     """``_value_steps_nb`` one step at a time, writing each step's curves row (single runs)."""
     n = units.shape[0]
     for v in range(lo, hi):
-        state = _value_steps_nb(v, v + 1, accrue_first or v > lo, state, units, held, n_held, pv,
-                                growth, rf, bench, has_bench, bounds, blocks)  # fmt: skip
-        equity = state[0]
+        _value_steps_nb(v, v + 1, accrue_first or v > lo, state, aux, units, held, n_held, pv,
+                        growth, rf, bench, has_bench, bounds, blocks)  # fmt: skip
+        equity = aux[CASH]
         for i in range(n_held):  # as ``_value_steps_nb`` sums it: the same number
             equity += units[held[i]] * pv[v, held[i]]
         curves[v, 0] = equity
-        curves[v, 1] = state[0]
+        curves[v, 1] = aux[CASH]
         for j in range(n):
             curves[v, 2 + j] = units[j]
             curves[v, 2 + n + j] = units[j] * pv[v, j] if units[j] != 0.0 else 0.0
-    return state
 
 
-@njit(cache=True, inline="always")
-def _segment_nb(lo, hi, accrue_first, state, units, held, n_held, pv, growth, rf, bench,
+@njit(_CURVES_SIG, cache=True)
+def _segment_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
                 has_bench, bounds, blocks, curves):  # fmt: skip
     if curves.shape[0] > 0:
-        return _value_steps_curves_nb(
-            lo,
-            hi,
-            accrue_first,
-            state,
-            units,
-            held,
-            n_held,
-            pv,
-            growth,
-            rf,
-            bench,
-            has_bench,
-            bounds,
-            blocks,
-            curves,
-        )
-    return _value_steps_nb(
-        lo,
-        hi,
-        accrue_first,
-        state,
-        units,
-        held,
-        n_held,
-        pv,
-        growth,
-        rf,
-        bench,
-        has_bench,
-        bounds,
-        blocks,
-    )
+        _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth,
+                               rf, bench, has_bench, bounds, blocks, curves)  # fmt: skip
+    else:
+        _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
+                        bench, has_bench, bounds, blocks)  # fmt: skip
 
 
 @njit(cache=True)
@@ -277,18 +265,19 @@ def run_nb(
     units = np.zeros(n)
     held = np.empty(n, np.int64)
     scratch = np.empty(n)
-    n_held, n_orders, traded_sum = 0, 0, 0.0
-    # cash, metric state, this block's return and squared-return sums, its id, equity sum, exposed
-    state = (init_cash, mk.state_init_nb(init_cash), 0.0, 0.0, 0, 0.0, 0.0)
+    n_held, n_orders, traded_sum = 0, np.int64(0), 0.0  # no literal 0: one rebalance_nb version
+    state = mk.state_init_nb(init_cash)
+    aux = np.zeros(6)
+    aux[CASH] = init_cash
     c, v = 0, 0
     while v < n_val:
         stop = vpos[step[c]] if c < n_ord else n_val
-        if stop > v:  # no order until valuation step ``stop``: the hot loop, no calls inside
-            state = _segment_nb(v, stop, True, state, units, held, n_held, pv, growth, rf,
-                                bench, has_bench, bounds, blocks, curves)  # fmt: skip
+        if stop > v:  # no order until valuation step ``stop``
+            _segment_nb(v, stop, True, state, aux, units, held, n_held, pv, growth, rf, bench,
+                        has_bench, bounds, blocks, curves)  # fmt: skip
             v = stop
             continue
-        cash = state[0]
+        cash = aux[CASH]
         while c < n_ord and vpos[step[c]] == v and not is_val[step[c]]:  # open fills
             cash, n_orders, traded = rebalance_nb(
                 step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
@@ -309,11 +298,11 @@ def run_nb(
             if units[j] != 0.0:
                 held[n_held] = j
                 n_held += 1
-        state = (cash,) + state[1:]
-        state = _segment_nb(v, v + 1, False, state, units, held, n_held, pv, growth, rf, bench,
-                            has_bench, bounds, blocks, curves)  # fmt: skip
+        aux[CASH] = cash
+        _segment_nb(v, v + 1, False, state, aux, units, held, n_held, pv, growth, rf, bench,
+                    has_bench, bounds, blocks, curves)  # fmt: skip
         v += 1
-    cash, st, bsum, bsq, cur_block, equity_sum, exposed_sum = state
+    cash = aux[CASH]
     while c < n_ord:  # fills after the last valuation
         cash, n_orders, traded = rebalance_nb(
             step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash, costs,
@@ -322,13 +311,14 @@ def run_nb(
         traded_sum += traded
         c += 1
     if n_val > 0:
-        blocks[cur_block] += bsum
-        blocks[blocks.shape[0] // 2 + cur_block] += bsq
-    mk.finish_nb(st, bench_moments, acc)
+        cur_block = int(aux[BLOCK])
+        blocks[cur_block] += aux[BSUM]
+        blocks[blocks.shape[0] // 2 + cur_block] += aux[BSQ]
+    mk.finish_nb(mk.state_load_nb(state), bench_moments, acc)
     counts[N_ORDERS] = n_orders
     counts[TRADED] = traded_sum
-    counts[EXPOSED] = exposed_sum
-    counts[EQUITY_SUM] = equity_sum
+    counts[EXPOSED] = aux[EXPOSED_TOTAL]
+    counts[EQUITY_SUM] = aux[EQUITY_TOTAL]
 
 
 @njit(cache=True)

@@ -41,14 +41,32 @@ STATE = (
 N_BENCH = 4
 
 
+N_STATE = len(STATE)
+
+
 @njit(cache=True)
 def state_init_nb(start_value):
-    z = 0.0
-    return (z, z, z, z, z, z, z, z, z, z, z, z, z, z,
-            start_value, start_value, -1.0, z, -1.0, -1.0, -1.0, start_value)  # fmt: skip
+    """The metric state before any step, as an array (N_STATE,) (``state_load_nb`` makes it the
+    tuple ``fold_nb`` takes)."""
+    out = np.zeros(N_STATE)
+    out[14] = out[15] = out[21] = start_value  # prev, peak, dd_peak_value
+    out[16] = out[18] = out[19] = out[20] = -1.0  # peak_i, dd_peak, dd_trough, dd_end
+    return out
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
+def state_load_nb(a):
+    return (a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12],
+            a[13], a[14], a[15], a[16], a[17], a[18], a[19], a[20], a[21])  # fmt: skip
+
+
+@njit(cache=True)
+def state_store_nb(st, a):
+    for i in range(N_STATE):
+        a[i] = st[i]
+
+
+@njit(cache=True)
 def fold_nb(st, t, equity, rf, b, e):
     """State after valuation step ``t``: ``equity``, cash return ``rf``, benchmark return ``b``
     (0 where none) and ``e`` (1.0 where the benchmark exists, else 0.0). Returns (state, return)."""
@@ -145,7 +163,7 @@ def stats_from_equity_nb(equity, start_value, rf, bench):
     """The accumulator (N_ACC,) of a stored equity curve (V,), cash returns (V,), benchmark
     returns (V,) (NaN where none): the fold of ``kernels.run_nb``, step by step."""
     b, e = bench_split_nb(bench)
-    st = state_init_nb(start_value)
+    st = state_load_nb(state_init_nb(start_value))
     for t in range(equity.shape[0]):
         st, _ = fold_nb(st, t, equity[t], rf[t], b[t], e[t])
     acc = np.empty(N_ACC)

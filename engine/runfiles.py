@@ -246,6 +246,8 @@ def _write_numeric_csv(frame: pd.DataFrame, path: Path, index: bool, index_label
     if index:
         dates = frame.index.strftime("%Y-%m-%d").tolist()
         body = [f"{d},{b}" if values.shape[1] else d for d, b in zip(dates, body, strict=True)]
+    if len(names) == 1:  # a lone empty field is quoted, as csv/pandas do
+        body = [b or '""' for b in body]
     lines += body
     path.write_text("\n".join(lines) + "\n")
     return True
