@@ -136,10 +136,17 @@ class Space:
         # Distinct rows of axis codes, drawn in vectorised batches (no per-combo Python objects),
         # then returned in enumeration order so the result does not depend on draw order.
         codes = np.empty((0, len(lens)), dtype=np.int64)
+        flat = self.size < 2**62  # rows as one integer each: np.unique on 1-D is ~20x faster
+        if flat and n * 8 > self.size and self.size <= 10**9:
+            # a large share of a space that fits in memory: drawing with replacement and
+            # dropping repeats would take dozens of rounds, so draw the rows without replacement
+            picks = rng.choice(self.size, size=n, replace=False)
+            codes = np.stack(np.unravel_index(picks, lens), axis=1).astype(np.int64)
         while len(codes) < n:
             draw = rng.integers(0, lens, size=(int((n - len(codes)) * 1.2) + 16, len(lens)))
             merged = np.concatenate((codes, draw))
-            _, first = np.unique(merged, axis=0, return_index=True)
+            key = np.ravel_multi_index(tuple(merged.T), lens) if flat else merged
+            _, first = np.unique(key, axis=0, return_index=True)
             codes = merged[np.sort(first)]  # keep earlier draws first, so topping up is stable
         codes = codes[:n]
         codes = codes[np.lexsort(codes.T[::-1])]
