@@ -277,22 +277,18 @@ def run_nb(
                         has_bench, bounds, blocks, curves)  # fmt: skip
             v = stop
             continue
-        cash = aux[CASH]
-        while c < n_ord and vpos[step[c]] == v and not is_val[step[c]]:  # open fills
+        cash, accrued = aux[CASH], False
+        while c < n_ord and vpos[step[c]] == v:  # open fills, then this valuation step's close
+            if is_val[step[c]] and not accrued:  # a close fill comes after the day's interest
+                cash, accrued = cash * growth[v], True
             cash, n_orders, traded = rebalance_nb(
                 step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
                 costs, scratch, orders, n_orders,
             )  # fmt: skip
             traded_sum += traded
             c += 1
-        cash *= growth[v]
-        if c < n_ord and vpos[step[c]] == v:  # a close fill, at this valuation step
-            cash, n_orders, traded = rebalance_nb(
-                step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
-                costs, scratch, orders, n_orders,
-            )  # fmt: skip
-            traded_sum += traded
-            c += 1
+        if not accrued:
+            cash *= growth[v]
         n_held = 0
         for j in range(n):
             if units[j] != 0.0:
