@@ -55,7 +55,7 @@ def numba_cache_dir() -> Path:
 
     Why not the default (``engine/__pycache__``): numba checks only the timestamp of a cached
     function's own file, so a kernel whose callee lives in another module (``grid_nb`` calls
-    ``kernels.run_nb`` and ``metric_kernels.acc_update_nb``) keeps its old machine code after that
+    ``kernels.run_nb`` and ``metric_kernels.fold_nb``) keeps its old machine code after that
     module changes. Keyed by a hash of every engine and strategy source, the benchmarks always run
     the current code, and write nothing into the checkout.
     """

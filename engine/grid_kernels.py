@@ -21,7 +21,7 @@ from engine import metric_kernels as mk
 def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_cash, bench,
             bounds):  # fmt: skip
     """Combo k trades at ``step[offsets[k]:offsets[k+1]]`` towards ``weight`` (M, N) rows
-    (``kernels.sparse_orders_nb``); fill, mark, fx: (S, N); is_val, accrual: (S,); costs:
+    (``orders.Orders.on_steps``); fill, mark, fx: (S, N); is_val, accrual: (S,); costs:
     (K, N_COSTS); bench (benchmark return, NaN = none): (V,); bounds (B + 1,): the first
     valuation step of each of B blocks, then V.
 

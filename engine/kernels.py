@@ -4,12 +4,14 @@ The simulation runs over *steps*: instants at which something happens, in time o
 the traded market's session (at its open or close) or a valuation at the base calendar's close.
 One portfolio, one cash account in the base currency. This logic lives here, in order:
 
-1. ``run_nb`` - the step loop shared by single runs and grids: at a valuation step, accrue cash
-   interest since the previous valuation; update each asset's mark (last known price); where a
-   target row exists, rebalance; at a valuation step, fold equity into the streaming metric
-   accumulator (``metric_kernels``), the per-block return sums and counters, and - for a single
-   run only - write the curves. ``simulate_nb`` is a grid of one with curves and records on;
-   ``grid_kernels`` runs many combos through the same loop.
+1. ``run_nb`` - the step loop shared by single runs and grids, over what ``timeline_nb`` derives
+   once per run (marks carried forward, asset values and cash growth per valuation step): it jumps
+   from one of the combo's orders to the next, rebalancing there (open fills before a valuation
+   step's interest, close fills after it), and between them ``_value_steps_nb`` accrues interest,
+   values the book and folds each return into the streaming metric state (``metric_kernels``), the
+   per-block return sums and counters - and, for a single run only, writes the curves.
+   ``simulate_nb`` is a grid of one with curves and records on; ``grid_kernels`` runs many combos
+   through the same loop.
 2. ``rebalance_nb`` - one fill step: value the book (cash + units x mark x FX), then trade every
    asset with a target towards ``target x value`` - sells first (most negative order value first),
    fees and slippage as fractions of traded value with an optional minimum fee per order, an

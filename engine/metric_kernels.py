@@ -1,11 +1,12 @@
 """Numba metric kernels: streaming metric state over a run's valuation steps, O(1) memory each.
 
 One fold, ``fold_nb``, turns valuation step t (equity, cash return, benchmark return) into the next
-state. It is inlined into the simulation loop of single runs and grids (``kernels.run_nb``) and into
-``stats_from_equity_nb`` over a stored equity curve, so a combo in a grid and the same run on its own
-give identical numbers. The state is a tuple of scalars, not an array: the compiler keeps it in
-registers, and each step costs one division and a handful of multiply-adds (this is the inner loop
-of every grid).
+state. The simulation loop of single runs and grids (``kernels._value_steps_nb``) and
+``stats_from_equity_nb`` over a stored equity curve both fold through it, so a combo in a grid and
+the same run on its own give identical numbers. Inside a loop the state is a tuple of scalars, not
+an array: the compiler keeps it in registers, and each step costs one division and a handful of
+multiply-adds (this is the inner loop of every grid); between loops it rests in an array
+(``state_init_nb``, ``state_load_nb``, ``state_store_nb``).
 
 The state (``STATE`` fields) holds shifted power sums - sums of y = r - r_0 and of z = x - x_0 (first
 return and first excess return) up to the 4th power; shifting by the first value keeps a constant
