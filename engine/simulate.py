@@ -74,14 +74,14 @@ class SimResult:
 def check_targets(targets: np.ndarray | Orders, labels, assets, costs: Costs) -> None:
     """Weights must be NaN (no order) or finite, long-only unless shorting, within leverage.
 
-    ``targets``: (R, N), (K, R, N) for a grid chunk, or ``Orders``; ``labels``: the R session
+    ``targets``: (R, N) for one run, or a grid chunk's ``Orders``; ``labels``: the R session
     labels.
     """
     if isinstance(targets, Orders):
         flat, rows = targets.weight, targets.row
     else:
-        flat = np.ascontiguousarray(targets, dtype=np.float64).reshape(-1, targets.shape[-1])
-        rows = np.arange(len(flat)) % max(len(labels), 1)
+        flat = np.ascontiguousarray(targets, dtype=np.float64)
+        rows = np.arange(len(flat))
     bad = kernels.first_bad_target_nb(flat, costs.allow_short, costs.max_leverage)
     if bad >= 0:
         found = {a: float(w) for a, w in zip(assets, flat[bad], strict=True)}
