@@ -20,7 +20,10 @@ KINDS = ("index", "etf", "fx", "rate")
 RETURNS = ("price", "total")
 UNITS = ("percent", "fraction")
 # Thresholds the validator reads (engine/validate.py documents each); any may be set per instrument.
-CHECKS = ("max_move", "stale_run", "zero_volume_run", "max_missing", "fraction_below")
+CHECKS = (
+    *("max_move", "stale_run", "zero_volume_run", "max_missing", "fraction_below"),
+    *("max_stale_open", "min_level", "max_level"),
+)
 FIELDS = (
     *("name", "kind", "currency", "calendar", "tz", "known", "returns", "units", "base"),
     *("providers", "checks", "fixing", "column"),
