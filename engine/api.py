@@ -17,6 +17,7 @@ Not here: writing files (``runfiles``), argument parsing (``cli``).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import align, calendars, paths
+from engine import align, calendars, coverage, diagnostics, opens, paths
+from engine.diagnostics import FillSensitivity
 from engine.errors import ConfigError, DataError
 from engine.eventstudy import EventStudy, StudyConfig, event_study
 from engine.instruments import get_instrument, load_instruments
@@ -51,6 +53,7 @@ class RunConfig:
     min_fee: float = 0.0
     band: float = 0.0
     max_leverage: float = 1.0
+    allow_stale_open: bool = False  # open fills even on a series whose opens are mostly stale
 
     def __post_init__(self) -> None:
         if self.base_currency not in CASH_RATE:
@@ -63,6 +66,11 @@ class RunConfig:
         if self.fees_bps < 0 or self.slippage_bps < 0 or self.init_cash <= 0:
             raise ConfigError("fees and slippage must be >= 0 bps and the initial cash > 0.")
         self.costs()  # validates the cost model
+        if self.min_fee >= self.init_cash:
+            raise ConfigError(
+                f"--min-fee {self.min_fee:g} is at least the initial cash {self.init_cash:g}: no "
+                "order could be paid for; lower --min-fee or raise --init-cash."
+            )
         if self.start is not None and self.end is not None and self.start > self.end:
             raise ConfigError(
                 f"--start {self.start.date()} is after --end {self.end.date()}; swap them."
@@ -91,6 +99,9 @@ class RunResult:
     markers: dict[str, list[pd.Timestamp]] = field(default_factory=dict)
     study: EventStudy | None = None
     holds: dict[str, SimResult] = field(default_factory=dict)  # other buy-and-hold curves
+    activity: dict[str, Any] = field(default_factory=dict)  # signals, episodes, time in the asset
+    fill_sensitivity: FillSensitivity | None = None
+    warnings: tuple[str, ...] = ()  # data and run warnings, path-free, printed on the console
 
 
 def _window(labels: pd.DatetimeIndex, cfg: RunConfig) -> np.ndarray:
@@ -158,6 +169,7 @@ class Prepared:
     steps: Steps
     benchmark: SimResult
     rate_key: str
+    stale_open: dict[str, float] = field(default_factory=dict)  # traded key -> share (open fills)
 
     @property
     def labels(self) -> pd.DatetimeIndex:
@@ -218,28 +230,68 @@ def prepare(strategy: Strategy, cfg: RunConfig, market: MarketData | None = None
     ctx = align.build_context(market, calendar, first, last, cfg.fill)
     rows = _window(ctx.labels, cfg)
     labels = ctx.labels[rows]
+    rate_key = CASH_RATE[cfg.base_currency][0]
+    coverage.check_rates(market, (rate_key, *strategy.required()), labels[0], labels[-1])
+    stale = {}
+    if cfg.fill == "open":
+        stale = opens.check_open_fills(market, assets, labels[0], labels[-1], cfg.allow_stale_open)
     steps = build_steps(market, assets, calendar, cfg.base_currency, labels, cfg.fill)
     bench = _benchmark(market, cfg, labels)
-    return Prepared(market, ctx, rows, calendar, assets, steps, bench,
-                    CASH_RATE[cfg.base_currency][0])  # fmt: skip
+    return Prepared(market, ctx, rows, calendar, assets, steps, bench, rate_key, stale)
 
 
-def run_backtest(strategy: Strategy, cfg: RunConfig) -> RunResult:
-    """Run ``strategy`` under ``cfg``; see the module docstring for the steps."""
-    p = prepare(strategy, cfg)
+def _simulate(strategy: Strategy, cfg: RunConfig, p: Prepared) -> tuple[SimResult, dict]:
     targets = window_targets(strategy, p.ctx, p.rows)
     check_targets(targets, p.labels, p.assets, cfg.costs())
     _check_fill_prices(p, targets, cfg.fill)
     sim = simulate_steps(p.steps, targets, p.assets, cfg.costs(), cfg.init_cash)
-    metrics = compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
+    return sim, compute_metrics(sim, p.benchmark.returns.reindex(sim.equity.index))
+
+
+def fill_sensitivity(strategy: Strategy, cfg: RunConfig, p: Prepared, metrics) -> FillSensitivity:
+    """The run's headline metrics beside those under the other fill (open <-> close), on the same
+    data and window; the other fill's own decision points (a close fill decides before the close)."""
+    other = replace(cfg, fill="close" if cfg.fill == "open" else "open", allow_stale_open=True)
+    first, last = p.labels[0], p.labels[-1]
+    shares = p.stale_open or opens.stale_shares(p.market, p.assets, first, last)
+    limits = {k: opens.stale_limit(p.market[k].instrument) for k in p.assets}
+    out = {cfg.fill: diagnostics.headline(metrics)}
+    try:
+        _, other_metrics = _simulate(strategy, other, prepare(strategy, other, p.market))
+    except DataError as exc:  # e.g. a series without opens: say so, the run itself stands
+        why = str(exc).replace(f"{p.market.folder}{os.sep}", "")  # summaries name no folders
+        return FillSensitivity(cfg.fill, out, shares, limits, unavailable=why)
+    out[other.fill] = diagnostics.headline(other_metrics)
+    return FillSensitivity(cfg.fill, out, shares, limits)
+
+
+def run_backtest(strategy: Strategy, cfg: RunConfig, sensitivity: bool = True) -> RunResult:
+    """Run ``strategy`` under ``cfg``; see the module docstring for the steps. ``sensitivity``:
+    also simulate the other fill (``RunResult.fill_sensitivity``)."""
+    p = prepare(strategy, cfg)
+    sim, metrics = _simulate(strategy, cfg, p)
     holds = {}
     if p.assets[0] != cfg.benchmark:  # the traded asset bought and held, beside the benchmark
         holds[p.assets[0]] = _benchmark(p.market, replace(cfg, benchmark=p.assets[0]), p.labels)
     study = event_study(strategy, p.ctx, StudyConfig(fill=cfg.fill, start=p.labels[0],
                                                      end=p.labels[-1]))  # fmt: skip
+    asset = strategy.signal_asset or p.assets[0]
+    act = diagnostics.activity(sim.weights, asset, len(study.events), cfg.benchmark)
+    warnings = [*p.market.notes, *strategy.run_warnings(p.ctx, study.events["observed"])]
+    stale = [k for k, v in p.stale_open.items() if v > opens.stale_limit(p.market[k].instrument)]
+    if stale:
+        warnings.append(
+            "--allow-stale-open: open fills on "
+            + ", ".join(
+                f"{k} ({p.stale_open[k]:.0%} of opens equal the previous close)" for k in stale
+            )
+            + " buy at yesterday's close after the US session is known; the result is not tradable."
+        )
+    sens = fill_sensitivity(strategy, cfg, p, metrics) if sensitivity else None
     return RunResult(strategy, cfg, p.market, sim, p.benchmark, metrics, p.rate_key,
                      markers=_markers(p.ctx, sim.equity.index, sim), study=study,
-                     holds=holds)  # fmt: skip
+                     holds=holds, activity=act, fill_sensitivity=sens,
+                     warnings=tuple(warnings))  # fmt: skip
 
 
 def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):

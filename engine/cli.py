@@ -15,6 +15,7 @@ from rich.table import Table
 
 from engine import cli_data, cli_grid, cli_runs, cli_strategies
 from engine.cli_common import (
+    ALLOW_STALE_OPEN,
     BAND,
     BASE_CURRENCY,
     BENCHMARK,
@@ -32,6 +33,7 @@ from engine.cli_common import (
     err,
     known_errors,
     out,
+    print_warnings,
 )
 from engine.errors import ConfigError, ParamError
 
@@ -88,6 +90,7 @@ def run(
     band: float = BAND,
     max_leverage: float = MAX_LEVERAGE,
     init_cash: float = INIT_CASH,
+    allow_stale_open: bool = ALLOW_STALE_OPEN,
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
     config: Path | None = typer.Option(None, help="TOML file with any of these options"),
@@ -105,6 +108,7 @@ def run(
     slippage_bps, fill, benchmark = given["slippage_bps"], given["fill"], given["benchmark"]
     min_fee, band, max_leverage = given["min_fee"], given["band"], given["max_leverage"]
     init_cash, out_dir, output_format = given["init_cash"], given["out_dir"], given["output_format"]
+    allow_stale_open = given["allow_stale_open"]
     from engine.api import run_backtest
     from engine.cli_strategies import resolve_strategy
     from engine.runfiles import write_run
@@ -119,6 +123,7 @@ def run(
     if quiet:
         typer.echo(str(folder))
         return
+    print_warnings(res.warnings, f"{folder / 'summary.json'}")
     if output_format == "json":
         typer.echo((folder / "summary.json").read_text(encoding="utf-8"), nl=False)
         return
@@ -176,6 +181,12 @@ def _print_metrics(res, folder: Path) -> None:
     ):
         table.add_row(key, _fmt(key, m[key]), _fmt(key, b_total) if key == "total_return" else "")
     out.print(table)
+    for line in (
+        res.activity.get("sentence"),
+        res.fill_sensitivity and res.fill_sensitivity.sentence(),
+    ):
+        if line:
+            out.print(line, markup=False, soft_wrap=True)
     if res.market.synthetic:
         out.print(
             "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."

@@ -28,6 +28,11 @@ BAND = typer.Option(0.0, help="skip orders within this weight of their target")
 MAX_LEVERAGE = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)")
 INIT_CASH = typer.Option(100_000.0, help="starting cash in base currency")
 OUT_DIR = typer.Option(None, "--out", help="results root (default ./results)")
+ALLOW_STALE_OPEN = typer.Option(
+    False,
+    "--allow-stale-open",
+    help="fill at opens even where most equal the previous close (not tradable; recorded)",
+)
 
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
@@ -47,6 +52,14 @@ def known_errors() -> Iterator[None]:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; nothing was written.", code=130)
+
+
+def print_warnings(warnings, where: str) -> None:
+    """Warnings on stderr: how many, the first few, where the rest are (user text, no markup)."""
+    from engine.diagnostics import warning_lines
+
+    for i, line in enumerate(warning_lines(list(warnings), where)):
+        err.print(line, markup=False, style="yellow" if i else "bold yellow", soft_wrap=True)
 
 
 def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:

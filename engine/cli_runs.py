@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from engine.cli_common import (
+    ALLOW_STALE_OPEN,
     BAND,
     BASE_CURRENCY,
     BENCHMARK,
@@ -71,6 +72,7 @@ def compare(
     band: float = BAND,
     max_leverage: float = MAX_LEVERAGE,
     init_cash: float = INIT_CASH,
+    allow_stale_open: bool = ALLOW_STALE_OPEN,
     seed: int = typer.Option(20250918, help="seed of the Sharpe-difference bootstrap"),
     resamples: int = typer.Option(2000, help="bootstrap resamples"),
     block: float | None = typer.Option(None, help="mean bootstrap block, sessions (default n^1/3)"),

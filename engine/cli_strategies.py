@@ -13,7 +13,8 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from engine.cli_common import err, known_errors, out
+from engine import opens
+from engine.cli_common import ALLOW_STALE_OPEN, err, known_errors, out
 from engine.cli_common import parse_date as _date
 from engine.errors import ConfigError, ParamError, StrategyError
 from engine.strategy import Strategy
@@ -153,6 +154,7 @@ def events(
     start: str | None = typer.Option(None, help="first fill session counted, YYYY-MM-DD"),
     end: str | None = typer.Option(None, help="last fill session counted, YYYY-MM-DD"),
     fill: str = FILL_OPT,
+    allow_stale_open: bool = ALLOW_STALE_OPEN,
     seed: int = typer.Option(20250918, help="seed of the bootstrap intervals"),
     out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only"),
@@ -169,7 +171,15 @@ def events(
         cfg = StudyConfig(
             fill=fill, seed=seed, start=_date(start, "--start"), end=_date(end, "--end")
         )
-        strat, _, ctx = _load(strategy, strategy_file, param, data_dir, fill)
+        strat, market, ctx = _load(strategy, strategy_file, param, data_dir, fill)
+        if fill == "open":  # forward returns from a stale open would start at yesterday's close
+            labels = ctx.labels
+            lo = labels.searchsorted(cfg.start) if cfg.start is not None else 0
+            hi = labels.searchsorted(cfg.end, "right") if cfg.end is not None else len(labels)
+            if hi > lo:  # an empty window is the event study's to refuse
+                asset = strat.signal_asset or strat.assets()[0]
+                allow = allow_stale_open
+                opens.check_open_fills(market, [asset], labels[lo], labels[hi - 1], allow)
         with err.status("bootstrapping…", spinner="dots"):
             study = event_study(strat, ctx, cfg)
             folder = write_event_study(study, out_dir or paths.results_root())

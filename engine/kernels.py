@@ -33,8 +33,10 @@ from engine import metric_kernels as mk
 
 FEES, SLIPPAGE, MIN_FEE, BAND, MAX_LEVERAGE = 0, 1, 2, 3, 4
 N_COSTS = 5
-# Orders smaller than this many units are ignored (the same absolute tolerance vectorbt uses).
-MIN_UNITS = 1e-12
+# Orders worth less than this fraction of the portfolio are float dust and ignored. Relative, so a
+# portfolio of 1e-300 trades like one of 1e5 (an absolute floor of 1e-12 units, as vectorbt's, made
+# tiny portfolios trade nothing).
+MIN_ORDER = 1e-12
 # Order record columns: step, asset, units (signed), fill price (local, after slippage), fee (base),
 # fx (base per local unit).
 ORDER_FIELDS = 6
@@ -93,13 +95,15 @@ def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, ord
     for j in np.argsort(order_value, kind="mergesort"):
         if np.isinf(order_value[j]):
             break
-        qty = order_value[j] / (fill[j] * fx[j])
-        if abs(qty) <= MIN_UNITS:
+        if abs(order_value[j]) <= MIN_ORDER * value:
             continue
+        qty = order_value[j] / (fill[j] * fx[j])
         if qty < 0.0:
             price = fill[j] * (1.0 - costs[SLIPPAGE])
             traded = -qty * price * fx[j]
             fee = _fee_nb(traded, costs)
+            if costs[MAX_LEVERAGE] == 1.0 and cash + traded - fee < 0.0:
+                continue  # a minimum fee above the proceeds and the cash: no borrowing to pay it
             cash += traded - fee
         else:
             price = fill[j] * (1.0 + costs[SLIPPAGE])

@@ -11,7 +11,7 @@ Not here: provider downloads (``providers``), the checks themselves.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,8 @@ from engine.errors import DataError, did_you_mean
 from engine.instruments import Instrument, get_instrument, load_instruments
 from engine.readers import PRICE_COLUMNS
 from engine.validate import Problem
+
+NOTES_PER_FILE = 10  # warnings kept per file in a run's notes (data validate lists them all)
 
 __all__ = [
     "PRICE_COLUMNS",
@@ -69,7 +71,7 @@ class Series:
 @dataclass(frozen=True)
 class MarketData:
     """The instruments loaded from one folder, keyed by instrument key; ``notes`` has one line per
-    file with validation warnings (errors never load)."""
+    validation warning (``warning_notes``; errors never load)."""
 
     folder: Path
     series: dict[str, Series]
@@ -149,14 +151,23 @@ def load_folder(folder: Path, keys: list[str], synthetic: bool = False) -> Marke
     series, notes = {}, []
     for key in keys:
         series[key], problems = _load(find_file(folder, key), known[key])
-        warned = sum(p.severity == "warning" for p in problems)
-        if warned:
-            notes.append(
-                f"{series[key].path.name}: {warned} data warning(s); "
-                f"`backtest data validate {folder}` lists them."
-            )
+        notes += warning_notes(problems)
     synthetic = synthetic or (folder / "SYNTHETIC").is_file()
     return MarketData(folder, series, synthetic=synthetic, notes=tuple(notes))
+
+
+def warning_notes(problems: list[Problem]) -> list[str]:
+    """One line per validation warning, naming the file but not its folder (so a summary does not
+    depend on how the data folder was spelled); past ``NOTES_PER_FILE``, one line with the count."""
+    warned = [p for p in problems if p.severity == "warning"]
+    out = [replace(p, file=Path(p.file).name).line() for p in warned[:NOTES_PER_FILE]]
+    if len(warned) > NOTES_PER_FILE:
+        name = Path(warned[0].file).name
+        out.append(
+            f"{name}: {len(warned) - NOTES_PER_FILE} more data warning(s); "
+            "`backtest data validate` on the data folder lists them."
+        )
+    return out
 
 
 def describe_folder(folder: Path) -> list[dict[str, object]]:

@@ -123,6 +123,7 @@ class ReportContext:
     synthetic: bool
     notes: Sequence[str] = ()
     annualisation: str = ""
+    alerts: Sequence[str] = ()  # shown as banners: what makes the result untradable or empty
     # Trusted HTML sections made by the engine (e.g. the event study), shown before provenance.
     sections: Sequence[str] = ()
 
@@ -358,9 +359,8 @@ def _head(ctx: ReportContext) -> str:
 
 
 def _body(ctx: ReportContext, charts: Sequence[Chart]) -> str:
-    banner = (
-        f'<div class="banner" role="alert">{_esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
-    )
+    lines = [SYNTHETIC_BANNER] * ctx.synthetic + list(ctx.alerts)
+    banner = "".join(f'<div class="banner" role="alert">{_esc(t)}</div>' for t in lines)
     ids = json.dumps([c.div_id for c in charts if c.fragment])
     return (
         f"<body>{banner}<main>"

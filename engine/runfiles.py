@@ -73,7 +73,13 @@ def summary(res: RunResult) -> dict:
         },
         "costs": {"fees_bps": res.config.fees_bps, "slippage_bps": res.config.slippage_bps},
         "data_warnings": list(res.market.notes),
+        "warnings": list(res.warnings),
         "fill": res.config.fill,
+        "allow_stale_open": res.config.allow_stale_open,
+        "activity": res.activity,
+        "fill_sensitivity": (
+            res.fill_sensitivity.record() if res.fill_sensitivity is not None else None
+        ),
     }
 
 
@@ -149,7 +155,11 @@ def report_context(res: RunResult) -> ReportContext:
         for k, s in sorted(res.market.series.items())
         if s.instrument.returns == "price" and k in (*res.strategy.assets(), res.config.benchmark)
     ]
-    notes += list(res.market.notes)  # data warnings from validation
+    notes += list(res.warnings)  # data warnings from validation, then the run's own
+    checks = [res.activity.get("sentence")]
+    if res.fill_sensitivity is not None:
+        checks.append(res.fill_sensitivity.sentence())
+    notes = [c for c in checks if c] + notes
     if res.market.synthetic:
         notes.insert(0, SYNTHETIC_NOTE)
     return ReportContext(
@@ -169,11 +179,35 @@ def report_context(res: RunResult) -> ReportContext:
         synthetic=res.market.synthetic,
         notes=notes,
         annualisation=annualisation_text(res),
+        alerts=run_alerts(res),
         sections=(
             *((render_study(res.study),) if res.study is not None else ()),
             trades_section(res.sim.trades, res.config.base_currency),
         ),
     )
+
+
+def run_alerts(res: RunResult) -> list[str]:
+    """Banner lines: an override that makes the result untradable, a rule that never fired, a
+    result that depends on the fill."""
+    out = []
+    sens = res.fill_sensitivity
+    if (
+        res.config.allow_stale_open
+        and sens is not None
+        and sens.stale_keys
+        and res.config.fill == "open"
+    ):
+        shares = ", ".join(f"{k} {sens.stale_open[k]:.0%}" for k in sens.stale_keys)
+        out.append(
+            f"--allow-stale-open: this run fills at stale opens ({shares} of opens equal the "
+            "previous close), buying yesterday's close after the US session is known. Not tradable."
+        )
+    if res.activity.get("signals") == 0:
+        out.append(res.activity["sentence"][0].upper() + res.activity["sentence"][1:])
+    elif sens is not None and sens.depends and not sens.stale_keys:
+        out.append("The result depends on the fill: " + sens.sentence())
+    return out
 
 
 def new_run_id(res: RunResult) -> str:

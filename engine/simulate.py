@@ -37,6 +37,18 @@ class Costs:
             value = getattr(self, name)
             if not np.isfinite(value) or value < 0:
                 raise ConfigError(f"{name} must be a finite number >= 0; got {value!r}.")
+        for name in ("fees_bps", "slippage_bps"):
+            if getattr(self, name) >= 10_000:
+                raise ConfigError(
+                    f"{name} = {getattr(self, name)!r} is 100 % or more of the traded value: an "
+                    "order would cost more than it trades; give costs in basis points "
+                    "(10 = 0.1 %)."
+                )
+        if self.band >= 1:
+            raise ConfigError(
+                f"band = {self.band!r} would skip every order (weights differ by at most 1); use "
+                "a fraction below 1, e.g. 0.05."
+            )
         if not np.isfinite(self.max_leverage) or self.max_leverage < 1:
             raise ConfigError(f"max_leverage must be >= 1; got {self.max_leverage!r}.")
 

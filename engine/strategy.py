@@ -200,6 +200,11 @@ class Strategy:
         study can say when each signal was known. ``None``: signals are read off the weights."""
         return None
 
+    def run_warnings(self, ctx: Context, observed: pd.DatetimeIndex) -> list[str]:
+        """Optional: warnings about this run's signals (``observed``: the observation date of each
+        signal in the window), e.g. records read off too short a history. Printed and saved."""
+        return []
+
     def rebalance_mask(self, ctx: Context) -> np.ndarray | None:
         """Optional: rows (bool, len(ctx.labels)) at which to trade back to target even if the target
         is unchanged (calendar rebalancing). ``None``: trade only when the target changes."""

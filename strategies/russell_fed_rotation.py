@@ -34,6 +34,8 @@ from strategies.common import (
 
 NEVER = np.iinfo(np.int64).min // 2
 SIGNAL_KEYS = ("record_lookback", "cut_window_days")
+# Sessions of Russell 2000 history (a year) below which an "all-time high" is a short sample's high.
+RECORD_HISTORY = 252
 EXIT_KEYS = ("exit_on_hike", "exit_drawdown", "record_lookback", "yield_spike_bp", "yield_window",
              "aud_drop", "aud_window")  # fmt: skip
 
@@ -343,6 +345,25 @@ class RussellFedRotation(Strategy):
         fired = ctx.count(self.trigger(ctx, p), ctx.market["RUT"].known_ns) > 0
         held = hold_1d_nb(fired, self.exits(ctx, p), p["hold_days"])
         return small_or_risk_off(held, p["weight"], p["risk_off"])
+
+    def run_warnings(self, ctx, observed) -> list[str]:
+        """A record read off less than ``RECORD_HISTORY`` sessions of Russell 2000 history (or less
+        than ``record_lookback``) is a high of a short sample, not a record: warn when a signal in
+        the window rests on one (a file starting in 2019 makes November 2019 look like records)."""
+        lookback = self.values["record_lookback"]
+        need = lookback if lookback > 0 else RECORD_HISTORY
+        rut = ctx.market["RUT"]
+        history = rut.frame.index.searchsorted(pd.DatetimeIndex(observed))
+        short = pd.DatetimeIndex(observed)[history < need]
+        if short.empty:
+            return []
+        what = "all-time highs" if lookback == 0 else f"{lookback}-session highs"
+        return [
+            f"{rut.path.name}: {len(short)} signal(s) (first {short[0].date()}) rest on {what} "
+            f"read off fewer than {need} sessions of Russell 2000 history (the file starts "
+            f"{rut.frame.index[0].date()}): they may not be records at all; load more history "
+            "or set record_lookback."
+        ]
 
     def signal_flags(self, ctx, p):
         rut = ctx.market["RUT"]

@@ -173,10 +173,14 @@ def test_the_flagship_runs_on_the_real_files(real_folder, tmp_path):
 
     args = ["run", "russell-fed-rotation", "--data-dir", str(real_folder), "--out", str(tmp_path)]
     result = CliRunner().invoke(app, [*args, "--quiet"])
+    assert result.exit_code == 2, result.output  # the index opens are stale: open fills refused
+    assert "--fill close" in result.output and not list(tmp_path.iterdir())
+    result = CliRunner().invoke(app, [*args, "--quiet", "--fill", "close"])
     assert result.exit_code == 0, result.output
     folder = Path(result.output.strip())
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["data"] == "user data"
+    assert summary["fill_sensitivity"]["stale_open_share"]["XSO"] > 0.8
 
 
 # --------------------------------------------------------------------------- other raw layouts
