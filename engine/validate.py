@@ -1,19 +1,26 @@
 """Data validation: the checks a data file must pass, each finding a ``Problem``.
 
-Lives here: ``Problem`` (severity, file, row, column, value, message, fix), ``check_table`` (one read
-file against its instrument), ``validate_file`` (reading included; a file the reader refuses becomes
-one error) and ``raise_for_errors`` (how the loader refuses a file). Not here: reading files
-(``readers``), walking a folder (``marketdata.validate_folder``), printing reports (``cli_data``).
+Lives here: ``check_table`` (one read file against its instrument, calling every check in order),
+the checks of rows and calendars (order, values, calendar, gaps, stale runs, volume),
+``validate_file`` (reading included; a file the reader refuses becomes one error),
+``raise_for_errors`` (how the loader refuses a file) and ``limits`` (each instrument's thresholds).
+Price moves live in ``validate_bars``, units, rate jumps and level ranges in ``validate_levels``, the
+``Problem`` record in ``problems``. Not here: reading files (``readers``), walking a folder
+(``marketdata.validate_folder``), printing reports (``cli_data``).
 
 Errors (a backtest refuses the file): dates duplicated or out of order; a price that is missing,
-non-finite or not positive, or that moves beyond ``max_move`` by a factor of 3 or more in one row; a
-rate that is missing or non-finite; a row that is not a session of the instrument's exchange or is
-before its calendar starts (1985); a rate in the wrong unit (a fraction where percent is expected, or
-the reverse); anything the reader refuses (no date column, mixed date formats, an empty file).
-Warnings: gaps longer than the calendar allows; one-day moves beyond a plausibility threshold;
-weekend rows in a price series on a weekdays calendar; stale runs of identical closes; zero-volume
-stretches; bars whose high and low do not contain the open and close. Notes: what the reader did
-(rows skipped as no observation, a newest-first file turned round, Adj Close used).
+non-finite or not positive; a close, open, high or low a factor of 3 or more away from the closes
+around it (a bad tick; opens and closes are fill prices); a rate that is missing or non-finite, that
+jumps by more than ``max_move`` percentage points from one row to the next, or that is in the wrong
+unit (basis points or a fraction where percent is expected, or percent where a fraction is declared);
+a price or rate outside the instrument's plausible range (``min_level`` / ``max_level``; an FX
+series given the other way round is named as such); a row that is not a session of the instrument's
+exchange or is before its calendar starts (1985); anything the reader refuses (no date column,
+ambiguous columns, mixed date formats, an empty file).
+Warnings: gaps longer than the calendar allows; one-day moves of closes, opens, highs or lows beyond
+``max_move``; weekend rows in a price series on a weekdays calendar; stale runs of identical closes;
+zero-volume stretches; bars whose high and low do not contain the open and close. Notes: what the
+reader did (rows skipped as no observation, a newest-first file turned round, Adj Close used).
 
 Thresholds, per instrument in ``instruments.toml`` as ``checks = { max_move = 0.4 }``:
   max_move         largest plausible one-day move: a fraction of the price (index 0.25, etf 0.35,
@@ -22,63 +29,43 @@ Thresholds, per instrument in ``instruments.toml`` as ``checks = { max_move = 0.
   zero_volume_run  warn at this many zero-volume rows in a row (5)
   max_missing      sessions (exchange calendar) or weekdays that may be missing between two rows
                    before the gap is reported (exchange 0, weekdays 3)
-  fraction_below   a rate in percent whose every value over a year or more is below this in size
-                   looks like a fraction (0.2; 0 turns the check off)
+  fraction_below   a rate in percent whose every value is below this in size looks like a fraction
+                   (0.2; 0 turns the fraction tests off; see ``validate_levels``)
+  min_level        smallest plausible price or rate level (none by default)
+  max_level        largest plausible price or rate level (none for prices; 25 % for rates)
+A folder's ``instruments.toml`` that redefines a key keeps the packaged checks of that key as long
+as it is the same kind of series (kind, currency and base unchanged); its own checks win.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from engine import calendars
+from engine import calendars, paths, validate_bars, validate_levels
 from engine.errors import DataError
-from engine.instruments import Instrument
+from engine.instruments import Instrument, load_instruments
+from engine.problems import SEVERITIES, CheckContext, Problem
 from engine.readers import PRICE_COLUMNS, Table, read_table
+from engine.validate_bars import JUMP_FACTOR
 
-SEVERITIES = ("error", "warning", "note")
+__all__ = [
+    "JUMP_FACTOR",
+    "SEVERITIES",
+    "FileReport",
+    "Problem",
+    "check_table",
+    "limits",
+    "raise_for_errors",
+    "validate_file",
+]
+
 DEFAULTS = {"stale_run": 5.0, "zero_volume_run": 5.0, "fraction_below": 0.2}
 MAX_MOVE = {"index": 0.25, "etf": 0.35, "fx": 0.10, "rate": 2.0}
-JUMP_FACTOR = 3.0  # a price x3 or /3 in one session is no market move
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding. ``row`` is the line in the file (header = 1); None for the whole file."""
-
-    severity: str
-    file: str
-    row: int | None
-    column: str | None
-    value: object
-    message: str
-    fix: str
-    check: str = ""
-
-    def __post_init__(self) -> None:
-        if self.severity not in SEVERITIES:
-            raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
-
-    def where(self) -> str:
-        if self.row is not None and self.column == "date":
-            return f"row {self.row} (date {self.value})"
-        if self.row is not None:
-            return f"row {self.row}, column {self.column}"
-        return f"column {self.column}" if self.column else ""
-
-    def line(self, extra: str = "") -> str:
-        """``file: where: message; fix`` on one line; ``extra`` goes before the fix."""
-        where = self.where()
-        sep = " " if self.column == "date" and self.row is not None else ": "
-        head = f"{self.file}: {where}{sep}" if where else f"{self.file}: "
-        fix = f"; {self.fix}" if self.fix else ""
-        return f"{head}{self.message}{extra}{fix}"
-
-    def __str__(self) -> str:
-        return self.line()
 
 
 @dataclass(frozen=True)
@@ -95,44 +82,66 @@ class FileReport:
 
 
 def limits(inst: Instrument) -> dict[str, float]:
-    """The instrument's thresholds: defaults by kind and calendar, overridden by its ``checks``."""
+    """The instrument's thresholds: defaults by kind and calendar, then the packaged checks of the
+    same instrument (when a folder redefines it), then its own ``checks``."""
     out = dict(DEFAULTS, max_move=MAX_MOVE[inst.kind])
     out["max_missing"] = 0.0 if inst.known.session_close else 3.0
-    return {**out, **inst.checks}
+    if not inst.is_price:
+        out["max_level"] = validate_levels.RATE_MAX_LEVEL
+    return {**out, **_packaged_checks(inst), **inst.checks}
 
 
-@dataclass(frozen=True)
-class _Ctx:
-    table: Table
-    inst: Instrument
-    limits: dict[str, float]
-    d: np.ndarray  # dates as int64 ns
-    dates: pd.DatetimeIndex
+@functools.lru_cache(maxsize=4)
+def _packaged(path: Path) -> dict[str, Instrument]:
+    return load_instruments(path)
 
-    def problem(self, sev, i, column, value, message, fix, check) -> Problem:
-        row = None if i is None else int(self.table.lines[i])
-        name = self.table.columns.get(column, column)
-        return Problem(sev, str(self.table.path), row, name, value, message, fix, check)
 
-    def day(self, i: int) -> str:
-        return str(self.dates[i].date())
+def _packaged_checks(inst: Instrument) -> dict[str, float]:
+    # A folder's own [AUDUSD] (say, FRED's noon rate) should not lose the plausible range of the
+    # packaged AUDUSD; a key redefined as another kind of series (XSO as an ETF) starts afresh.
+    base = _packaged(paths.instruments_file()).get(inst.key)
+    if base is None or (base.kind, base.currency, base.base) != (
+        inst.kind,
+        inst.currency,
+        inst.base,
+    ):
+        return {}
+    return dict(base.checks)
 
 
 def check_table(table: Table, inst: Instrument) -> list[Problem]:
-    """Every check on one read file, errors first within each check's rows."""
+    """Every check on one read file; a level outside its range is not repeated where the same cell
+    is already a bad tick."""
     dates = pd.DatetimeIndex(table.frame["date"]).as_unit("ns")
-    ctx = _Ctx(table, inst, limits(inst), dates.asi8, dates)
-    out = [*_order(ctx), *_values(ctx), *_calendar(ctx), *_units(ctx)]
+    ctx = CheckContext(table, inst, limits(inst), dates.asi8, dates)
+    out = [*_order(ctx), *_values(ctx), *_calendar(ctx)]
+    units = [] if inst.is_price else validate_levels.rate_units(ctx)
+    wrong_unit = any(p.severity == "error" for p in units)
+    levels = [] if wrong_unit else validate_levels.level_range(ctx)
+    out += units
     if not any(p.check in ("duplicate", "order") for p in out):
-        out += [*_gaps(ctx), *_moves(ctx), *_stale(ctx)]
-    out += [*_volume(ctx), *_ohlc(ctx), *_notes(ctx)]
-    return out
+        out += [*_gaps(ctx), *_moves(ctx, wrong_unit), *_stale(ctx)]
+    out += [*_without_repeats(levels, out), *_volume(ctx), *validate_bars.containment(ctx)]
+    return [*out, *_notes(ctx)]
+
+
+def _moves(ctx: CheckContext, wrong_unit: bool) -> list[Problem]:
+    if not ctx.inst.is_price:
+        # A series in the wrong unit jumps at every change; its one units error says it all.
+        return [] if wrong_unit else validate_levels.rate_moves(ctx)
+    both = [*validate_bars.close_moves(ctx), *validate_bars.bar_moves(ctx)]
+    return sorted(both, key=lambda p: p.row or 0)
+
+
+def _without_repeats(levels: list[Problem], found: list[Problem]) -> list[Problem]:
+    cells = {(p.row, p.column) for p in found if p.severity == "error"}
+    return [p for p in levels if (p.row, p.column) not in cells]
 
 
 # --------------------------------------------------------------------------- errors
 
 
-def _order(ctx: _Ctx) -> list[Problem]:
+def _order(ctx: CheckContext) -> list[Problem]:
     out = []
     steps = np.diff(ctx.d)
     for i in np.flatnonzero(steps <= 0) + 1:
@@ -147,7 +156,7 @@ def _order(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _values(ctx: _Ctx) -> list[Problem]:
+def _values(ctx: CheckContext) -> list[Problem]:
     frame, out = ctx.table.frame, []
     cols = [c for c in PRICE_COLUMNS if c in frame] if ctx.inst.is_price else ["value"]
     for col in cols:
@@ -170,7 +179,7 @@ def _values(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _calendar(ctx: _Ctx) -> list[Problem]:
+def _calendar(ctx: CheckContext) -> list[Problem]:
     inst, out = ctx.inst, []
     if not inst.known.session_close:
         if not inst.is_price:
@@ -195,37 +204,10 @@ def _calendar(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _units(ctx: _Ctx) -> list[Problem]:
-    inst = ctx.inst
-    if inst.is_price:
-        return []
-    v = ctx.table.frame["value"].to_numpy()
-    v = np.abs(v[np.isfinite(v)])
-    if v.size == 0 or ctx.dates.max() - ctx.dates.min() < pd.Timedelta(days=365):
-        return []  # too little history to tell a fraction from a low rate
-    big, below = float(v.max()), ctx.limits["fraction_below"]
-    if (inst.units or "percent") == "percent" and 0 < big < below:
-        msg = (
-            f"every value is below {below:g} (largest {big:g}): this looks like a fraction "
-            f"(0.0425 = 4.25 %), but {inst.key} is in percent"
-        )
-        fix = (
-            "multiply by 100 (rates are levels in percent, as published), or set "
-            f'units = "fraction" for {inst.key} in the folder\'s instruments.toml '
-            "(checks.fraction_below = 0 if they really are tiny percent levels)"
-        )
-        return [ctx.problem("error", None, "value", big, msg, fix, "units")]
-    if inst.units == "fraction" and big >= 1.0:
-        msg = f"values reach {big:g}: this looks like percent, but {inst.key} is a fraction"
-        fix = f'divide by 100, or set units = "percent" for {inst.key} in instruments.toml'
-        return [ctx.problem("error", None, "value", big, msg, fix, "units")]
-    return []
-
-
 # --------------------------------------------------------------------------- warnings
 
 
-def _gaps(ctx: _Ctx) -> list[Problem]:
+def _gaps(ctx: CheckContext) -> list[Problem]:
     inst, allowed = ctx.inst, ctx.limits["max_missing"]
     if len(ctx.d) < 2:
         return []
@@ -257,43 +239,6 @@ def _gaps(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _moves(ctx: _Ctx) -> list[Problem]:
-    col = "close" if ctx.inst.is_price else "value"
-    v = ctx.table.frame[col].to_numpy()
-    ok = np.flatnonzero(np.isfinite(v) & ((v > 0) if ctx.inst.is_price else True))
-    if ok.size < 2:
-        return []
-    a, b = v[ok[:-1]], v[ok[1:]]
-    move = b / a - 1.0 if ctx.inst.is_price else b - a
-    limit, out = ctx.limits["max_move"], []
-    for k in np.flatnonzero(np.abs(move) > limit):
-        i = int(ok[k + 1])
-        out.append(_move_problem(ctx, i, col, a[k], b[k], move[k], limit))
-    return out
-
-
-def _move_problem(ctx: _Ctx, i: int, col: str, a: float, b: float, move: float, limit: float):
-    """A move beyond ``max_move`` warns; a price multiplied or divided by 3+ in a day is an error."""
-    key = ctx.inst.key
-    if not ctx.inst.is_price:
-        msg = f"{a:g} -> {b:g} is a one-day move of {move:+.2f} percentage points (limit {limit:g})"
-        fix = f"check the source; if the move is real, raise checks.max_move for {key}"
-        return ctx.problem("warning", i, col, b, msg, fix, "move")
-    msg = f"{a:g} -> {b:g} is a one-day move of {move:+.1%} (limit {limit:.0%})"
-    if max(b / a, a / b) >= JUMP_FACTOR:
-        msg += f": a factor of {max(b / a, a / b):.1f} is a bad tick, a split or a unit change"
-        fix = (
-            "correct or remove the row (split-adjust an ETF); if the move is real, set "
-            f"checks.max_move for {key} in instruments.toml above it"
-        )
-        return ctx.problem("error", i, col, b, msg, fix, "jump")
-    fix = (
-        "check for a split, a unit change or a typo; if the move is real, raise "
-        f"checks.max_move for {key} in instruments.toml"
-    )
-    return ctx.problem("warning", i, col, b, msg, fix, "move")
-
-
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     """(start, length) of each run of True in ``mask``."""
     edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
@@ -301,7 +246,7 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), (ends - starts).tolist(), strict=True))
 
 
-def _stale(ctx: _Ctx) -> list[Problem]:
+def _stale(ctx: CheckContext) -> list[Problem]:
     if not ctx.inst.is_price:
         return []
     c = ctx.table.frame["close"].to_numpy()
@@ -316,7 +261,7 @@ def _stale(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _volume(ctx: _Ctx) -> list[Problem]:
+def _volume(ctx: CheckContext) -> list[Problem]:
     frame = ctx.table.frame
     if "volume" not in frame or frame.empty:
         return []
@@ -334,23 +279,7 @@ def _volume(ctx: _Ctx) -> list[Problem]:
     return out
 
 
-def _ohlc(ctx: _Ctx) -> list[Problem]:
-    frame = ctx.table.frame
-    if not all(c in frame for c in PRICE_COLUMNS):
-        return []
-    o, h, low, c = (frame[k].to_numpy() for k in PRICE_COLUMNS)
-    tol = 1e-9 * np.abs(c)
-    with np.errstate(invalid="ignore"):
-        bad = (low > np.minimum(o, c) + tol) | (h < np.maximum(o, c) - tol)
-    out = []
-    for i in np.flatnonzero(bad):
-        msg = f"high {h[i]:g} / low {low[i]:g} do not contain open {o[i]:g} and close {c[i]:g}"
-        fix = "check the bar (fills use only the open and close)"
-        out.append(ctx.problem("warning", i, "high", h[i], msg, fix, "ohlc"))
-    return out
-
-
-def _notes(ctx: _Ctx) -> list[Problem]:
+def _notes(ctx: CheckContext) -> list[Problem]:
     return [ctx.problem("note", None, None, None, n, "", "reader") for n in ctx.table.notes]
 
 

@@ -87,7 +87,7 @@ def test_prices_must_be_positive_and_finite(tmp_path, cell, shown):
 
 
 def test_rates_may_be_negative_but_not_missing(tmp_path):
-    found = _problems(tmp_path, "date,value\n2024-01-02,-0.1\n2024-01-03,\n", key="US10Y")
+    found = _problems(tmp_path, "date,value\n2024-01-02,-0.6\n2024-01-03,\n", key="US10Y")
     assert [(p.row, p.column) for p in found if p.severity == "error"] == [(3, "value")]
 
 
@@ -122,9 +122,9 @@ def test_rate_in_fraction_where_percent_is_expected(tmp_path):
     assert 'units = "fraction"' in str(p)
 
 
-def test_fraction_check_needs_a_year_and_can_be_turned_off(tmp_path):
+def test_fraction_check_on_any_length_of_history_and_can_be_turned_off(tmp_path):
     short = "date,value\n2020-03-09,0.1\n2020-03-10,0.05\n"
-    assert not _only(_problems(tmp_path, short, key="US10Y"), "units")
+    assert _only(_problems(tmp_path, short, key="US10Y"), "units")
     text = "date,value\n2011-01-03,0.10\n2014-01-02,0.07\n"
     assert _only(_problems(tmp_path, text, key="FED_TARGET"), "units")
     off = _problems(tmp_path, text, key="FED_TARGET", checks={"fraction_below": 0.0})
@@ -138,7 +138,7 @@ def test_rate_in_percent_where_fraction_is_declared(tmp_path):
 
 
 def test_fraction_units_are_loaded_as_percent(tmp_path):
-    (tmp_path / "FED_TARGET.csv").write_text("date,value\n2007-01-02,0.0525\n2008-12-31,0.0025\n")
+    (tmp_path / "FED_TARGET.csv").write_text("date,value\n2007-01-02,0.0525\n2007-09-19,0.0475\n")
     (tmp_path / "instruments.toml").write_text(
         textwrap.dedent("""\
         [FED_TARGET]
@@ -152,7 +152,7 @@ def test_fraction_units_are_loaded_as_percent(tmp_path):
         """)
     )
     values = load_folder(tmp_path, ["FED_TARGET"])["FED_TARGET"].values
-    assert values.tolist() == pytest.approx([5.25, 0.25])
+    assert values.tolist() == pytest.approx([5.25, 4.75])
 
 
 def test_price_that_triples_in_a_day_is_an_error(tmp_path):
@@ -175,7 +175,8 @@ def test_one_day_moves_beyond_the_threshold_warn(tmp_path):
     fx = _problems(tmp_path, _closes(["2024-01-02", "2024-01-03"], [0.70, 0.78]), key="AUDUSD")
     assert _only(fx, "move")[0].severity == "warning"
     rate = _problems(tmp_path, "date,value\n2024-01-02,2\n2024-01-03,5\n", key="US10Y")
-    assert "+3.00 percentage points (limit 2)" in str(_only(rate, "move")[0])
+    (jump,) = _only(rate, "jump")  # a rate's move beyond max_move is an error (validate_levels)
+    assert jump.severity == "error" and "+3.00 percentage points since row 2" in str(jump)
 
 
 def test_gap_longer_than_the_exchange_calendar_allows(tmp_path):
