@@ -9,7 +9,9 @@ This logic lives here, in order:
    ``open/high/low/close[/volume]`` for prices, ``value`` for rates; the instrument's ``column``, a
    column named by one of its provider symbols (FRED ``DFEDTARU``, RBA ``FIRMMCRTD``) or the only
    other column stands in for ``close``/``value``; a rate with a Yahoo symbol (``^TNX``) may use
-   ``close``; a lone column whose name ends in "date" (``effective_date``) is the date;
+   ``close``; a lone column whose name ends in "date" (``effective_date``) is the date; two columns
+   that could both be the date or the same price or value (``Date`` and ``date``, a repeated
+   ``close``) are refused naming both (``columns``);
 3. cells -> numbers: ``null``, ``.``, ``NaN``, ``N/A`` and empty cells are missing; other text is an
    error naming the row and column;
 4. dates: YYYY-MM-DD (a time or UTC offset after it is dropped), YYYYMMDD, M/D/YYYY, M/D/YY,
@@ -24,6 +26,7 @@ Not here: judging values (``validate``), knowledge instants (``calendars``), dow
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -34,13 +37,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from engine.columns import DATE_NAMES, PRICE_COLUMNS, date_column, pick_columns, refuse_ambiguous
 from engine.errors import DataError
 from engine.instruments import Instrument
 
-PRICE_COLUMNS = ("open", "high", "low", "close")
-OHLCV = (*PRICE_COLUMNS, "volume")
-ADJ_NAMES = ("adj close", "adj_close", "adjclose")
-DATE_NAMES = ("date", "observation_date", "series id")
+__all__ = ["PRICE_COLUMNS", "Table", "from_frame", "parse_bytes", "parse_dates", "read_table"]
+
 NULLS = frozenset({"", "null", ".", "nan", "na", "n/a", "#n/a", "none"})
 DATE_FORMATS = (
     ("%Y-%m-%d", "YYYY-MM-DD"),
@@ -119,8 +121,9 @@ def parse_bytes(data: bytes, path: Path, inst: Instrument) -> Table:
             warnings.simplefilter("error", pd.errors.ParserWarning)
             names = pd.read_csv(io.StringIO(text), skiprows=head, nrows=0).columns
             names = [str(c).strip() for c in names]
-            date_col = _date_column(names, path)
-            picked = _pick_columns(names, date_col, inst, path)
+            refuse_ambiguous(_header(text, head), inst, path)
+            date_col = date_column(names, path)
+            picked = pick_columns(names, date_col, inst, path)
             # Numbers parse in C; a column with stray text stays text and ``_numbers`` names it.
             cells = pd.read_csv(
                 io.StringIO(text),
@@ -152,8 +155,9 @@ def from_frame(raw: pd.DataFrame, path: Path, inst: Instrument, sha256: str = ""
     raw = raw.copy()
     raw.columns = [str(c).strip() for c in raw.columns]
     names = list(raw.columns)
-    date_col = _date_column(names, path)
-    picked = _pick_columns(names, date_col, inst, path)
+    refuse_ambiguous(names, inst, path)
+    date_col = date_column(names, path)
+    picked = pick_columns(names, date_col, inst, path)
     lines = np.arange(len(raw), dtype=np.int64) + 2
     spec = _Spec(path, inst, date_col, picked, _layout(date_col, picked), sha256)
     return _canonical(raw[[date_col, *picked.values()]], lines, spec)
@@ -187,62 +191,10 @@ def _header_line(text: str) -> tuple[int, bool]:
     return first or 0, False
 
 
-def _date_column(names: list[str], path: Path) -> str:
-    for want in DATE_NAMES:
-        for name in names:
-            if name.lower() == want:
-                return name
-    dated = [n for n in names if n.lower().replace("_", " ").endswith(" date")]
-    if len(dated) == 1:  # "Release Date", "effective_date"
-        return dated[0]
-    raise DataError(f"{path}: no 'date' column (found {names}); name it 'date'.")
-
-
-def _pick_columns(names: list[str], date_col: str, inst: Instrument, path: Path) -> dict[str, str]:
-    """Canonical column -> the file's column name for what ``inst`` needs."""
-    lower: dict[str, str] = {}
-    for name in names:
-        lower.setdefault(name.lower(), name)
-    symbols = [s.split(":")[-1].lower() for s in inst.providers.values()]
-    if inst.column is not None:
-        if inst.column.lower() not in lower:
-            raise DataError(
-                f"{path}: no column {inst.column!r} (found {names}); fix column = ... for "
-                f"{inst.key} in instruments.toml."
-            )
-        symbols = [inst.column.lower()]
-    by_symbol = [lower[s] for s in symbols if s in lower]
-    known = {*OHLCV, *ADJ_NAMES, date_col.lower()}
-    others = [n for n in names if n.lower() not in known and not n.startswith("Unnamed:")]
-    chosen = by_symbol[0] if inst.column is not None else None
-    if inst.is_price:
-        picked = {k: lower[k] for k in OHLCV if k in lower}
-        adj = next((lower[a] for a in ADJ_NAMES if a in lower), None)
-        if adj is not None:
-            picked["adj_close"] = adj
-        if chosen is None and "close" not in picked and (by_symbol or len(others) == 1):
-            chosen = (by_symbol or others)[0]
-        if chosen is not None:
-            picked["close"] = chosen
-        need = "close"
-    else:
-        picked = {}
-        if chosen is None and "value" in lower:
-            chosen = lower["value"]
-        elif chosen is None and (by_symbol or (len(others) == 1 and others[0].lower() != "value")):
-            chosen = (by_symbol or others)[0]
-        elif chosen is None and "close" in lower and "yahoo" in inst.providers:
-            chosen = lower["close"]
-        if chosen is not None:
-            picked["value"] = chosen
-        need = "value"
-    if need not in picked:
-        expected = "open,high,low,close" if inst.is_price else "value"
-        raise DataError(
-            f"{path}: missing column(s) {need} for a {inst.kind} series (found {names}); "
-            f"expected date,{expected}."
-        )
-    return picked
+def _header(text: str, head: int) -> list[str]:
+    """The header line's names as written: pandas renames a repeated ``close`` to ``close.1``."""
+    lines = text.splitlines()
+    return next(csv.reader([lines[head]])) if head < len(lines) else []
 
 
 def _layout(date_col: str, picked: dict[str, str]) -> str:
