@@ -116,11 +116,11 @@ def _judge(ctx: CheckContext, col: str, x: np.ndarray, refs: dict, shown: dict):
     near = dist.argmin(axis=0)
     rows = np.arange(x.size)
     ref = r[near, rows]
+    limit = ctx.limits["max_move"]
     with np.errstate(divide="ignore", invalid="ignore"):
         move = x / ref - 1.0
-    limit = ctx.limits["max_move"]
-    flagged = _positive(x) & np.isfinite(ref) & (np.abs(move) > limit)
-    factor = np.maximum(x / ref, ref / x, where=flagged, out=np.ones_like(x))
+        flagged = _positive(x) & np.isfinite(ref) & (np.abs(move) > limit)
+        factor = np.where(flagged, np.maximum(x / ref, ref / x), 1.0)
     bad = flagged & (factor >= JUMP_FACTOR)
     out = []
     for i in np.flatnonzero(flagged):
