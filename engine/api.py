@@ -189,8 +189,8 @@ def _check_fill_prices(p: Prepared, targets: np.ndarray, fill: str) -> None:
         raise DataError(
             f"{p.market[p.assets[j]].path}: no {fill} price for {p.assets[j]} on "
             f"{p.steps.fill_labels[p.steps.fill_row[at_fill[s]]].date()}, a {p.calendar} session "
-            "where the strategy trades; fill the gap in the data or use --fill close if only that "
-            "column is missing."
+            "where the strategy trades; fill the gap in the data"
+            + (" or use --fill close if only that column is missing." if fill == "open" else ".")
         )
 
 

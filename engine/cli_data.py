@@ -59,6 +59,16 @@ def _single_file(path: Path, key: str | None):
     return [validate_file(path, get_instrument(instruments, name))]
 
 
+def _instruments(path: Path) -> dict:
+    from engine.instruments import load_instruments
+
+    folder = path if path.is_dir() else path.parent
+    try:
+        return load_instruments(overrides=folder / "instruments.toml")
+    except DataError:
+        return {}
+
+
 def _missing_for(folder: Path, strategy: str) -> list[str]:
     from engine.marketdata import find_file
     from strategies import get_strategy
@@ -67,7 +77,31 @@ def _missing_for(folder: Path, strategy: str) -> list[str]:
     return [k for k in needed if find_file(folder, k) is None]
 
 
-def _print_report(report, limit: int) -> None:
+def _print_opens(table, inst) -> None:
+    """How tradable the opens are: the stale-open share and the mean overnight/intraday returns."""
+    from engine import opens
+
+    q = opens.open_quality(table.frame)
+    if q is None or not q.sessions:
+        if inst.kind in ("index", "etf"):
+            out.print("  opens: none in the file (open fills need them; --fill close does not)")
+        return
+    limit = opens.stale_limit(inst)
+    verdict = (
+        f"[bold red]above the {limit:.0%} limit: a run refuses open fills on it when its "
+        "window measures above the limit too[/]"
+        if q.stale_share > limit
+        else f"[green]within the {limit:.0%} limit[/]"
+    )
+    out.print(
+        f"  opens: {q.stale_share:.1%} of {q.sessions} sessions open at the previous close "
+        f"({verdict}); mean overnight return {q.overnight * 1e4:+.2f} bp, intraday "
+        f"{q.intraday * 1e4:+.2f} bp",
+        soft_wrap=True,
+    )
+
+
+def _print_report(report, limit: int, inst=None) -> None:
     table = report.table
     summary = "unreadable"
     if table is not None:
@@ -78,6 +112,8 @@ def _print_report(report, limit: int) -> None:
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
     line = f"[bold]{report.path.name}[/] \\[{report.key}] {summary}: [{colour}]{verdict}[/]"
     out.print(line, soft_wrap=True)
+    if table is not None and inst is not None and inst.is_price:
+        _print_opens(table, inst)
     shown: Counter = Counter()
     for p in report.problems:
         shown[p.check] += 1
@@ -109,8 +145,9 @@ def data_validate(
             raise DataError(f"{path} does not exist; pass a data folder or file.")
         reports = validate_folder(path) if path.is_dir() else _single_file(path, key)
         missing = _missing_for(path, strategy) if strategy and path.is_dir() else []
+    instruments = _instruments(path)
     for report in reports:
-        _print_report(report, limit)
+        _print_report(report, limit, instruments.get(report.key))
     errors = sum(r.count("error") for r in reports)
     if not reports:
         fail(f"{path}: no .csv or .parquet files; name them after instrument keys (RUT.csv, ...).")
