@@ -10,7 +10,7 @@ import pytest
 
 from engine.errors import DataError
 from engine.instruments import load_instruments
-from engine.readers import parse_bytes, read_table
+from engine.readers import from_frame, parse_bytes, read_table
 
 INST = load_instruments()
 
@@ -225,3 +225,87 @@ def test_unreadable_parquet(tmp_path):
     (tmp_path / "XSO.parquet").write_bytes(b"not parquet")
     with pytest.raises(DataError, match="could not be read"):
         read_table(tmp_path / "XSO.parquet", INST["XSO"])
+
+
+# --------------------------------------------------------------------------- ambiguous columns
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "expected"),
+    [
+        (
+            "XSO",
+            "Date,date,close\n",
+            "columns 'Date' (column 1) and 'date' (column 2) could both be the date",
+        ),
+        (
+            "FED_TARGET",
+            "date,observation_date,value\n",
+            "'date' (column 1) and 'observation_date' (column 2)",
+        ),
+        (
+            "XSO",
+            "date,Close,close\n",
+            "columns 'Close' (column 2) and 'close' (column 3) could both be the close",
+        ),
+        (
+            "XSO",
+            "Date,Open,High,Low,Close,open\n",
+            "'Open' (column 2) and 'open' (column 6) could both be the open",
+        ),
+        (
+            "XSO",
+            "date,close,close\n",
+            "the header repeats 'close' (columns 2 and 3), so either could be the close",
+        ),
+        ("XSO", "date,CLOSE,Close\n", "could both be the close"),
+        ("XSO", "date,close,volume,Volume\n", "could both be the volume"),
+        (
+            "RUT",
+            "date,close,^RUT\n",
+            "columns 'close' (column 2) and '^RUT' (column 3) could both be the close",
+        ),
+        ("FED_TARGET", "date,value,DFEDTARU\n", 'or name the one to use with column = "DFEDTARU"'),
+        ("FED_TARGET", "date,Value,value\n", "'Value' (column 2) and 'value' (column 3)"),
+        (
+            "US10Y",
+            "date,DGS10,^TNX\n",
+            "'DGS10' (column 2) and '^TNX' (column 3) could both be the value",
+        ),
+        ("FED_TARGET", "date,rate,rate\n", "the header repeats 'rate' (columns 2 and 3)"),
+    ],
+)
+def test_two_columns_that_could_both_be_one_are_refused(tmp_path, key, text, expected):
+    names = text.strip().split(",")
+    row = ",".join("2024-12-23" if n.lower().endswith("date") else "1" for n in names)
+    msg = _error(tmp_path, text + row + "\n", key)
+    assert expected in msg, msg
+    assert "delete or rename one of them" in msg
+
+
+def test_adj_close_next_to_close_and_other_harmless_pairs_are_not_ambiguous(tmp_path):
+    text = "Date,Open,High,Low,Close,Adj Close,Volume\n2024-12-23,1,1,1,1,2,0\n"
+    assert _read(tmp_path, text, returns="total").frame["close"].tolist() == [2.0]
+    assert _read(tmp_path, "date,close,wap,wap\n2024-12-23,1,5,6\n").frame["close"].tolist() == [1]
+    explicit = "date,close,Last\n2024-12-23,1,3\n"
+    assert _read(tmp_path, explicit, column="Last").frame["close"].tolist() == [3.0]
+    twice = "Date,Close,Adj Close,adj_close\n2024-12-23,1,2,3\n"
+    assert "could both be the adjusted close" in _error(tmp_path, twice, returns="total")
+    assert _read(tmp_path, twice).frame["close"].tolist() == [1.0]  # price-only: Adj Close unused
+
+
+def test_a_repeated_column_in_an_rba_table_is_refused(tmp_path):
+    text = (
+        "F1 INTEREST RATES AND YIELDS - MONEY MARKET\n"
+        "Title,Cash Rate Target,Cash Rate Target\n"
+        "Series ID,FIRMMCRTD,FIRMMCRTD\n"
+        "04-Jan-2011,4.75,4.75\n"
+    )
+    msg = _error(tmp_path, text, key="RBA_CASH")
+    assert "the header repeats 'FIRMMCRTD' (columns 2 and 3)" in msg
+
+
+def test_a_frame_with_duplicate_columns_is_refused(tmp_path):
+    raw = pd.DataFrame([["2024-12-23", 1.0, 2.0]], columns=["date", "close", "close"])
+    with pytest.raises(DataError, match="the header repeats 'close'"):
+        from_frame(raw, tmp_path / "XSO.parquet", INST["XSO"])
