@@ -16,6 +16,27 @@ indices of its peak, trough and recovery). ``finish_nb`` turns a state into the 
 (``ACC`` fields: means and central moment sums) that ``engine.metrics`` reads; the benchmark's own
 moments do not depend on the run and are computed once by ``bench_moments_nb``.
 
+The fold also hands back each step's excess return x_t = r_t - c_t, which the step loop sums per
+block for the overfitting statistics: PBO ranks combos by the same Sharpe ratio (over cash) as the
+grid does, so a combo that holds nothing has the same undefined Sharpe ratio in every split.
+
+When a spread is zero (``spread_floor``): a run that holds nothing has excess returns of 0 +/- a
+fraction of an ulp, not exactly 0, so "sd > 0" lets rounding error through as a Sharpe ratio of
+hundreds. A spread s (a standard deviation, downside deviation or drawdown) of per-session returns
+y is zero within their precision when s <= max(ABS_FLOOR (1 + rms(y)), REL_FLOOR rms(y)):
+
+- ABS_FLOOR = 1024 ulps of 1 (2.3e-13): a return E_t / E_{t-1} - 1 is a quotient near 1 rounded
+  to half an ulp of 1, so its rounding error is absolute, not relative to r (measured: the excess
+  returns of all-cash runs have a standard deviation of 0.01-0.3 ulp and never exceed 0.7 ulp);
+  the factor 1 + rms(y) covers returns far from 0.
+- REL_FLOOR = 1e-4: a variance taken from running sums of y and y^2 loses up to ~sqrt(n eps) of
+  rms(y) to cancellation (measured: 1.1e-6 for constant series of up to 20,000 sessions), so
+  a series constant to within 1e-4 of its size has no spread those sums can resolve. Only
+  central moments from sums use it (``central=True``); a genuine |mean| / sd per session is
+  never near 1e4 (an annualised Sharpe ratio of 1.6e5).
+
+Every ratio over such a spread is undefined (NaN): nothing a grid can rank or a test can deflate.
+
 Not here: turning accumulators into named metrics (``engine.metrics``). No pandas here.
 """
 
@@ -44,6 +65,22 @@ N_BENCH = 4
 
 N_STATE = len(STATE)
 
+ABS_FLOOR = 1024.0 * np.finfo(np.float64).eps
+REL_FLOOR = 1e-4
+
+
+def spread_floor(rms, central=True):
+    """The largest spread of per-session returns with root mean square ``rms`` that is still zero
+    within their precision (module docstring); numpy arrays or floats."""
+    floor = ABS_FLOOR * (1.0 + rms)
+    return np.maximum(floor, REL_FLOOR * rms) if central else floor
+
+
+@njit(cache=True, inline="always")
+def spread_is_zero_nb(spread, rms):
+    """``spread_floor`` for one central spread, in a kernel: True also when ``spread`` is NaN."""
+    return not spread > max(ABS_FLOOR * (1.0 + rms), REL_FLOOR * rms)
+
 
 @njit(cache=True)
 def state_init_nb(start_value):
@@ -70,7 +107,8 @@ def state_store_nb(st, a):
 @njit(cache=True)
 def fold_nb(st, t, equity, rf, b, e):
     """State after valuation step ``t``: ``equity``, cash return ``rf``, benchmark return ``b``
-    (0 where none) and ``e`` (1.0 where the benchmark exists, else 0.0). Returns (state, return)."""
+    (0 where none) and ``e`` (1.0 where the benchmark exists, else 0.0). Returns (state, excess
+    return r - rf)."""
     (n, r0, sy, syy, x0, sz, szz, sz3, sz4, down2, sre, srb, sa, saa,
      prev, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value) = st  # fmt: skip
     r = equity / prev - 1.0
@@ -94,7 +132,7 @@ def fold_nb(st, t, equity, rf, b, e):
     st = (n + 1.0, r0, sy + y, syy + y * y, x0, sz + z, szz + zz, sz3 + zz * z, sz4 + zz * zz,
           down2 + m * m, sre + re, srb + r * b, sa + a, saa + a * a,
           equity, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value)  # fmt: skip
-    return st, r
+    return st, x
 
 
 @njit(cache=True)

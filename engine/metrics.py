@@ -25,6 +25,14 @@ return, x_t = r_t - c_t (excess), a_t = r_t - b_t (active).
                       SR the per-session Sharpe ratio mean(x) / stdev(x)
 - beta              = cov(r, b) / var(b); alpha = (mean(x) - beta mean(b - c)) * P
 - tracking_error    = stdev(a) * sqrt(P); information_ratio = mean(a) / stdev(a) * sqrt(P)
+
+Undefined ratios: a ratio whose denominator is zero within the precision of the returns
+(``metric_kernels.spread_floor``: at most 1024 ulps x (1 + rms) of the series, or for a standard
+deviation 1e-4 of its rms) is NaN - null in JSON, n/a in tables, last in every ranking - never a
+number made of rounding error. That is sharpe, skew, kurtosis and psr when stdev(x) is zero (a run
+that holds nothing: x is 0 +/- an ulp), sortino when the downside deviation is, calmar when the
+drawdown is, beta and alpha when stdev(b) is, and information_ratio when stdev(a) is (a run that
+is its benchmark). The test runs once per run or combo, on its accumulator.
 """
 
 from __future__ import annotations
@@ -86,9 +94,15 @@ def compute_metrics(sim, benchmark_returns: pd.Series | None = None) -> dict[str
     return metrics_from_acc(acc, idx, sim.init_cash, extra)
 
 
-def _ratio_v(num, den):
-    ok = (den > 0) & np.isfinite(den)
+def _ratio_v(num, den, floor):
+    """num / den, NaN where ``den`` is not above ``floor`` (zero within precision) or not finite."""
+    ok = (den > floor) & np.isfinite(den)
     return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
+
+
+def _rms(mean, m2, n):
+    """Root mean square of a series from its mean and central second moment sum over n values."""
+    return np.sqrt(mean * mean + m2 / np.maximum(n, 1))
 
 
 @lru_cache(maxsize=8)
@@ -150,22 +164,29 @@ def _metrics_table(acc, idx, init_cash, extra):
     cagr = np.where(final > 0, growth - 1.0, -1.0)
     var = np.where(n > 1, acc[:, mk.M2] / (n - 1), np.nan)
     ex_sd = np.where(n > 1, np.sqrt(acc[:, mk.EX_M2] / (n - 1)), np.nan)
-    sr = _ratio_v(acc[:, mk.EX_MEAN], ex_sd)
-    m2 = acc[:, mk.EX_M2] / n
-    skew = _ratio_v(acc[:, mk.EX_M3] / n, m2**1.5)
-    kurt = _ratio_v(acc[:, mk.EX_M4] / n, m2**2)
-    beta = _ratio_v(acc[:, mk.COV], acc[:, mk.B_M2])
+    ex_rms = _rms(acc[:, mk.EX_MEAN], acc[:, mk.EX_M2], n)
+    ex_floor = mk.spread_floor(ex_rms)
+    sr = _ratio_v(acc[:, mk.EX_MEAN], ex_sd, ex_floor)
+    defined = np.isfinite(sr)  # skew and kurtosis divide by powers of the same spread
+    m2 = np.where(defined, acc[:, mk.EX_M2] / n, np.nan)
+    skew = _ratio_v(acc[:, mk.EX_M3] / n, m2**1.5, 0.0)
+    kurt = _ratio_v(acc[:, mk.EX_M4] / n, m2**2, 0.0)
+    b_sd = np.where(nb > 1, np.sqrt(acc[:, mk.B_M2] / (nb - 1)), np.nan)
+    b_floor = mk.spread_floor(_rms(acc[:, mk.B_MEAN], acc[:, mk.B_M2], nb))
+    beta = np.where(b_sd > b_floor, _ratio_v(acc[:, mk.COV], acc[:, mk.B_M2], 0.0), np.nan)
     act_sd = np.where(nb > 1, np.sqrt(acc[:, mk.A_M2] / (nb - 1)), np.nan)
+    act_floor = mk.spread_floor(_rms(acc[:, mk.A_MEAN], acc[:, mk.A_M2], nb))
     bench_ex = np.where(nb > 0, acc[:, mk.BX_MEAN], np.nan)  # mean(b - c)
+    down_floor = mk.spread_floor(ex_rms, central=False)  # a plain sum of squares: no cancellation
     dd = _drawdown_cols(acc, idx)
     out = {
         "total_return": final / init_cash - 1.0,
         "cagr": cagr,
         "ann_volatility": np.where(var >= 0, np.sqrt(var) * root, np.nan),
         "sharpe": sr * root,
-        "sortino": _ratio_v(acc[:, mk.EX_MEAN], np.sqrt(acc[:, mk.DOWN2] / n)) * root,
+        "sortino": _ratio_v(acc[:, mk.EX_MEAN], np.sqrt(acc[:, mk.DOWN2] / n), down_floor) * root,
         **dd,
-        "calmar": _ratio_v(cagr, np.abs(dd["max_drawdown"])),
+        "calmar": _ratio_v(cagr, np.abs(dd["max_drawdown"]), mk.ABS_FLOOR),
         "turnover": extra["turnover_value"] / extra["mean_equity"] / years,
         "skew": skew,
         "kurtosis": kurt,
@@ -173,7 +194,7 @@ def _metrics_table(acc, idx, init_cash, extra):
         "beta": beta,
         "alpha": np.where(np.isfinite(beta), (acc[:, mk.EX_MEAN] - beta * bench_ex) * ppy, np.nan),
         "tracking_error": act_sd * root,
-        "information_ratio": _ratio_v(acc[:, mk.A_MEAN], act_sd) * root,
+        "information_ratio": _ratio_v(acc[:, mk.A_MEAN], act_sd, act_floor) * root,
         "final_equity": final,
         "sessions": n.astype(np.int64),
         "years": np.full(len(n), years),

@@ -118,11 +118,12 @@ def check_table(table: Table, inst: Instrument) -> list[Problem]:
     units = [] if inst.is_price else validate_levels.rate_units(ctx)
     wrong_unit = any(p.severity == "error" for p in units)
     levels = [] if wrong_unit else validate_levels.level_range(ctx)
-    out += units
+    later = []
     if not any(p.check in ("duplicate", "order") for p in out):
-        out += [*_gaps(ctx), *_moves(ctx, wrong_unit), *_stale(ctx)]
-    out += [*_without_repeats(levels, out), *_volume(ctx), *validate_bars.containment(ctx)]
-    return [*out, *_notes(ctx)]
+        later = [*_gaps(ctx), *_moves(ctx, wrong_unit), *_stale(ctx)]
+    # Units and ranges first: a series in the wrong unit or the wrong way round is the headline.
+    out += [*units, *_without_repeats(levels, [*out, *later]), *later]
+    return [*out, *_volume(ctx), *validate_bars.containment(ctx), *_notes(ctx)]
 
 
 def _moves(ctx: CheckContext, wrong_unit: bool) -> list[Problem]:

@@ -12,7 +12,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import calendars
+from engine.frames import simulate
 from engine.metrics import METRIC_KEYS, compute_metrics
+from engine.runfiles import _clean
 from engine.simulate import SimResult
 
 # Keys that must not change when equity, initial cash and traded values are scaled together.
@@ -125,18 +127,32 @@ def _drawdown_reference(eq: list[float], init_cash: float, dates: pd.DatetimeInd
     }
 
 
+ULP = 2.0**-52  # spacing of floats just above 1: the rounding unit of a return E_t / E_{t-1} - 1
+
+
+def _rms(x) -> float:
+    return math.sqrt(sum(v * v for v in x) / len(x))
+
+
+def _zero_spread(spread: float, x, central: bool = True) -> bool:
+    """The documented rule, written out: a spread of the series ``x`` is zero within precision
+    when it is at most 1024 ulps x (1 + rms(x)), or, for a standard deviation, 1e-4 x rms(x)."""
+    floor = 1024 * ULP * (1 + _rms(x))
+    return not spread > (max(floor, 1e-4 * _rms(x)) if central else floor)
+
+
 def _moments(x: list[float]) -> tuple[float, float, float]:
-    """Per-session Sharpe (ddof=1), skew and kurtosis (central moments, not excess)."""
+    """Per-session Sharpe (ddof=1), skew and kurtosis (central moments, not excess); all three
+    undefined when the standard deviation of x is zero within precision."""
     n = len(x)
-    if min(x) == max(x):  # constant: no dispersion at all
-        return math.nan, math.nan, math.nan
     m = sum(x) / n
     m2 = sum((v - m) ** 2 for v in x) / n
     m3 = sum((v - m) ** 3 for v in x) / n
     m4 = sum((v - m) ** 4 for v in x) / n
     sd = math.sqrt(m2 * n / (n - 1)) if n > 1 else math.nan
-    sr = m / sd if sd > 0 else math.nan
-    return sr, (m3 / m2**1.5 if m2 > 0 else math.nan), (m4 / m2**2 if m2 > 0 else math.nan)
+    if _zero_spread(sd, x):
+        return math.nan, math.nan, math.nan
+    return m / sd, m3 / m2**1.5, m4 / m2**2
 
 
 def _benchmark_reference(r, c, bench, ppy) -> dict:
@@ -148,13 +164,14 @@ def _benchmark_reference(r, c, bench, ppy) -> dict:
     if have.sum() < 2:
         return nan
     rb, bb = r[have], b[have]
-    beta = rb.cov(bb) / bb.var() if bb.var() > 0 else math.nan
+    beta = rb.cov(bb) / bb.var() if not _zero_spread(bb.std(), list(bb)) else math.nan
     a = rb - bb
+    zero_active = _zero_spread(a.std(), list(a))
     out = {
         "beta": beta,
         "alpha": ((r - c).mean() - beta * (b - c).mean()) * ppy,
         "tracking_error": a.std() * math.sqrt(ppy),
-        "information_ratio": a.mean() / a.std() * math.sqrt(ppy) if a.std() > 0 else math.nan,
+        "information_ratio": math.nan if zero_active else a.mean() / a.std() * math.sqrt(ppy),
     }
     if not math.isfinite(beta):
         out["alpha"] = math.nan
@@ -187,9 +204,13 @@ def reference_metrics(sim, bench=None) -> dict:
         "cagr": cagr,
         "ann_volatility": r.std(ddof=1) * math.sqrt(ppy),
         "sharpe": sr * math.sqrt(ppy),
-        "sortino": x.mean() / downside * math.sqrt(ppy) if downside > 0 else math.nan,
+        "sortino": math.nan
+        if _zero_spread(downside, list(x), central=False)
+        else x.mean() / downside * math.sqrt(ppy),
         **dd,
-        "calmar": cagr / abs(dd["max_drawdown"]) if dd["max_drawdown"] < 0 else math.nan,
+        "calmar": cagr / abs(dd["max_drawdown"])
+        if abs(dd["max_drawdown"]) > 1024 * ULP
+        else math.nan,
         "exposure": sum(held) / n,
         "turnover": sum(abs(v) for v in traded) / (sum(eq) / n) / years,
         "trade_count": len(traded),
@@ -480,6 +501,91 @@ def test_constant_equity(cash_rate):
         assert math.isnan(got["sortino"])
     else:
         assert got["sortino"] == pytest.approx(-math.sqrt(got["periods_per_year"]))
+
+
+# --------------------------------------------------------------------------- undefined ratios
+
+
+def _all_cash(cash_rate: float = 0.03, n: int = 2000):
+    """The issue's example: one asset, never held, cash earning ``cash_rate``."""
+    idx = pd.bdate_range("2015-01-01", periods=n)
+    px = pd.DataFrame({"A": np.linspace(100, 120, n)}, index=idx)
+    return simulate(px, pd.DataFrame({"A": 0.0}, index=idx), init_cash=1e5, cash_rate=cash_rate)
+
+
+@pytest.mark.parametrize("cash_rate", [0.03, 0.001, 0.15, -0.01])
+def test_all_cash_run_has_undefined_sharpe(cash_rate):
+    # Before: Sharpe 652.4, PSR 0.99 (cash 3 %) - a ratio of two rounding errors. The excess returns
+    # are not exactly 0 (so "sd > 0" passed) but 0 +/- under an ulp of 1.
+    res = _all_cash(cash_rate)
+    x = (res.returns - res.sim.cash_return).to_numpy()
+    assert 0.0 < np.std(x, ddof=1) < ULP  # the case is what it says: dust, not exactly zero
+    for key in ("sharpe", "sortino", "psr", "skew", "kurtosis"):
+        assert math.isnan(res.metrics[key]), key
+    # A positive rate never draws down; a negative one really does (Calmar then defined).
+    assert math.isnan(res.metrics["calmar"]) == (cash_rate > 0)
+    # The cash return itself varies (three days' interest over a weekend): a real volatility.
+    assert res.metrics["ann_volatility"] > 0 and res.metrics["total_return"] != 0
+    assert _clean(res.metrics)["sharpe"] is None  # null in JSON
+
+
+def test_a_tiny_real_position_keeps_its_sharpe():
+    # The floor is rounding error, not "small": 1e-7 of the book in a volatile asset still has a
+    # Sharpe ratio, equal to the plain-Python one.
+    idx = pd.bdate_range("2015-01-01", periods=500)
+    rets = np.random.default_rng(4).normal(0.0005, 0.01, 500)
+    px = pd.DataFrame({"A": 100 * np.cumprod(1 + rets)}, index=idx)
+    res = simulate(px, pd.DataFrame({"A": 1e-7}, index=idx), init_cash=1e5, cash_rate=0.03)
+    x = (res.returns - res.sim.cash_return).to_numpy()[1:]
+    assert 1e-11 < np.std(x) < 1e-8
+    want = reference_metrics(res.sim)
+    assert math.isfinite(res.metrics["sharpe"])
+    for key in ("sharpe", "sortino", "psr", "skew", "kurtosis"):
+        assert res.metrics[key] == pytest.approx(want[key], rel=1e-6), key
+
+
+def test_a_run_that_is_its_benchmark_has_undefined_information_ratio():
+    # Benchmark returns computed from the same curve at a third of the scale: equal to the run's
+    # up to rounding, so the active returns are dust and their ratio meaningless.
+    sim, _ = _case(5)
+    third = sim.equity / 3.0
+    bench = third / third.shift(1, fill_value=sim.init_cash / 3.0) - 1.0
+    active = (sim.returns - bench).to_numpy()
+    assert 0.0 < np.abs(active).max() < 4 * ULP
+    got = compute_metrics(sim, bench)
+    assert math.isnan(got["information_ratio"])
+    assert got["tracking_error"] < 1e-13
+    assert got["beta"] == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_constant_benchmark_has_undefined_beta_and_alpha():
+    sim, _ = _case(6)
+    bench = pd.Series(0.0003, sim.equity.index) * (1.0 / 3.0) * 3.0  # constant, maybe off by an ulp
+    got = compute_metrics(sim, bench)
+    assert math.isnan(got["beta"]) and math.isnan(got["alpha"])
+    assert math.isfinite(got["information_ratio"])
+
+
+def test_a_one_ulp_drawdown_has_undefined_calmar():
+    # A rising curve with one step down by one ulp: a drawdown of -1.4e-16 gave a Calmar of 1e14.
+    idx = pd.bdate_range("2020-01-01", periods=50)
+    eq = 100.0 * 1.001 ** np.arange(1, 51)
+    eq[20] = np.nextafter(eq[19], 0.0)
+    sim = make_sim(pd.Series(eq, idx), 100.0, np.zeros(50), _flat(idx, 1.0), [])
+    got = compute_metrics(sim)
+    assert -1e-15 < got["max_drawdown"] < 0.0
+    assert math.isnan(got["calmar"]) and math.isfinite(got["sharpe"])
+
+
+def test_degenerate_curve_scaled_by_a_third_stays_undefined():
+    # 3, 9, 27... with constant cash: an exactly constant excess return. Scaled by 1/3 it picks up
+    # rounding (variance 1e-32 instead of 0) and used to get a Sharpe ratio of ~1e15.
+    idx = pd.bdate_range("2020-01-01", periods=12)
+    eq = 3.0 ** np.arange(1, 13)
+    for k in (1.0, 1.0 / 3.0, 0.1):
+        sim = make_sim(pd.Series(eq * k, idx), 1.0 * k, np.full(12, 1e-4), _flat(idx, 1.0), [])
+        got = compute_metrics(sim)
+        assert math.isnan(got["sharpe"]) and math.isnan(got["psr"]), k
 
 
 # --------------------------------------------------------------------------- properties

@@ -10,6 +10,8 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine import overfit
 from engine.overfit import (
@@ -212,7 +214,10 @@ def test_pbo_two_combos_two_blocks_by_hand():
     returns = np.array([[0.02, 0.0, -0.02, 0.0], [-0.01, 0.01, 0.01, 0.03]])
     blocks, counts = blocks_of(returns, [0, 2, 4])
     got = pbo_cscv(blocks, counts)
-    assert got == {"pbo": 1.0, "splits": 2, "logit_median": pytest.approx(math.log(0.5))}
+    assert {k: got[k] for k in ("pbo", "splits", "logit_median")} == {
+        "pbo": 1.0, "splits": 2, "logit_median": pytest.approx(math.log(0.5))
+    }  # fmt: skip
+    assert got["pbo_identifiable"] and got["pbo_tied_share"] == 0.0 and got["pbo_note"] is None
 
 
 @pytest.mark.parametrize(("k", "s", "t", "seed"), [(6, 4, 60, 0), (9, 6, 90, 1), (5, 8, 130, 2)])
@@ -280,6 +285,205 @@ def test_pbo_is_nan_for_too_few_combos_or_an_odd_block_count(k, s):
     blocks = np.ones((k, 2 * s))
     got = pbo_cscv(blocks, np.full(s, 10.0))
     assert math.isnan(got["pbo"]) and math.isnan(got["logit_median"]) and got["splits"] == 0
+
+
+# --- pbo_cscv: ties, undefined Sharpe ratios, row order ------------------------------------------
+
+ULP = 2.0**-52
+
+
+def ref_sharpe(x: list[float]) -> float:
+    """mean / sd (ddof 1), undefined (NaN) when sd is zero within precision: at most
+    max(1024 ulps x (1 + rms), 1e-4 x rms) - the rule documented in engine.metric_kernels."""
+    n = len(x)
+    mean = sum(x) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))
+    rms = math.sqrt(sum(v * v for v in x) / n)
+    return mean / sd if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else math.nan
+
+
+def sums_sharpe(sums: list[float], squares: list[float], n: float) -> float:
+    """The Sharpe ratio of a half from its blocks' sums, added in block order, as the kernel
+    forms it - so that float ties (equal sums) are the kernel's ties - with the rule above."""
+    total, sq = 0.0, 0.0
+    for a, b in zip(sums, squares, strict=True):
+        total, sq = total + a, sq + b
+    mean = total / n
+    sd = math.sqrt(max(sq - n * mean * mean, 0.0) / (n - 1))
+    rms = math.sqrt(sq / n)
+    return mean / sd if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else math.nan
+
+
+def ref_pbo(returns: np.ndarray, bounds: list[int], from_sums: bool = False):
+    """CSCV with the documented tie rules, written out: (pbo, tied share, splits).
+
+    Identical combos count once. In each ordered split, every combo tied for the best defined
+    in-sample Sharpe ratio is a winner; a winner's out-of-sample rank is its average rank (1 +
+    number below + (number equal - 1) / 2, undefined below everything); the split counts the
+    share of winners with logit(rank / (D + 1)) <= 0. Sharpe ratios from the returns themselves,
+    or ``from_sums`` from the per-block sums (where rounding decides ties as in the kernel).
+    """
+    blocks, counts = blocks_of(returns, bounds)
+    # Identical combos count once: identical returns, or from sums identical block sums (all
+    # that CSCV sees of a combo).
+    keys = blocks.tolist() if from_sums else returns.tolist()
+    keep = list({tuple(key): j for j, key in enumerate(keys)}.values())
+    distinct, blocks = returns[keep].tolist(), blocks[keep]
+    d, s = len(distinct), len(bounds) - 1
+
+    def sharpe(j: int, half: list[int]) -> float:
+        if from_sums:
+            return sums_sharpe([blocks[j, b] for b in half], [blocks[j, s + b] for b in half],
+                               sum(counts[b] for b in half))  # fmt: skip
+        return ref_sharpe([distinct[j][t] for b in half for t in range(bounds[b], bounds[b + 1])])
+
+    shares, tied = [], []
+    for chosen in itertools.combinations(range(s), s // 2):  # each ordered split once
+        other = [b for b in range(s) if b not in chosen]
+        sr_in = [sharpe(j, list(chosen)) for j in range(d)]
+        sr_out = [sharpe(j, other) for j in range(d)]
+        defined = [v for v in sr_in if not math.isnan(v)]
+        if not defined:
+            continue
+        winners = [j for j in range(d) if sr_in[j] == max(defined)]
+        over = 0
+        for j in winners:
+            v = sr_out[j]
+            if math.isnan(v):
+                below, equal = 0, sum(math.isnan(o) for o in sr_out)
+            else:
+                below = sum(math.isnan(o) or o < v for o in sr_out)
+                equal = sum(o == v for o in sr_out)
+            w = (1 + below + (equal - 1) / 2) / (d + 1)
+            over += math.log(w / (1 - w)) <= 0
+        shares.append(over / len(winners))
+        tied.append(len(winners) > 1)
+    return sum(shares) / len(shares), sum(tied) / len(tied), len(shares)
+
+
+def same_result(a: dict, b: dict) -> bool:
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
+        for k in a
+    )
+
+
+def issue_example() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Issue 13's case: 20 combos identical except in the last of 16 blocks; (blocks, counts,
+    full-sample Sharpe ratios)."""
+    rng = np.random.default_rng(0)
+    t, k, s = 4000, 20, 16
+    m = np.repeat(rng.normal(3e-4, 0.01, t)[:, None], k, 1)
+    m[-250:] += rng.normal(0, 0.005, (250, k))
+    cnt = np.full(s, 250.0)
+    b = np.arange(0, t, 250)
+    blk = np.hstack([np.add.reduceat(m, b).T, np.add.reduceat(m**2, b).T])
+    return blk, cnt, m.mean(0) / m.std(0)
+
+
+def test_pbo_of_combos_tied_in_sample_is_not_identifiable():
+    # Before: 0.42 with rows sorted by Sharpe, 0.84 sorted the other way, 0.50 in float32. When
+    # the last block is out of sample (half the splits) all 20 tie in sample.
+    blk, cnt, sr = issue_example()
+    got = [pbo_cscv(blk[o], cnt, max_splits=6435) for o in (np.argsort(-sr), np.argsort(sr))]
+    got.append(pbo_cscv(blk[np.argsort(-sr)].astype(np.float32), cnt, max_splits=6435))
+    for g in got:
+        assert math.isnan(g["pbo"]) and math.isnan(g["logit_median"]) and g["splits"] == 12870
+        assert not g["pbo_identifiable"] and g["pbo_tied_share"] == 0.5
+        assert g["pbo_distinct_combos"] == 20 and "not identifiable" in g["pbo_note"]
+        assert "50% of 12,870 splits" in g["pbo_note"]
+    assert same_result(got[0], got[1])
+
+
+def test_pbo_of_the_issue_example_without_the_threshold_is_row_order_invariant(monkeypatch):
+    # The value the tie rules give (0.75: a random tie-break is below median half the time, and
+    # with the last block in sample every combo ties at the median out of sample, logit 0) is the
+    # same in any row order and in float32, and equals the written-out reference.
+    monkeypatch.setattr(overfit, "PBO_MAX_TIED_SHARE", 1.0)
+    blk, cnt, sr = issue_example()
+    orders = [np.argsort(-sr), np.argsort(sr), np.random.default_rng(1).permutation(20)]
+    got = [pbo_cscv(blk[o], cnt, max_splits=6435)["pbo"] for o in orders]
+    got.append(pbo_cscv(blk[orders[0]].astype(np.float32), cnt, max_splits=6435)["pbo"])
+    assert got == [0.75] * 4
+
+
+def test_pbo_matches_the_reference_with_ties_duplicates_and_undefined_sharpe(monkeypatch):
+    monkeypatch.setattr(overfit, "PBO_MAX_TIED_SHARE", 1.0)
+    rng = np.random.default_rng(8)
+    t, bounds = 48, even(48, 6)
+    base = rng.normal(0.0005, 0.01, size=(5, t))
+    returns = np.vstack([
+        base,
+        base[1],  # a duplicate: the same strategy under another name
+        np.where(np.arange(t) < bounds[2], base[2], base[3]),  # equal to 2, then to 3
+        np.where(np.arange(t) < bounds[1], base[0] + 0.02, base[0]),  # 0 but lucky in block 0
+        rng.normal(0, 1e-18, t),  # holds nothing: excess returns are rounding dust
+    ])  # fmt: skip
+    blocks, counts = blocks_of(returns, bounds)
+    got = pbo_cscv(blocks, counts)
+    pbo, tied, n = ref_pbo(returns, bounds)
+    assert got["splits"] == n == 20 and got["pbo_distinct_combos"] == 8
+    assert got["pbo_tied_share"] == pytest.approx(tied) and tied > 0
+    assert got["pbo"] == pytest.approx(pbo, abs=1e-12)
+
+
+def test_pbo_never_picks_a_combo_that_holds_nothing():
+    # Rounding dust around a tiny positive mean passed the old relative variance test (var >
+    # 1e-12 mean^2) with a Sharpe ratio of ~10 per session, won every split in and out of sample
+    # and drove PBO to 0. Now it has no Sharpe ratio: never the winner, last out of sample.
+    rng = np.random.default_rng(2)
+    returns = rng.normal(0.0, 0.01, size=(6, 400))
+    returns[5] = 1e-16 + rng.normal(0, 1e-17, 400)
+    half = returns[5, :200]
+    assert math.isnan(overfit._sharpe_nb.py_func(half.sum(), (half**2).sum(), 200.0))
+    assert half.mean() / half.std(ddof=1) > 5  # what the old rule called its Sharpe ratio
+    got = pbo_cscv(*blocks_of(returns, even(400, 8)))
+    assert got["pbo"] == pytest.approx(ref_pbo(returns, even(400, 8))[0], abs=1e-12)
+    assert got["pbo"] > 0.2 and got["pbo_tied_share"] == 0.0
+
+
+def test_duplicated_combos_count_once():
+    rng = np.random.default_rng(4)
+    returns = rng.normal(0.0002, 0.01, size=(7, 240))
+    blocks, counts = blocks_of(returns, even(240, 6))
+    once = pbo_cscv(blocks, counts)
+    twice = pbo_cscv(np.vstack([blocks, blocks[::-1]]), counts)
+    assert same_result(once, twice) and once["pbo_distinct_combos"] == 7
+
+
+def test_pbo_of_identical_combos_is_not_computable():
+    blocks, counts = blocks_of(np.tile(np.random.default_rng(1).normal(0, 0.01, 80), (5, 1)), even(80, 4))
+    got = pbo_cscv(blocks, counts)
+    assert math.isnan(got["pbo"]) and got["pbo_distinct_combos"] == 1
+    assert "identical returns in every block" in got["pbo_note"]
+
+
+tie_values = st.sampled_from([-2 / 64, -1 / 64, 0.0, 1 / 64, 2 / 64, 3 / 64])
+
+
+@st.composite
+def tied_grids(draw):
+    """Small grids full of ties: returns from six values, some rows repeated."""
+    k, s, per = draw(st.integers(2, 7)), draw(st.sampled_from([2, 4, 6])), draw(st.integers(2, 3))
+    rows = [draw(st.lists(tie_values, min_size=s * per, max_size=s * per)) for _ in range(k)]
+    rows += [rows[i] for i in draw(st.lists(st.integers(0, k - 1), max_size=2))]
+    returns = np.array(rows)
+    perm = draw(st.permutations(range(len(rows))))
+    return returns, even(s * per, s), np.array(perm)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=tied_grids())
+def test_pbo_invariant_to_row_order(case):
+    returns, bounds, perm = case
+    blocks, counts = blocks_of(returns, bounds)
+    a, b = pbo_cscv(blocks, counts), pbo_cscv(blocks[perm], counts)
+    assert same_result(a, b)
+    if a["splits"]:
+        pbo, tied, n = ref_pbo(returns, bounds, from_sums=True)
+        assert a["splits"] == n and a["pbo_tied_share"] == pytest.approx(tied)
+        if a["pbo_identifiable"]:
+            assert a["pbo"] == pytest.approx(pbo, abs=1e-12)
 
 
 # --- stationary_bootstrap -------------------------------------------------------------------------
