@@ -34,7 +34,8 @@ Thresholds, per instrument in ``instruments.toml`` as ``checks = { max_move = 0.
   min_level        smallest plausible price or rate level (none by default)
   max_level        largest plausible price or rate level (none for prices; 25 % for rates)
 A folder's ``instruments.toml`` that redefines a key keeps the packaged checks of that key as long
-as it is the same kind of series (kind, currency and base unchanged); its own checks win.
+as it is the same kind of series (kind and currency unchanged, and the base where both name one);
+its own checks win.
 """
 
 from __future__ import annotations
@@ -100,12 +101,10 @@ def _packaged_checks(inst: Instrument) -> dict[str, float]:
     # A folder's own [AUDUSD] (say, FRED's noon rate) should not lose the plausible range of the
     # packaged AUDUSD; a key redefined as another kind of series (XSO as an ETF) starts afresh.
     base = _packaged(paths.instruments_file()).get(inst.key)
-    if base is None or (base.kind, base.currency, base.base) != (
-        inst.kind,
-        inst.currency,
-        inst.base,
-    ):
+    if base is None or (base.kind, base.currency) != (inst.kind, inst.currency):
         return {}
+    if base.base is not None and inst.base is not None and base.base != inst.base:
+        return {}  # AUD per USD declared as such: the USD-per-AUD range does not apply
     return dict(base.checks)
 
 

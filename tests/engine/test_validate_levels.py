@@ -186,3 +186,9 @@ def test_a_folder_redefining_audusd_keeps_its_plausible_range(tmp_path):
         load_folder(tmp_path, ["AUDUSD"])
     toml.write_text(textwrap.dedent(FRED_AUDUSD.format(extra="checks = { max_level = 2 }")))
     assert load_folder(tmp_path, ["AUDUSD"])["AUDUSD"].values.tolist() == [1.52, 1.50, 1.49]
+    no_base = textwrap.dedent(FRED_AUDUSD.format(extra="")).replace('base = "AUD"\n', "")
+    toml.write_text(no_base)
+    with pytest.raises(DataError, match="invert it"):
+        load_folder(tmp_path, ["AUDUSD"])
+    toml.write_text(no_base.replace('currency = "USD"', 'currency = "AUD"\nbase = "USD"'))
+    assert len(load_folder(tmp_path, ["AUDUSD"])["AUDUSD"].values) == 3  # AUD per USD, declared
