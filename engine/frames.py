@@ -41,7 +41,8 @@ class Result:
 
     def to_vectorbt(self):
         """The equivalent ``vectorbt.Portfolio`` (same fills, fees, slippage; no interest, no
-        minimum fee, band or leverage - those have no vectorbt equivalent here)."""
+        minimum fee, band or leverage - those have no vectorbt equivalent here). ``min_size=0``:
+        vectorbt's default rejects orders below 1e-8 units, a floor the engine does not have."""
         import vectorbt as vbt
 
         c = self.costs
@@ -51,7 +52,7 @@ class Result:
         return vbt.Portfolio.from_orders(
             close.ffill(), self.targets, size_type="targetpercent", price=self.prices[self.fill],
             fees=c.fees_bps * 1e-4, slippage=c.slippage_bps * 1e-4, init_cash=self.sim.init_cash,
-            cash_sharing=True, group_by=True, call_seq="auto", freq="1D",
+            cash_sharing=True, group_by=True, call_seq="auto", freq="1D", min_size=0.0,
         )  # fmt: skip
 
 

@@ -111,14 +111,18 @@ def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, ord
             fee = _fee_nb(traded, costs)
             available = cash + (costs[MAX_LEVERAGE] - 1.0) * value
             if traded + fee > available * (1.0 + 1e-9):
+                # Cut down to what is available, and spend exactly that (as vectorbt does): a
+                # remainder of float dust would otherwise buy dust at the next rebalance.
                 traded = _affordable_nb(available, costs)
-                if traded <= 0.0:
+                if traded <= MIN_ORDER * value:
                     continue
-                fee = _fee_nb(traded, costs)
+                fee = available - traded
                 qty = traded / (price * fx[j])
-            cash -= traded + fee
+                cash -= available
+            else:
+                cash -= traded + fee
             if costs[MAX_LEVERAGE] == 1.0 and cash < 0.0:
-                cash = 0.0  # float dust from the affordability cut, never real borrowing
+                cash = 0.0  # float dust within the tolerance above, never real borrowing
         units[j] += qty
         total += abs(qty * price * fx[j])
         if n_orders < orders.shape[0]:

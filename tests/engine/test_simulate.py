@@ -61,6 +61,69 @@ def test_equity_matches_vectorbt_with_open_fills(seed):
     assert len(ours.orders) == pf.orders.count()
 
 
+def _daily_case(seed: int, full: bool, gaps: float):
+    """Targets forward-filled and traded every session (closes only, fees 0/5/20 bps): every day
+    brings small rebalancing orders, tiny ones included."""
+    rng = np.random.default_rng(seed)
+    t_len, n = int(rng.integers(200, 1500)), int(rng.integers(1, 6))
+    close = 50 * np.exp(np.cumsum(rng.standard_t(4, size=(t_len, n)) * 0.015, axis=0))
+    close[rng.random((t_len, n)) < gaps] = np.nan
+    close[0] = np.where(np.isnan(close[0]), 50.0, close[0])
+    w = rng.dirichlet(np.ones(n + (0 if full else 1)), size=t_len)[:, :n]
+    w[rng.random(t_len) < 0.9] = np.nan
+    idx = pd.bdate_range("2000-01-03", periods=t_len)
+    cols = [f"a{j}" for j in range(n)]
+    w = pd.DataFrame(w, idx, cols).ffill().fillna(0.0)
+    return pd.DataFrame(close, idx, cols), w, float(rng.choice([0.0, 5.0, 20.0]))
+
+
+def _vbt_daily(px, w, fees, min_size):
+    return vbt.Portfolio.from_orders(
+        px.ffill(), w.shift(1), size_type="targetpercent", price=px, fees=fees * 1e-4,
+        cash_sharing=True, group_by=True, call_seq="auto", init_cash=100.0, freq="1D",
+        min_size=min_size,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_daily_rebalancing_matches_vectorbt_order_for_order(seed):
+    # Fully invested on even seeds: every buy is cut to the cash left, which must be spent exactly
+    # (a remainder of float dust bought dust the next day: 2,316 orders against vectorbt's 2,282).
+    px, w, fees = _daily_case(seed, full=seed % 2 == 0, gaps=0.03 * (seed % 3 == 0))
+    ours = simulate(px, w, fees_bps=fees, init_cash=100.0)
+    pf = _vbt_daily(px, w, fees, min_size=0.0)
+    np.testing.assert_allclose(ours.equity.to_numpy(), pf.value().to_numpy(), rtol=1e-9)
+    assert len(ours.orders) == pf.orders.count()
+
+
+def test_vectorbt_default_min_size_is_the_only_difference_under_daily_rebalancing():
+    # vectorbt's settings.portfolio["min_size"] = 1e-8 rejects orders below 1e-8 units; the engine
+    # has no absolute floor (only float dust below 1e-12 of the portfolio is skipped). Pinned:
+    # with vectorbt's default every order it refuses is refused as MinSizeNotReached, and with
+    # min_size=0 the two agree order for order (the test above).
+    from vectorbt.portfolio.enums import OrderStatus, OrderStatusInfo
+
+    assert vbt.settings.portfolio["min_size"] == 1e-8
+    refused = 0
+    for seed in range(6):
+        px, w, fees = _daily_case(seed, full=True, gaps=0.03)
+        w.iloc[:, 0] *= 1e-5  # a tiny holding: its daily drift is an order below 1e-8 units
+        ours = simulate(px, w, fees_bps=fees, init_cash=100.0)
+        pf = vbt.Portfolio.from_orders(
+            px.ffill(), w.shift(1), size_type="targetpercent", price=px, fees=fees * 1e-4,
+            cash_sharing=True, group_by=True, call_seq="auto", init_cash=100.0, freq="1D",
+            log=True,
+        )  # fmt: skip
+        logs = pf.logs.values
+        info = logs["res_status_info"][logs["res_status"] == OrderStatus.Rejected]
+        # a buy with no cash at all is refused by both; the rest are vectorbt's size floor
+        assert np.isin(info, [OrderStatusInfo.MinSizeNotReached, OrderStatusInfo.NoCashLong]).all()
+        small = int((info == OrderStatusInfo.MinSizeNotReached).sum())
+        assert (len(ours.orders) > pf.orders.count()) == (small > 0)
+        refused += small
+    assert refused > 0
+
+
 def test_to_vectorbt_rebuilds_the_same_portfolio():
     prices, w, fees, slip = _random_case(3, max_bars=300)
     ours = simulate(prices, w, fees_bps=fees, slippage_bps=slip, init_cash=100.0, fill="open")
