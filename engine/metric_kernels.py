@@ -76,10 +76,18 @@ def spread_floor(rms, central=True):
     return np.maximum(floor, REL_FLOOR * rms) if central else floor
 
 
+# Above this root mean square the relative floor is the larger one (REL rms >= ABS (1 + rms)).
+_REL_FROM = ABS_FLOOR / (REL_FLOOR - ABS_FLOOR)
+
+
 @njit(cache=True, inline="always")
-def spread_is_zero_nb(spread, rms):
-    """``spread_floor`` for one central spread, in a kernel: True also when ``spread`` is NaN."""
-    return not spread > max(ABS_FLOOR * (1.0 + rms), REL_FLOOR * rms)
+def variance_is_zero_nb(var, ms):
+    """``spread_floor`` for a central spread given squared - variance ``var``, mean square ``ms``
+    - so that the usual case needs no square root. True also when ``var`` is NaN."""
+    if ms >= _REL_FROM * _REL_FROM:
+        return not var > REL_FLOOR * REL_FLOOR * ms
+    floor = ABS_FLOOR * (1.0 + np.sqrt(ms))
+    return not var > floor * floor
 
 
 @njit(cache=True)

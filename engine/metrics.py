@@ -100,6 +100,16 @@ def _ratio_v(num, den, floor):
     return np.where(ok, num / np.where(ok, den, 1.0), np.nan)
 
 
+def spread_defined(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Whether the standard deviation (ddof 1) of ``x`` along ``axis`` is above the precision floor
+    (``metric_kernels.spread_floor``): where it is not, a ratio over it is undefined."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.shape[axis] < 2:
+        return np.zeros(np.delete(x.shape, axis if axis >= 0 else x.ndim + axis), dtype=bool)
+    rms = np.sqrt(np.mean(x * x, axis=axis))
+    return x.std(axis=axis, ddof=1) > mk.spread_floor(rms)
+
+
 def _rms(mean, m2, n):
     """Root mean square of a series from its mean and central second moment sum over n values."""
     return np.sqrt(mean * mean + m2 / np.maximum(n, 1))

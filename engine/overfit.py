@@ -32,8 +32,10 @@ from numba import njit, prange
 from engine import metric_kernels as mk
 
 EULER_GAMMA = 0.5772156649015329
-# PBO is "not identifiable" when the in-sample best is tied in more than this share of splits.
-PBO_MAX_TIED_SHARE = 0.1
+# PBO is "not identifiable" when, in more than this share of splits, the in-sample best is tied
+# among combos on both sides of the out-of-sample verdict: a tie-break alone could then move PBO
+# by more than this (it is read against 0.5; its sampling error at 100+ splits is ~0.04).
+PBO_MAX_AMBIGUOUS = 0.1
 _Z = NormalDist()
 
 
@@ -67,38 +69,31 @@ def _sharpe_nb(total, squares, count):
     """Per-session Sharpe ratio from a sum, a sum of squares and a count of excess returns; NaN
     when their standard deviation is zero within precision (``metric_kernels.spread_floor``)."""
     mean = total / count
-    sd = np.sqrt(max(squares - count * mean * mean, 0.0) / max(count - 1.0, 1.0))
-    rms = np.sqrt(max(squares, 0.0) / count)
-    return np.nan if mk.spread_is_zero_nb(sd, rms) else mean / sd
+    var = max(squares - count * mean * mean, 0.0) / max(count - 1.0, 1.0)
+    return np.nan if mk.variance_is_zero_nb(var, squares / count) else mean / np.sqrt(var)
+
+
+@njit(cache=True, inline="always")
+def _logit_nb(below, equal, d):
+    """logit of the relative rank of a winner with ``below`` combos under it and ``equal`` tied
+    with it (itself included) among ``d``: its average rank over (d + 1)."""
+    w = (below + (equal + 1.0) / 2.0) / (d + 1.0)
+    return np.log(w / (1.0 - w))
 
 
 @njit(cache=True)
 def _oos_logits_nb(u, sr_out):
     """(sum of logits, how many <= 0) of in-sample winners whose out-of-sample Sharpe ratios are
-    ``u`` (sorted, NaN last), ranked among all of ``sr_out`` by average rank: a winner tied with
-    e others out of sample gets the mean of their ranks; NaN (undefined) ranks below every
-    number. One pass over ``sr_out`` with binary searches into ``u``: O(D log m)."""
+    ``u`` (sorted, NaN last), each ranked among all of ``sr_out`` by average rank (NaN, undefined,
+    below every number). One pass over ``sr_out`` with binary searches into ``u``."""
     m, d = u.shape[0], sr_out.shape[0]
-    if m == 1:  # the usual case: one winner, one pass, no searches
-        v, below, equal = u[0], 0, 0
-        for o in sr_out:
-            if np.isnan(v):
-                equal += np.isnan(o)
-            elif np.isnan(o) or o < v:
-                below += 1
-            else:
-                equal += o == v
-        w = (below + (equal + 1.0) / 2.0) / (d + 1.0)
-        logit = np.log(w / (1.0 - w))
-        return logit, 1 if logit <= 0.0 else 0
     n_def = m
     while n_def > 0 and np.isnan(u[n_def - 1]):
         n_def -= 1
     less = np.zeros(n_def + 1, np.int64)  # less[h] += 1: this value is below u[k] for k >= h
     same = np.zeros(n_def + 1, np.int64)  # +1 at lo, -1 at hi: equal to u[lo:hi]
     n_nan = 0
-    for i in range(d):
-        o = sr_out[i]
+    for o in sr_out:
         if np.isnan(o):
             n_nan += 1
             continue
@@ -112,11 +107,9 @@ def _oos_logits_nb(u, sr_out):
         if k < n_def:
             below += less[k]
             equal += same[k]
-            rank = below + (equal + 1.0) / 2.0
-        else:
-            rank = (n_nan + 1.0) / 2.0  # undefined out of sample: the mean rank of the undefined
-        w = rank / (d + 1.0)
-        logit = np.log(w / (1.0 - w))
+            logit = _logit_nb(below, equal, d)
+        else:  # undefined out of sample: the mean rank of the undefined
+            logit = _logit_nb(0, n_nan, d)
         total += logit
         over += logit <= 0.0
     return total, over
@@ -126,24 +119,61 @@ def _oos_logits_nb(u, sr_out):
 def _split_nb(sr_in, sr_out):
     """(mean logit, share with logit <= 0, m) over the m combos tied for the best in-sample Sharpe
     ratio (m = 0: none has one). Averaging over the tied is the expectation of picking one of
-    them at random: nothing depends on the order of the rows."""
-    best = np.nan
-    for v in sr_in:
-        if not np.isnan(v) and (np.isnan(best) or v > best):
-            best = v
-    if np.isnan(best):
+    them at random, so nothing depends on the order of the rows."""
+    best, first, m = np.nan, -1, 0
+    for c in range(sr_in.shape[0]):
+        v = sr_in[c]
+        if v == best:
+            m += 1
+        elif not np.isnan(v) and (first < 0 or v > best):
+            best, first, m = v, c, 1
+    if m == 0:
         return np.nan, np.nan, 0.0
-    m = 0
-    for v in sr_in:
-        m += v == best
+    if m == 1:  # the usual case: one pass, no searches
+        v, below, equal = sr_out[first], 0, 0
+        for o in sr_out:
+            if np.isnan(v):
+                equal += np.isnan(o)
+            elif np.isnan(o) or o < v:
+                below += 1
+            else:
+                equal += o == v
+        logit = _logit_nb(below, equal, sr_out.shape[0])
+        return logit, 1.0 if logit <= 0.0 else 0.0, 1.0
     u = np.empty(m)
     j = 0
-    for c in range(sr_in.shape[0]):
+    for c in range(first, sr_in.shape[0]):
         if sr_in[c] == best:
             u[j] = sr_out[c]
             j += 1
     total, over = _oos_logits_nb(np.sort(u), sr_out)
     return total / m, over / m, float(m)
+
+
+@njit(cache=True, inline="always")
+def _half_sums_nb(blocks, c, idx, n_s):
+    """(sum, sum of squares) of row ``c`` over the blocks ``idx``, in a fixed order: four running
+    sums (blocks k, k + 4, ... each) so that the additions overlap (PBO's inner loop)."""
+    s0 = s1 = s2 = s3 = q0 = q1 = q2 = q3 = 0.0
+    k, h = 0, idx.shape[0]
+    while k + 3 < h:
+        j0, j1, j2, j3 = idx[k], idx[k + 1], idx[k + 2], idx[k + 3]
+        s0, s1, s2, s3 = (
+            s0 + blocks[c, j0],
+            s1 + blocks[c, j1],
+            s2 + blocks[c, j2],
+            s3 + blocks[c, j3],
+        )
+        q0 += blocks[c, n_s + j0]
+        q1 += blocks[c, n_s + j1]
+        q2 += blocks[c, n_s + j2]
+        q3 += blocks[c, n_s + j3]
+        k += 4
+    while k < h:
+        s0 += blocks[c, idx[k]]
+        q0 += blocks[c, n_s + idx[k]]
+        k += 1
+    return (s0 + s1) + (s2 + s3), (q0 + q1) + (q2 + q3)
 
 
 @njit(cache=True, parallel=True)
@@ -163,14 +193,8 @@ def cscv_nb(blocks, rows, counts, halves):
         in_b = np.flatnonzero(~halves[p])
         n_a, n_b = counts[in_a].sum(), counts[in_b].sum()
         for i in range(d):
-            c = rows[i]
-            s_a, q_a, s_b, q_b = 0.0, 0.0, 0.0, 0.0
-            for j in in_a:
-                s_a += blocks[c, j]
-                q_a += blocks[c, n_s + j]
-            for j in in_b:
-                s_b += blocks[c, j]
-                q_b += blocks[c, n_s + j]
+            s_a, q_a = _half_sums_nb(blocks, rows[i], in_a, n_s)
+            s_b, q_b = _half_sums_nb(blocks, rows[i], in_b, n_s)
             sr_a[i] = _sharpe_nb(s_a, q_a, n_a)
             sr_b[i] = _sharpe_nb(s_b, q_b, n_b)
         out[0, p], out[1, p], out[2, p] = _split_nb(sr_a, sr_b)
@@ -225,9 +249,9 @@ def _halves(s: int, max_splits: int, seed: int) -> np.ndarray:
     return halves
 
 
-def _pbo_result(pbo, splits, logit_median, distinct, tied, note) -> dict[str, Any]:
-    return {"pbo": pbo, "splits": splits, "logit_median": logit_median,
-            "pbo_identifiable": note is None, "pbo_tied_share": tied,
+def _pbo_result(pbo, splits, median, distinct, shares, note) -> dict[str, Any]:
+    return {"pbo": pbo, "splits": splits, "logit_median": median, "pbo_identifiable": note is None,
+            "pbo_tied_share": shares[0], "pbo_ambiguous_share": shares[1],
             "pbo_distinct_combos": distinct, "pbo_note": note}  # fmt: skip
 
 
@@ -235,43 +259,51 @@ def pbo_cscv(
     blocks: np.ndarray, block_counts: np.ndarray, max_splits: int | None = None, seed: int = 0
 ) -> dict[str, Any]:
     """PBO from ``blocks`` (K, 2S: per-block sums of excess returns, then of their squares) and
-    sessions per block (S,), in float64 whatever the input.
+    sessions per block (S,), in float64 whatever the input; nothing depends on row order.
 
-    Uses every split of the S blocks into two halves, or ``max_splits`` of them (default
-    ``pbo_splits(D)``) drawn with ``seed``. Returns pbo, splits (those with an in-sample best),
-    logit_median, pbo_identifiable, pbo_tied_share (share of splits whose in-sample best is
-    tied), pbo_distinct_combos (D) and pbo_note (why there is no PBO, else None). pbo and
-    logit_median are NaN when not identifiable or not computable; nothing depends on row order.
+    Combos with identical block sums count once (D distinct). Uses every split of the S blocks
+    into two halves, or ``max_splits`` of them (default ``pbo_splits(D)``) drawn with ``seed``;
+    splits where no combo has an in-sample Sharpe ratio are skipped. A split's verdict is the
+    share of the combos tied for the best in-sample Sharpe ratio whose logit is <= 0 (a random
+    tie-break's expectation); PBO is the mean verdict. Returns pbo, splits (used), logit_median
+    (of each split's mean logit over its tied best), pbo_identifiable, pbo_tied_share (splits
+    whose in-sample best is tied), pbo_ambiguous_share (splits whose tied best fall on both sides
+    of the verdict: how far a tie-break could move PBO), pbo_distinct_combos and pbo_note (why
+    there is no PBO). pbo and logit_median are NaN when it is not identifiable
+    (pbo_ambiguous_share > PBO_MAX_AMBIGUOUS) or not computable.
     """
     nan = float("nan")
     blocks = np.ascontiguousarray(blocks, dtype=np.float64) + 0.0  # +0.0: -0.0 equals 0.0
     k, two_s = blocks.shape
     s = two_s // 2
     rows = distinct_rows_nb(blocks.view(np.uint64)) if k else np.empty(0, np.int64)
+    d = len(rows)
     if s < 2 or s % 2:
-        return _pbo_result(nan, 0, nan, len(rows), nan, f"needs an even number of blocks; got {s}")
-    if len(rows) < 2:
+        return _pbo_result(nan, 0, nan, d, (nan, nan), f"needs an even number of blocks; got {s}")
+    if d < 2:
         note = "needs two combos whose returns differ; " + (
             f"all {k} have identical returns in every block" if k > 1 else f"got {k}"
         )
-        return _pbo_result(nan, 0, nan, len(rows), nan, note)
-    halves = _halves(s, pbo_splits(len(rows)) if max_splits is None else max_splits, seed)
-    mean_logit, share, n_best = cscv_nb(
+        return _pbo_result(nan, 0, nan, d, (nan, nan), note)
+    halves = _halves(s, pbo_splits(d) if max_splits is None else max_splits, seed)
+    mean_logit, verdict, n_best = cscv_nb(
         blocks, rows, np.ascontiguousarray(block_counts, dtype=np.float64), halves
     )
     ok = n_best > 0
-    if not ok.any():
-        return _pbo_result(nan, 0, nan, len(rows), nan, "no combo has a Sharpe ratio in sample")
-    tied = float((n_best[ok] > 1).mean())
-    if tied > PBO_MAX_TIED_SHARE:
+    n = int(ok.sum())
+    if not n:
+        return _pbo_result(nan, 0, nan, d, (nan, nan), "no combo has an in-sample Sharpe ratio")
+    verdict, mean_logit = verdict[ok], mean_logit[ok]
+    shares = (float((n_best[ok] > 1).mean()), float(((verdict > 0) & (verdict < 1)).mean()))
+    if shares[1] > PBO_MAX_AMBIGUOUS:
         note = (
-            f"not identifiable: the in-sample best is tied in {tied:.0%} of {int(ok.sum()):,} "
-            f"splits (more than {PBO_MAX_TIED_SHARE:.0%}) - combos with identical returns there, "
-            "so which one 'wins' is decided by a tie rule, not by the data"
+            f"not identifiable: in {shares[1]:.0%} of {n:,} splits the in-sample best is a tie "
+            "between combos with identical returns there that land on both sides of the "
+            f"out-of-sample median, so a tie-break alone could move PBO by {shares[1]:.2f} "
+            f"(more than {PBO_MAX_AMBIGUOUS})"
         )
-        return _pbo_result(nan, int(ok.sum()), nan, len(rows), tied, note)
-    median = float(np.median(mean_logit[ok]))
-    return _pbo_result(float(share[ok].mean()), int(ok.sum()), median, len(rows), tied, None)
+        return _pbo_result(nan, n, nan, d, shares, note)
+    return _pbo_result(float(verdict.mean()), n, float(np.median(mean_logit)), d, shares, None)
 
 
 @njit(cache=True)
@@ -299,12 +331,16 @@ def stationary_bootstrap(
     seed: int = 0,
     level: float = 0.95,
 ) -> tuple[float, float]:
-    """Confidence interval of ``stat(resampled returns)`` by the stationary bootstrap."""
+    """Confidence interval of ``stat(resampled returns)`` by the stationary bootstrap; resamples
+    where ``stat`` is NaN (undefined) are left out, and all undefined gives (NaN, NaN)."""
     n = len(returns)
     block = block or max(1.0, n ** (1.0 / 3.0))
     idx = bootstrap_indices_nb(n, reps, float(block), seed)
-    values = np.array([stat(returns[row]) for row in idx])
-    lo, hi = np.nanquantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
+    values = np.array([stat(returns[row]) for row in idx], dtype=np.float64)
+    values = values[np.isfinite(values)]  # an undefined statistic (NaN) is left out, not ranked
+    if not values.size:
+        return float("nan"), float("nan")
+    lo, hi = np.quantile(values, [(1 - level) / 2, 1 - (1 - level) / 2])
     return float(lo), float(hi)
 
 

@@ -315,12 +315,14 @@ def sums_sharpe(sums: list[float], squares: list[float], n: float) -> float:
 
 
 def ref_pbo(returns: np.ndarray, bounds: list[int], from_sums: bool = False):
-    """CSCV with the documented tie rules, written out: (pbo, tied share, splits).
+    """CSCV with the documented tie rules, written out: (pbo, tied share, ambiguous share,
+    splits).
 
     Identical combos count once. In each ordered split, every combo tied for the best defined
     in-sample Sharpe ratio is a winner; a winner's out-of-sample rank is its average rank (1 +
     number below + (number equal - 1) / 2, undefined below everything); the split counts the
-    share of winners with logit(rank / (D + 1)) <= 0. Sharpe ratios from the returns themselves,
+    share of winners with logit(rank / (D + 1)) <= 0 - ambiguous when strictly between 0 and 1.
+    Sharpe ratios from the returns themselves,
     or ``from_sums`` from the per-block sums (where rounding decides ties as in the kernel).
     """
     blocks, counts = blocks_of(returns, bounds)
@@ -358,7 +360,8 @@ def ref_pbo(returns: np.ndarray, bounds: list[int], from_sums: bool = False):
             over += math.log(w / (1 - w)) <= 0
         shares.append(over / len(winners))
         tied.append(len(winners) > 1)
-    return sum(shares) / len(shares), sum(tied) / len(tied), len(shares)
+    ambiguous = sum(0 < v < 1 for v in shares) / len(shares)
+    return sum(shares) / len(shares), sum(tied) / len(tied), ambiguous, len(shares)
 
 
 def same_result(a: dict, b: dict) -> bool:
@@ -390,8 +393,8 @@ def test_pbo_of_combos_tied_in_sample_is_not_identifiable():
     for g in got:
         assert math.isnan(g["pbo"]) and math.isnan(g["logit_median"]) and g["splits"] == 12870
         assert not g["pbo_identifiable"] and g["pbo_tied_share"] == 0.5
-        assert g["pbo_distinct_combos"] == 20 and "not identifiable" in g["pbo_note"]
-        assert "50% of 12,870 splits" in g["pbo_note"]
+        assert g["pbo_ambiguous_share"] == 0.5 and g["pbo_distinct_combos"] == 20
+        assert g["pbo_note"].startswith("not identifiable: in 50% of 12,870 splits")
     assert same_result(got[0], got[1])
 
 
@@ -399,7 +402,7 @@ def test_pbo_of_the_issue_example_without_the_threshold_is_row_order_invariant(m
     # The value the tie rules give (0.75: a random tie-break is below median half the time, and
     # with the last block in sample every combo ties at the median out of sample, logit 0) is the
     # same in any row order and in float32, and equals the written-out reference.
-    monkeypatch.setattr(overfit, "PBO_MAX_TIED_SHARE", 1.0)
+    monkeypatch.setattr(overfit, "PBO_MAX_AMBIGUOUS", 1.0)
     blk, cnt, sr = issue_example()
     orders = [np.argsort(-sr), np.argsort(sr), np.random.default_rng(1).permutation(20)]
     got = [pbo_cscv(blk[o], cnt, max_splits=6435)["pbo"] for o in orders]
@@ -408,7 +411,7 @@ def test_pbo_of_the_issue_example_without_the_threshold_is_row_order_invariant(m
 
 
 def test_pbo_matches_the_reference_with_ties_duplicates_and_undefined_sharpe(monkeypatch):
-    monkeypatch.setattr(overfit, "PBO_MAX_TIED_SHARE", 1.0)
+    monkeypatch.setattr(overfit, "PBO_MAX_AMBIGUOUS", 1.0)
     rng = np.random.default_rng(8)
     t, bounds = 48, even(48, 6)
     base = rng.normal(0.0005, 0.01, size=(5, t))
@@ -421,9 +424,10 @@ def test_pbo_matches_the_reference_with_ties_duplicates_and_undefined_sharpe(mon
     ])  # fmt: skip
     blocks, counts = blocks_of(returns, bounds)
     got = pbo_cscv(blocks, counts)
-    pbo, tied, n = ref_pbo(returns, bounds)
+    pbo, tied, ambiguous, n = ref_pbo(returns, bounds)
     assert got["splits"] == n == 20 and got["pbo_distinct_combos"] == 8
     assert got["pbo_tied_share"] == pytest.approx(tied) and tied > 0
+    assert got["pbo_ambiguous_share"] == pytest.approx(ambiguous)
     assert got["pbo"] == pytest.approx(pbo, abs=1e-12)
 
 
@@ -442,6 +446,20 @@ def test_pbo_never_picks_a_combo_that_holds_nothing():
     assert got["pbo"] > 0.2 and got["pbo_tied_share"] == 0.0
 
 
+def test_ties_that_do_not_change_the_verdict_keep_pbo_identifiable():
+    # Combos 0 and 1 are the same skilled strategy except for extra noise in block 0: with block 0
+    # out of sample (half the splits) they tie in sample, but both rank top out of sample, so no
+    # tie-break changes any verdict: PBO 0, tied share 1/2, ambiguous share 0.
+    rng = np.random.default_rng(6)
+    returns = rng.normal(0.0, 0.01, size=(8, 400))
+    returns[0] += 0.004
+    returns[1] = returns[0]
+    returns[1, :50] += rng.normal(0, 0.01, 50)
+    got = pbo_cscv(*blocks_of(returns, even(400, 8)))
+    assert got["pbo_tied_share"] == 0.5 and got["pbo_ambiguous_share"] == 0.0
+    assert got["pbo_identifiable"] and got["pbo"] == 0.0 and got["pbo_note"] is None
+
+
 def test_duplicated_combos_count_once():
     rng = np.random.default_rng(4)
     returns = rng.normal(0.0002, 0.01, size=(7, 240))
@@ -452,7 +470,9 @@ def test_duplicated_combos_count_once():
 
 
 def test_pbo_of_identical_combos_is_not_computable():
-    blocks, counts = blocks_of(np.tile(np.random.default_rng(1).normal(0, 0.01, 80), (5, 1)), even(80, 4))
+    blocks, counts = blocks_of(
+        np.tile(np.random.default_rng(1).normal(0, 0.01, 80), (5, 1)), even(80, 4)
+    )
     got = pbo_cscv(blocks, counts)
     assert math.isnan(got["pbo"]) and got["pbo_distinct_combos"] == 1
     assert "identical returns in every block" in got["pbo_note"]
@@ -480,8 +500,10 @@ def test_pbo_invariant_to_row_order(case):
     a, b = pbo_cscv(blocks, counts), pbo_cscv(blocks[perm], counts)
     assert same_result(a, b)
     if a["splits"]:
-        pbo, tied, n = ref_pbo(returns, bounds, from_sums=True)
+        pbo, tied, ambiguous, n = ref_pbo(returns, bounds, from_sums=True)
         assert a["splits"] == n and a["pbo_tied_share"] == pytest.approx(tied)
+        assert a["pbo_ambiguous_share"] == pytest.approx(ambiguous)
+        assert a["pbo_identifiable"] == (ambiguous <= overfit.PBO_MAX_AMBIGUOUS)
         if a["pbo_identifiable"]:
             assert a["pbo"] == pytest.approx(pbo, abs=1e-12)
 
