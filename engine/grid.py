@@ -28,7 +28,7 @@ import pandas as pd
 from engine import grid_kernels, kernels, overfit
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
-from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table
+from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table, spread_defined
 from engine.orders import Orders
 from engine.simulate import check_targets
 from engine.strategy import Strategy
@@ -48,7 +48,7 @@ BOOTSTRAP_SEED = 20250918
 @dataclass(frozen=True)
 class GridResult:
     table: pd.DataFrame  # one row per combo: parameters, then every grid metric, ranked
-    blocks: np.ndarray  # (K, 2 N_BLOCKS) float32 per-block return and squared sums, table order
+    blocks: np.ndarray  # (K, 2 N_BLOCKS) per-block excess-return and squared sums, table order
     metric: str
     winner: RunResult
     honesty: dict[str, Any]
@@ -92,7 +92,7 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
 
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
     """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
-    2 N_BLOCKS; float32: they only rank combos within a split) of a chunk."""
+    2 N_BLOCKS: per-block sums of excess returns over cash, then of their squares) of a chunk."""
     bounds, _ = _blocks(len(p.steps.val_labels))
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
@@ -103,7 +103,7 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
         weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), bounds,
     )  # fmt: skip
-    return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk.astype(np.float32)
+    return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk
 
 
 def simulate_combos(
@@ -124,7 +124,9 @@ def simulate_combos(
         raise ConfigError(f"--chunk must be at least 1; got {chunk}.")
     k = len(combos)
     parts = [combos.iloc[i : i + chunk] for i in range(0, k, chunk)]
-    blocks = np.empty((k, 2 * N_BLOCKS), dtype=np.float32)
+    # float64, like every sum in the engine: float32 block sums changed which combos tie and so
+    # the PBO (issue 13); one (K, 2 N_BLOCKS) float64 array is 256 bytes a combo.
+    blocks = np.empty((k, 2 * N_BLOCKS))
     cols: dict[str, np.ndarray] = {}
 
     def keep(i: int, result) -> None:  # into arrays for all K: no per-chunk frames to concat
@@ -163,36 +165,49 @@ def rank(table: pd.DataFrame, metric: str) -> np.ndarray:
     return np.argsort(-key, kind="stable")
 
 
+def _bootstrap_sharpe(excess: np.ndarray, root: float):
+    """The stationary-bootstrap interval of the annualised Sharpe ratio: NaN when the winner's
+    own Sharpe ratio is undefined; resamples whose Sharpe ratio is undefined are left out."""
+    if not spread_defined(excess):
+        return (float("nan"), float("nan"))
+
+    def sharpe(x):
+        return x.mean() / x.std(ddof=1) * root if spread_defined(x) else np.nan
+
+    return overfit.stationary_bootstrap(excess, sharpe, seed=BOOTSTRAP_SEED)
+
+
 def honesty(
     table: pd.DataFrame, blocks: np.ndarray, block_counts: np.ndarray, winner: RunResult
 ) -> dict[str, Any]:
-    """Deflated Sharpe of the winner over all trials, PBO by CSCV, bootstrap intervals."""
+    """Deflated Sharpe of the winner over all trials, PBO by CSCV, bootstrap intervals.
+
+    Combos whose Sharpe ratio is undefined (nothing held: ``metrics``) are no trials of a Sharpe
+    ratio: the DSR's N and the variance of the trials' Sharpe ratios leave them out
+    (``trials_undefined`` counts them); CSCV ranks them below every defined Sharpe ratio.
+    """
     ppy = table["periods_per_year"].to_numpy()
-    trial_srs = table["sharpe"].to_numpy() / np.sqrt(ppy)
+    trial_srs = table["sharpe"].to_numpy(dtype=np.float64) / np.sqrt(ppy)
+    defined = trial_srs[np.isfinite(trial_srs)]
     m = winner.metrics
     sr = m["sharpe"] / np.sqrt(m["periods_per_year"])
     ret = winner.sim.returns.to_numpy()
     excess = ret - winner.sim.cash_return.to_numpy()
     root = np.sqrt(m["periods_per_year"])
 
-    def sharpe(x):
-        sd = x.std(ddof=1)
-        return x.mean() / sd * root if sd > 0 else np.nan
-
     def cagr(x):
         return float(np.prod(1 + x)) ** (1 / m["years"]) - 1
 
+    sr_var = float(np.var(defined, ddof=1)) if defined.size > 1 else 0.0
     return {
         "trials": int(len(table)),
+        "trials_undefined": int(len(table) - defined.size),
         "deflated_sharpe": overfit.deflated_sharpe(
             sr, m["sessions"], m["skew"], m["kurtosis"], trial_srs
         ),  # fmt: skip
-        "expected_max_sharpe_annualised": overfit.expected_max_sharpe(
-            float(np.nanvar(trial_srs, ddof=1)) if len(table) > 1 else 0.0, len(table)
-        )
-        * root,
+        "expected_max_sharpe_annualised": overfit.expected_max_sharpe(sr_var, defined.size) * root,
         **overfit.pbo_cscv(blocks, block_counts),
-        "sharpe_ci95": overfit.stationary_bootstrap(excess, sharpe, seed=BOOTSTRAP_SEED),
+        "sharpe_ci95": _bootstrap_sharpe(excess, root),
         "cagr_ci95": overfit.stationary_bootstrap(ret, cagr, seed=BOOTSTRAP_SEED),
         "bootstrap_seed": BOOTSTRAP_SEED,
     }
