@@ -190,8 +190,9 @@ def test_us_holiday_with_asx_open_sees_the_previous_us_close(tmp_path):
     with pytest.raises(DataError, match="2024-07-04.*not a XNYS session"):
         known("RUT", "2024-07-04")
     dates = ["2024-07-01", "2024-07-02", "2024-07-03", "2024-07-05", "2024-07-08"]
+    closes = [1.0, 2.0, 3.0, 5.0, 8.0]  # flat bars: a high 9x the close is a bad tick (refused)
     pd.DataFrame(
-        {"date": dates, "open": 1.0, "high": 9.0, "low": 1.0, "close": [1.0, 2.0, 3.0, 5.0, 8.0]}
+        {"date": dates, "open": closes, "high": closes, "low": closes, "close": closes}
     ).to_csv(tmp_path / "RUT.csv", index=False)
     market = load_folder(tmp_path, ["RUT"])
     rut = market["RUT"]

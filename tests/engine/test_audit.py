@@ -125,15 +125,17 @@ def _keep_sessions(frame: pd.DataFrame, key: str) -> pd.DataFrame:
 
 
 def _drop_spikes(frame: pd.DataFrame) -> pd.DataFrame:
-    """Drop isolated one-day spikes (> 20 % out and straight back), Yahoo's bad ticks such as
-    AUD/USD at 4.57 on 2006-12-25."""
+    """Drop isolated one-day spikes (> 20 % out and straight back) and bars whose open, high or low
+    is > 20 % from the close: Yahoo's bad ticks such as AUD/USD at 4.57 on 2006-12-25 (close) and
+    2006-12-26 (open and high)."""
     jump = np.log(frame["close"]).diff()
     bad = (
         (jump.abs() > 0.2)
         & (jump.shift(-1).abs() > 0.2)
         & (np.sign(jump) != np.sign(jump.shift(-1)))
     )
-    return frame[~bad.to_numpy()]
+    bars = np.log(frame[["open", "high", "low"]].div(frame["close"], axis=0)).abs() > 0.2
+    return frame[~(bad | bars.any(axis=1)).to_numpy()]
 
 
 def convert_shared(src: Path, dst: Path) -> Path:

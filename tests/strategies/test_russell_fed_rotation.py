@@ -339,7 +339,8 @@ WINDOW = (pd.Timestamp("2011-01-01"), pd.Timestamp("2025-12-30"))
 def to_plain(frame: pd.DataFrame, date_col: str, calendar: str, out: Path) -> None:
     """Write ``frame`` as date,open,high,low,close keeping only ``calendar`` sessions in WINDOW."""
     dates = pd.to_datetime(frame[date_col])
-    frame = frame.assign(date=dates.dt.strftime("%Y-%m-%d"))
+    # Yahoo's "Date" is replaced, not kept beside "date": a repeated date column is refused.
+    frame = frame.drop(columns=[date_col]).assign(date=dates.dt.strftime("%Y-%m-%d"))
     frame.columns = [c.lower() for c in frame.columns]
     frame = frame[(dates >= WINDOW[0]) & (dates <= WINDOW[1])]
     dates = dates[frame.index]
