@@ -36,6 +36,9 @@ from engine.simulate import Costs, SimResult, check_targets, simulate_steps
 from engine.strategy import Strategy
 from engine.timeline import CASH_RATE, Steps, build_steps
 
+# Larger amounts lose the cent in float64 arithmetic (and 1e308 overflows the first valuation).
+MAX_CASH = 1e15
+
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -63,8 +66,18 @@ class RunConfig:
             )
         if self.fill not in ("open", "close"):
             raise ConfigError(f"--fill must be 'open' or 'close'; got {self.fill!r}.")
-        if self.fees_bps < 0 or self.slippage_bps < 0 or self.init_cash <= 0:
-            raise ConfigError("fees and slippage must be >= 0 bps and the initial cash > 0.")
+        for name in ("fees_bps", "slippage_bps", "init_cash", "min_fee", "band", "max_leverage"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise ConfigError(f"{name} must be a number; got {value!r}.")
+        if self.fees_bps < 0 or self.slippage_bps < 0 or not 0 < self.init_cash <= MAX_CASH:
+            raise ConfigError(
+                "fees and slippage must be >= 0 bps and the initial cash above 0 and at most "
+                f"{MAX_CASH:g}; got init_cash={self.init_cash!r}."
+            )
+        for name in ("base_currency", "fill", "benchmark"):
+            if not isinstance(getattr(self, name), str):
+                raise ConfigError(f"{name} must be text; got {getattr(self, name)!r}.")
         self.costs()  # validates the cost model
         if self.min_fee >= self.init_cash:
             raise ConfigError(
@@ -207,6 +220,11 @@ def _load(strategy: Strategy, cfg: RunConfig) -> MarketData:
     folder = Path(cfg.data_dir or paths.sample_dir())
     instruments = load_instruments(overrides=folder / "instruments.toml")
     priced = [get_instrument(instruments, k) for k in (*strategy.assets(), cfg.benchmark)]
+    if not priced[-1].is_price or not priced[-1].known.session_close:
+        raise ConfigError(
+            f"--benchmark {cfg.benchmark} is a {priced[-1].kind} series, not an exchange-traded "
+            "price one can buy and hold; pass an index or ETF key such as XJO."
+        )
     fx = _fx_keys(folder, {i.currency for i in priced}, cfg.base_currency)
     rate_key = CASH_RATE[cfg.base_currency][0]
     keys = (*strategy.required(), cfg.benchmark, rate_key, *fx)

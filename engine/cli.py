@@ -29,13 +29,14 @@ from engine.cli_common import (
     OUT_DIR,
     SLIPPAGE_BPS,
     START,
+    SYNTHETIC_LINE,
     config_from,
     err,
     known_errors,
     out,
     print_warnings,
 )
-from engine.errors import ConfigError, ParamError
+from engine.errors import ConfigError
 
 app = typer.Typer(
     add_completion=False,
@@ -48,16 +49,6 @@ cli_grid.register(app)
 cli_runs.register(app)
 
 _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
-
-
-def _parse_params(items: list[str]) -> dict[str, str]:
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ParamError(f"--param {item!r} is not KEY=VALUE; write e.g. --param hold_days=20.")
-        params[key.strip()] = value.strip()
-    return params
 
 
 def _fmt(key: str, value) -> str:
@@ -110,12 +101,12 @@ def run(
     init_cash, out_dir, output_format = given["init_cash"], given["out_dir"], given["output_format"]
     allow_stale_open = given["allow_stale_open"]
     from engine.api import run_backtest
-    from engine.cli_strategies import resolve_strategy
+    from engine.cli_strategies import parse_params, resolve_strategy
     from engine.runfiles import write_run
 
     with known_errors():
         cls = resolve_strategy(strategy, strategy_file)
-        strat = cls(**_parse_params(param))
+        strat = cls(**parse_params(param))
         cfg = config_from(locals())
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)
@@ -186,11 +177,9 @@ def _print_metrics(res, folder: Path) -> None:
         res.fill_sensitivity and res.fill_sensitivity.sentence(),
     ):
         if line:
-            out.print(line, markup=False, soft_wrap=True)
+            out.print(line, soft_wrap=True)
     if res.market.synthetic:
-        out.print(
-            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
-        )
+        out.print(SYNTHETIC_LINE)
     out.print(f"results: {folder}", soft_wrap=True)
 
 

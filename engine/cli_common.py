@@ -11,6 +11,7 @@ from contextlib import contextmanager
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.text import Text
 
 from engine.errors import BacktestError, ConfigError
 
@@ -34,12 +35,17 @@ ALLOW_STALE_OPEN = typer.Option(
     help="fill at opens even where most equal the previous close (not tradable; recorded)",
 )
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# No markup: user text (a parameter, a run id, a file or folder name, a data cell) is printed as it
+# is, never parsed as rich markup ("[/x]" in a value once crashed the error path itself).
+out = Console(highlight=False, markup=False)
+err = Console(stderr=True, highlight=False, markup=False)
+SYNTHETIC_LINE = Text.assemble(
+    ("synthetic sample data", "yellow"), ": numbers illustrate the engine, not the market."
+)
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", markup=True, soft_wrap=True)
+    err.print(Text.assemble(("error:", "bold red"), " ", message), soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -59,7 +65,11 @@ def print_warnings(warnings, where: str) -> None:
     from engine.diagnostics import warning_lines
 
     for i, line in enumerate(warning_lines(list(warnings), where)):
-        err.print(line, markup=False, style="yellow" if i else "bold yellow", soft_wrap=True)
+        err.print(line, style="yellow" if i else "bold yellow", soft_wrap=True)
+
+
+# Dates a window may name: exchange calendars start in 1985, pandas ends in 2262.
+FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
 
 
 def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -67,9 +77,15 @@ def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
     if text is None:
         return None
     try:
-        return pd.Timestamp(text)
-    except ValueError:
+        day = pd.Timestamp(text)
+    except (ValueError, OverflowError):
         raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
+    if day is pd.NaT or not FIRST_DAY <= day.tz_localize(None) <= LAST_DAY:
+        raise ConfigError(
+            f"{flag} {text!r} is outside {FIRST_DAY.date()}..{LAST_DAY.date()}, the dates a run "
+            "can cover; use YYYY-MM-DD within them."
+        )
+    return day.tz_localize(None).as_unit("ns")
 
 
 def config_from(values: dict):

@@ -16,6 +16,7 @@ import pandas as pd
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from engine.cli_common import err, fail, known_errors, out, parse_date
 from engine.errors import DataError, did_you_mean
@@ -88,17 +89,21 @@ def _print_opens(table, inst) -> None:
         return
     limit = opens.stale_limit(inst)
     verdict = (
-        f"[bold red]above the {limit:.0%} limit: a run refuses open fills on it when its "
-        "window measures above the limit too[/]"
+        (
+            f"above the {limit:.0%} limit: a run refuses open fills on it when its window "
+            "measures above the limit too",
+            "bold red",
+        )
         if q.stale_share > limit
-        else f"[green]within the {limit:.0%} limit[/]"
+        else (f"within the {limit:.0%} limit", "green")
     )
-    out.print(
-        f"  opens: {q.stale_share:.1%} of {q.sessions} sessions open at the previous close "
-        f"({verdict}); mean overnight return {q.overnight * 1e4:+.2f} bp, intraday "
+    line = Text.assemble(
+        f"  opens: {q.stale_share:.1%} of {q.sessions} sessions open at the previous close (",
+        verdict,
+        f"); mean overnight return {q.overnight * 1e4:+.2f} bp, intraday "
         f"{q.intraday * 1e4:+.2f} bp",
-        soft_wrap=True,
     )
+    out.print(line, soft_wrap=True)
 
 
 def _print_report(report, limit: int, inst=None) -> None:
@@ -110,7 +115,9 @@ def _print_report(report, limit: int, inst=None) -> None:
     counts = Counter(p.severity for p in report.problems)
     verdict = ", ".join(f"{n} {s}(s)" for s, n in counts.items() if s != "note") or "ok"
     colour = "red" if counts["error"] else "yellow" if counts["warning"] else "green"
-    line = f"[bold]{report.path.name}[/] \\[{report.key}] {summary}: [{colour}]{verdict}[/]"
+    line = Text.assemble(
+        (report.path.name, "bold"), f" [{report.key}] {summary}: ", (verdict, colour)
+    )
     out.print(line, soft_wrap=True)
     if table is not None and inst is not None and inst.is_price:
         _print_opens(table, inst)
@@ -119,7 +126,7 @@ def _print_report(report, limit: int, inst=None) -> None:
         shown[p.check] += 1
         if limit and shown[p.check] > limit:
             continue
-        out.print(f"  [{_STYLE[p.severity]}]{p.severity}[/]: {p}", markup=True, soft_wrap=True)
+        out.print(Text.assemble("  ", (p.severity, _STYLE[p.severity]), f": {p}"), soft_wrap=True)
     for check, n in shown.items():
         if limit and n > limit:
             out.print(f"  … and {n - limit} more {check} finding(s); --limit 0 shows all")
@@ -160,7 +167,7 @@ def data_validate(
         fail(
             f"{errors} error(s) in {files} file(s); a backtest refuses this data until they are fixed."
         )
-    out.print(f"[green]no errors[/] in {len(reports)} file(s)")
+    out.print(Text.assemble(("no errors", "green"), f" in {len(reports)} file(s)"))
 
 
 # --------------------------------------------------------------------------- fetch and list
@@ -204,8 +211,10 @@ def data_fetch(
             outcomes = providers.fetch(jobs, first, last, folder, on_done=done)
     table = Table("key", "source", "symbol", "result")
     for o in outcomes:
-        mark = "[green]ok[/]" if o.ok else "[red]failed[/]"
-        table.add_row(o.job.inst.key, o.job.source, o.job.symbol, f"{mark} {o.message}")
+        mark = ("ok", "green") if o.ok else ("failed", "red")
+        table.add_row(
+            o.job.inst.key, o.job.source, o.job.symbol, Text.assemble(mark, f" {o.message}")
+        )
     out.print(table)
     failed = [o for o in outcomes if not o.ok]
     if failed:

@@ -12,9 +12,9 @@ import json
 from pathlib import Path
 
 import typer
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from engine.cli_common import (
     ALLOW_STALE_OPEN,
@@ -31,6 +31,7 @@ from engine.cli_common import (
     OUT_DIR,
     SLIPPAGE_BPS,
     START,
+    SYNTHETIC_LINE,
     config_from,
     err,
     known_errors,
@@ -165,11 +166,9 @@ def _print_compare(cmp, folder: Path) -> None:
         corr.add_row(num, *(f"{v:.2f}" for v in row))
     out.print(corr)
     for note in cmp.notes:
-        out.print(f"[yellow]note[/]: {note}", soft_wrap=True)
+        out.print(Text.assemble(("note", "yellow"), f": {note}"), soft_wrap=True)
     if cmp.synthetic:
-        out.print(
-            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
-        )
+        out.print(SYNTHETIC_LINE)
     out.print(f"results: {folder}", soft_wrap=True)
 
 
@@ -193,15 +192,16 @@ def runs_list(
     shown = saved[-limit:] if limit > 0 else saved
     # Two lines a run, not a table: run ids are what users copy, so they are never cut.
     out.print(
-        f"[bold]{len(shown)} of {len(saved)} saved runs under {root}[/], oldest first",
+        Text.assemble((f"{len(shown)} of {len(saved)} saved runs under {root}", "bold"),
+                      ", oldest first"),
         soft_wrap=True,
-    )
+    )  # fmt: skip
     width = max(len(s.run_id) for s in shown)
     for row in map(run_row, shown):
         sharpe = "" if row["sharpe"] is None else f"Sharpe {row['sharpe']:.2f}"
         out.print(f"{row['run_id']:<{width}}  {row['kind']:<7}  {sharpe}", soft_wrap=True)
         detail = ", ".join(v for v in (row["what"], row["window"], row["data"]) if v)
-        out.print(f"    [dim]{escape(detail)}[/]", soft_wrap=True)
+        out.print(f"    {detail}", style="dim", soft_wrap=True)
     out.print("Details: backtest runs show RUN_ID; its report: RUN_ID/report.html")
 
 
@@ -223,7 +223,7 @@ def runs_show(
         typer.echo(json.dumps(saved.manifest, indent=2, sort_keys=True))
         return
     m, s = saved.manifest, saved.summary
-    out.print(f"[bold]{saved.run_id}[/] ({saved.kind})", soft_wrap=True)
+    out.print(Text.assemble((saved.run_id, "bold"), f" ({saved.kind})"), soft_wrap=True)
     facts = Table.grid(padding=(0, 2))
     for key, value in _facts(saved):
         facts.add_row(key, str(value))

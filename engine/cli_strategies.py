@@ -37,6 +37,11 @@ def parse_params(items: list[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ParamError(f"--param {item!r} is not KEY=VALUE; write e.g. --param hold_days=20.")
+        if key.strip() in params:
+            raise ParamError(
+                f"--param {key.strip()} is given twice ({params[key.strip()]!r} and "
+                f"{value.strip()!r}); give each parameter once."
+            )
         params[key.strip()] = value.strip()
     return params
 
@@ -83,7 +88,7 @@ def strategies_show(name: str | None = STRATEGY_ARG, strategy_file: str | None =
     with known_errors():
         info = resolve_strategy(name, strategy_file)().describe()
         instruments = load_instruments()
-    out.print(f"[bold]{info['name']}[/]")
+    out.print(info["name"], style="bold")
     out.print(info["rule"], soft_wrap=False)
     table = Table()
     for col in ("parameter", "default", "type", "allowed", "unit"):
@@ -141,9 +146,9 @@ def _print_study(study, show_events: bool) -> None:
         f"{cfg.level:.0%} intervals."
     )
     for line in study.verdict:
-        out.print(f"[bold]{line}[/]")
+        out.print(line, style="bold", soft_wrap=True)
     for note in study.notes:
-        out.print(f"[yellow]{note}[/]")
+        out.print(note, style="yellow", soft_wrap=True)
 
 
 def events(
@@ -212,9 +217,9 @@ def audit(
                 strat, ctx, seed=seed, progress=lambda i, n: bar.update(task, completed=i, total=n)
             )
     if result.passed:
-        out.print(f"[green]{result.message()}[/]", soft_wrap=True)
+        out.print(result.message(), style="green", soft_wrap=True)
         return
-    out.print(f"[bold red]{result.message()}[/]", soft_wrap=True)
+    out.print(result.message(), style="bold red", soft_wrap=True)
     raise typer.Exit(1)
 
 

@@ -139,7 +139,8 @@ def load_folder(folder: Path, keys: list[str], synthetic: bool = False) -> Marke
     """
     folder = Path(folder)
     if not folder.is_dir():
-        raise DataError(f"data folder {folder} does not exist; pass an existing --data-dir.")
+        what = "is a file, not a folder" if folder.exists() else "does not exist"
+        raise DataError(f"data folder {folder} {what}; pass an existing folder as --data-dir.")
     instruments = load_instruments(overrides=folder / "instruments.toml")
     known = {k: get_instrument(instruments, k) for k in keys}
     missing = [k for k in keys if find_file(folder, k) is None]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -155,6 +156,47 @@ class Space:
         return frame.infer_objects()  # the same column types as combos()
 
 
+_BIN = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+        ast.Div: operator.truediv, ast.Mod: operator.mod}  # fmt: skip
+_CMP = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+        ast.Eq: operator.eq, ast.NotEq: operator.ne}  # fmt: skip
+
+
+def _number(value):
+    if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+        raise TypeError(f"arithmetic needs numbers, not {value!r}")
+    return value
+
+
+def _eval(node, row):
+    """A constraint's value on one combo: comparisons, and/or/not and arithmetic on numbers only
+    (text arithmetic such as ``risk_off * 10**12`` would build huge strings)."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return row[node.id]
+    if isinstance(node, ast.BoolOp):
+        values = (bool(_eval(v, row)) for v in node.values)
+        return all(values) if isinstance(node.op, ast.And) else any(values)
+    if isinstance(node, ast.UnaryOp):
+        value = _eval(node.operand, row)
+        return (
+            not value
+            if isinstance(node.op, ast.Not)
+            else _number(value) * (-1 if isinstance(node.op, ast.USub) else 1)
+        )
+    if isinstance(node, ast.BinOp):
+        a, b = _number(_eval(node.left, row)), _number(_eval(node.right, row))
+        return _BIN[type(node.op)](a, b)
+    left = _eval(node.left, row)  # ast.Compare: a < b <= c
+    for op, right_node in zip(node.ops, node.comparators, strict=True):
+        right = _eval(right_node, row)
+        if not _CMP[type(op)](left, right):
+            return False
+        left = right
+    return True
+
+
 def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
     """Rows of ``combos`` satisfying ``expr`` (a safe boolean expression over column names)."""
     if not expr:
@@ -176,11 +218,10 @@ def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
                 f"--constraint {expr!r}: unknown parameter {node.id!r}."
                 f"{did_you_mean(node.id, combos.columns)} Parameters: {', '.join(combos.columns)}."
             )
-    code = compile(tree, "<constraint>", "eval")
     keep = []
     for row in combos.to_dict("records"):
         try:
-            keep.append(bool(eval(code, {"__builtins__": {}}, row)))
+            keep.append(bool(_eval(tree.body, row)))
         except (TypeError, ArithmeticError) as exc:
             raise ConfigError(
                 f"--constraint {expr!r} fails on {row} ({exc}); compare numbers with numbers and "

@@ -21,6 +21,9 @@ simulation (``simulate``), event studies (``eventstudy``) and the lookahead audi
 
 from __future__ import annotations
 
+import inspect
+import re
+import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,7 +34,7 @@ import pandas as pd
 
 from engine import calendars, paths
 from engine.align import Context, build_context
-from engine.errors import ParamError, StrategyError, did_you_mean
+from engine.errors import BacktestError, ParamError, StrategyError, did_you_mean
 from engine.marketdata import MarketData, load_folder
 
 _TYPES = {"int": int, "float": float, "choice": str, "str": str}
@@ -213,7 +216,13 @@ class Strategy:
     def target_weights(self, ctx: Context) -> np.ndarray:
         """Validated weights for ``ctx``: finite, non-negative, each row summing to at most 1."""
         wctx, lead = with_lead_in(ctx, self.warmup())
-        raw = np.asarray(self.weights(wctx, self.values), dtype=np.float64)
+        raw = np.asarray(call_user(self, "weights()", self.weights, wctx, self.values))
+        try:
+            raw = raw.astype(np.float64)
+        except (TypeError, ValueError):
+            raise StrategyError(
+                f"{self.name}: weights() returned {raw.dtype} values; return numbers."
+            ) from None
         expected = (len(wctx.labels), len(self.assets()))
         if raw.shape != expected:
             raise StrategyError(
@@ -235,7 +244,7 @@ class Strategy:
         """
         if len(ctx.labels) == 0:
             return Signals(np.zeros(0, dtype=np.int64), pd.DatetimeIndex([]), self.name)
-        got = self.signal_flags(ctx, self.values)
+        got = call_user(self, "signal_flags()", self.signal_flags, ctx, self.values)
         if got is None:
             col = self.assets().index(self.signal_asset or self.assets()[0])
             w = self.target_weights(ctx)[:, col]
@@ -268,6 +277,28 @@ class Strategy:
             "signal_asset": self.signal_asset or self.assets()[0],
             "warmup": self.warmup(),
         }
+
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,59}")
+
+
+def call_user(strategy, what: str, fn, *args):
+    """Call a strategy's own code; anything it raises (or a ``sys.exit``) becomes a
+    ``StrategyError`` naming the strategy, the call and the line of its file where it failed."""
+    try:
+        return fn(*args)
+    except BacktestError:
+        raise
+    except (Exception, SystemExit) as exc:  # a strategy may fail in any way; say where
+        where = ""
+        source = inspect.getsourcefile(type(strategy)) or ""
+        for frame in traceback.extract_tb(exc.__traceback__):
+            if source and frame.filename == source:
+                where = f" at {Path(frame.filename).name}:{frame.lineno}"
+        kind = "called sys.exit" if isinstance(exc, SystemExit) else type(exc).__name__
+        raise StrategyError(
+            f"{strategy.name}: {what} failed{where} ({kind}: {exc}); fix the strategy."
+        ) from None
 
 
 def with_lead_in(ctx: Context, n: int) -> tuple[Context, int]:
@@ -331,10 +362,10 @@ def check_strategy_class(cls: Any, where: str = "") -> None:
         )
     label = f"{at}strategy class {cls.__name__}"
     name = cls.name
-    if not isinstance(name, str) or not name or name != name.strip().lower() or " " in name:
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise StrategyError(
-            f"{label}: name {name!r} must be non-empty lower-case text without spaces, "
-            "e.g. name = 'my-rotation'."
+            f"{label}: name {name!r} must be lower-case letters, digits, '-' and '_' (it names "
+            "result folders), at most 60 characters, e.g. name = 'my-rotation'."
         )
     if not isinstance(cls.rule, str) or not cls.rule.strip():
         raise StrategyError(f"{label}: rule is empty; describe the rule in one plain paragraph.")

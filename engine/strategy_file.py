@@ -52,7 +52,7 @@ def _import(path: Path):
         raise StrategyError(
             f"{path}:{exc.lineno}: syntax error ({exc.msg}); fix the file and try again."
         ) from None
-    except Exception as exc:  # the user's module may raise anything while importing
+    except (Exception, SystemExit) as exc:  # the user's module may raise anything, even exit
         sys.modules.pop(name, None)
         line = _line_in(path, exc)
         where = f"{path}:{line}" if line else str(path)
