@@ -167,10 +167,11 @@ def _trials_row(h: Mapping[str, object], label: str) -> tuple[str, str, str, str
     if n <= 1:
         return "Trials", "1", "One combination: nothing was selected, so nothing to deflate.", ""
     luck = f"{sr0:.2f}" if np.isfinite(sr0) else "n/a"
+    k = int(_num(h.get("trials_undefined", 0)) or 0)  # no Sharpe ratio: left out of the DSR
     text = (
-        f"{n:,} combinations were tried and the best by {label} kept; the best of {n:,} "
+        f"{n:,} combinations were tried and the best by {label} kept; the best of {n - k:,} "
         f"strategies with no skill at all would show an annualised Sharpe of about {luck}."
-    )
+    ) + (f" {k:,} combinations have no Sharpe ratio (nothing held): ranked last." if k else "")
     return "Trials", f"{n:,}", text, ""
 
 
@@ -195,13 +196,25 @@ def _dsr_row(h: Mapping[str, object], sharpe: float) -> tuple[str, str, str, str
 def _pbo_row(h: Mapping[str, object]) -> tuple[str, str, str, str]:
     pbo, splits, logit = _num(h["pbo"]), _num(h["splits"]), _num(h["logit_median"])
     name = "Probability of backtest overfitting"
+    note = h.get("pbo_note")
+    if not np.isfinite(pbo) and isinstance(note, str) and note.startswith("not identifiable"):
+        why = (
+            f"Not identifiable: {note.removeprefix('not identifiable: ')}. The data cannot tell "
+            "these combinations apart; judge the winner by the deflated Sharpe ratio and the "
+            "sensitivity charts instead."
+        )
+        return name, "not identifiable", why, "bad"
     if not np.isfinite(pbo):
-        why = "Not computable: it needs at least two combinations to compare out of sample."
-        return name, "n/a", why, ""
+        note = note or "it needs at least two combinations to compare out of sample"
+        return name, "n/a", f"Not computable: {note}.", ""
     seen = (
         f"in {pbo:.0%} of {splits:,.0f} in-sample/out-of-sample splits the in-sample winner ranked "
         f"below the median out of sample (median logit {logit:+.2f})"
     )
+    tied, moved = _num(h.get("pbo_tied_share")), _num(h.get("pbo_ambiguous_share"))
+    if tied > 0:  # NaN or 0: no ties to speak of
+        seen += f"; ties in sample ({tied:.0%} of splits) count each tied combination equally"
+        seen += f", and no tie-break could move PBO by more than {moved:.2f}"
     if pbo > PBO_OVERFIT:
         text = f"Likely overfit: {seen}; above {PBO_OVERFIT}, picking the best is more likely "
         return name, f"{pbo:.2f}", text + "than not to pick a below-median strategy.", "bad"
@@ -243,7 +256,8 @@ def _honesty_section(ctx: GridReportContext) -> str:
     )
     sources = (
         "Deflated Sharpe: Bailey & López de Prado (2014), against the expected best of all trials. "
-        "PBO: combinatorially symmetric cross-validation, Bailey et al. (2017). Intervals: "
+        "PBO: combinatorially symmetric cross-validation, Bailey et al. (2017), on Sharpe ratios "
+        "over cash; identical combinations count once, ties get average ranks. Intervals: "
         f"stationary bootstrap of the winner's daily returns (seed {fmt_value(h['bootstrap_seed'])})."
     )
     return (

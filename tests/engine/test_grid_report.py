@@ -181,6 +181,31 @@ def test_honesty_panel_says_what_cannot_be_computed() -> None:
     assert "Below zero throughout: the growth of capital is negative" in page
 
 
+def test_honesty_panel_says_when_pbo_is_not_identifiable() -> None:
+    note = (
+        "not identifiable: in 50% of 12,870 splits the in-sample best is a tie between combos "
+        "with identical returns there that land on both sides of the out-of-sample median, so "
+        "a tie-break alone could move PBO by 0.50 (more than 0.1)"
+    )
+    h = honesty(pbo=float("nan"), logit_median=float("nan"), pbo_identifiable=False,
+                pbo_tied_share=0.5, pbo_ambiguous_share=0.5, pbo_note=note)  # fmt: skip
+    page = render_grid_report(make_context(honesty=h))
+    assert '<td class="num">not identifiable</td>' in page
+    assert "Not identifiable: in 50% of 12,870 splits the in-sample best is a tie" in page
+    assert "could move PBO by 0.50" in page and "cannot tell" in page
+    assert "Likely overfit" not in page and "Selection held up" not in page
+
+
+def test_honesty_panel_says_how_ties_were_counted_and_which_trials_have_no_sharpe() -> None:
+    h = honesty(pbo=0.3, pbo_tied_share=0.21, pbo_ambiguous_share=0.04, trials_undefined=2)
+    page = render_grid_report(make_context(honesty=h))
+    assert "Selection held up: in 30% of 6,435" in page
+    assert "ties in sample (21% of splits) count each tied combination equally" in page
+    assert "could move PBO by more than 0.04" in page
+    assert "the best of 10 strategies with no skill" in page
+    assert "2 combinations have no Sharpe ratio (nothing held): ranked last." in page
+
+
 def test_ranked_table_shows_top_rows_varied_parameters_and_key_metrics(page: str) -> None:
     ranked = re.search(r'<table class="grid ranked">.*?</table>', page, re.S).group(0)
     assert ranked.count("<tr>") == 1 + 5  # header + top 5
@@ -194,6 +219,17 @@ def test_ranked_table_shows_top_rows_varied_parameters_and_key_metrics(page: str
     assert first == ["1", str(best["hold_days"]), str(best["cut_window_days"]), best["risk_off"],
                      f"{best['sharpe']:.2f}"]  # fmt: skip
     assert "Fixed parameters: weight=1, exit_on_hike=off." in page
+
+
+def test_undefined_sharpe_ratios_show_n_a_and_come_last() -> None:
+    ctx = make_context(top=12)
+    table = ctx.table.assign(sharpe=ctx.table["sharpe"].where(ctx.table.index % 5 != 0))
+    table = table.iloc[rank(table, "sharpe")].reset_index(drop=True)
+    page = render_grid_report(replace(ctx, table=table))
+    ranked = re.search(r'<table class="grid ranked">.*?</table>', page, re.S).group(0)
+    rows = re.findall(r"<tr><td>(\d+)</td>(.*?)</tr>", ranked)
+    shown = [re.findall(r'<td class="num">([^<]*)</td>', cells)[0] for _, cells in rows]
+    assert shown[-3:] == ["n/a"] * 3 and "n/a" not in shown[:-3] and "nan" not in ranked
 
 
 def test_ranking_metric_comes_first_and_lower_is_better_is_stated() -> None:
