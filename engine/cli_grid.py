@@ -138,14 +138,9 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
         table.add_column(k, justify="right")
     for row in res.table.head(top).itertuples(index=False):
         d = row._asdict()
-        table.add_row(*(f"{d[k]:.4g}" if isinstance(d[k], float) else str(d[k]) for k in keys))
+        table.add_row(*(_cell(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys))
     out.print(table)
-    h = res.honesty
-    out.print(
-        f"winner's deflated Sharpe {h['deflated_sharpe']:.2f} over {h['trials']} trials; "
-        f"PBO {h['pbo']:.2f}; Sharpe 95% CI {h['sharpe_ci95'][0]:.2f}..{h['sharpe_ci95'][1]:.2f}",
-        soft_wrap=True,
-    )
+    _print_honesty(res.honesty)
     if wf is not None:
         oos, ins = wf["out_of_sample"], res.winner.metrics
         out.print(
@@ -159,6 +154,30 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
             "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
         )
     out.print(f"results: {folder}", soft_wrap=True)
+
+
+def _cell(value, spec: str = ".2f") -> str:
+    """A number for the console; undefined (NaN or None) reads n/a, as in the reports."""
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
+def _print_honesty(h: dict) -> None:
+    lo, hi = h["sharpe_ci95"]
+    undefined = h.get("trials_undefined", 0)
+    trials = f"{h['trials']} trials" + (
+        f" ({undefined} without a Sharpe ratio: excess returns that do not vary; ranked last)"
+        if undefined
+        else ""
+    )
+    note = h.get("pbo_note") or ""
+    pbo = "not identifiable" if note.startswith("not identifiable") else _cell(h["pbo"])
+    out.print(
+        f"winner's deflated Sharpe {_cell(h['deflated_sharpe'])} over {trials}; PBO {pbo}; "
+        f"Sharpe 95% CI {_cell(lo)}..{_cell(hi)}",
+        soft_wrap=True,
+    )
+    if note:
+        out.print(f"[yellow]PBO[/]: {note}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -37,12 +37,38 @@ def test_grid_writes_ranked_table_summary_report_and_manifest(grid_folder):
     assert summary["combos"] == 6 and summary["metric"] == "sharpe"
     assert summary["winner"]["params"]["hold_days"] == table["hold_days"].iloc[0]
     assert {"deflated_sharpe", "pbo", "sharpe_ci95", "cagr_ci95"} <= set(summary["honesty"])
+    # These six combos differ only around the 2019 cuts, in 2 of the 16 blocks: whenever both
+    # are out of sample (23% of splits) they tie in sample, so PBO is "not identifiable": null
+    # in summary.json, said so on the console and in the report.
+    h = summary["honesty"]
+    assert h["pbo"] is None and h["pbo_identifiable"] is False
+    assert h["pbo_ambiguous_share"] > 0.1 and h["pbo_note"].startswith("not identifiable")
+    assert "PBO not identifiable" in result.output and h["pbo_note"] in result.output
+    assert '<td class="num">not identifiable</td>' in (folder / "report.html").read_text()
     assert len(summary["walk_forward"]["folds"]) == 3
     assert pd.read_csv(folder / "walk_forward.csv").shape[0] > 400
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["kind"] == "grid" and manifest["combos"] == 6
     html = (folder / "report.html").read_text()
     assert "synthetic sample data" in html.lower() and "chart-pair-0" in html
+
+
+def test_all_cash_combos_no_longer_win_the_grid(tmp_path):
+    # Issue 13: weight=0 holds nothing; its Sharpe ratio of 1.33 (rounding error) ranked both
+    # weight=0 combos first, with a deflated Sharpe of 1.00 and a PBO of 0.01.
+    result = _grid("--param", "weight=0:1:0.25", "--param", "risk_off=cash", "--param",
+                   "hold_days=20,40", "--out", str(tmp_path))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    table = pd.read_parquet(folder / "grid.parquet")
+    assert list(table["weight"].iloc[-2:]) == [0.0, 0.0] and table["sharpe"].iloc[-2:].isna().all()
+    assert (table["weight"].iloc[:-2] > 0).all() and table["sharpe"].iloc[:-2].notna().all()
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["winner"]["params"]["weight"] > 0 and summary["top"][-1]["sharpe"] is None
+    assert summary["honesty"]["trials_undefined"] == 2
+    assert "2 without a Sharpe ratio" in result.output
+    last = [line for line in result.output.splitlines() if "│" in line][-1]
+    assert "n/a" in last and "nan" not in result.output
 
 
 def test_sampling_draws_the_requested_number_of_distinct_combos(tmp_path):

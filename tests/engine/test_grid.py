@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from engine import overfit
 from engine.api import RunConfig, run_backtest
 from engine.errors import ConfigError
 from engine.grid import GRID_METRICS, rank, run_grid, simulate_combos
@@ -59,7 +60,8 @@ def test_results_do_not_depend_on_chunk_size_or_threads(grid):
 
 def test_table_is_ranked_and_the_winner_is_its_first_row(grid):
     sharpe = grid.table["sharpe"].to_numpy()
-    assert (np.diff(sharpe) <= 0).all()
+    n = int(np.isfinite(sharpe).sum())
+    assert (np.diff(sharpe[:n]) <= 0).all() and np.isnan(sharpe[n:]).all()  # undefined last
     assert grid.winner.metrics["sharpe"] == sharpe[0]
     assert grid.winner.strategy.values["hold_days"] == grid.table["hold_days"].iloc[0]
 
@@ -68,8 +70,39 @@ def test_honesty_statistics_are_present_and_sane(grid):
     h = grid.honesty
     assert h["trials"] == 12
     assert 0.0 <= h["deflated_sharpe"] <= 1.0 and 0.0 <= h["pbo"] <= 1.0
+    assert h["pbo_identifiable"] and h["pbo_note"] is None
     lo, hi = h["sharpe_ci95"]
     assert lo < grid.winner.metrics["sharpe"] < hi
+
+
+def test_combos_that_hold_nothing_have_no_sharpe_and_rank_last(grid):
+    # risk_off=cash with a 20-day cut window never trades in 2015-2021: excess returns of 0 +/-
+    # an ulp, which used to rank by a Sharpe ratio made of rounding error.
+    idle = grid.table["trade_count"].to_numpy() == 0
+    assert idle.sum() == 3 and idle[-3:].all()
+    for key in ("sharpe", "sortino", "psr", "skew", "kurtosis"):
+        assert grid.table.loc[idle, key].isna().all(), key
+    h = grid.honesty
+    assert h["trials_undefined"] == 3
+    # DSR's spread of trial Sharpe ratios: over the 9 defined ones only (plain Python)
+    srs = (grid.table["sharpe"] / np.sqrt(grid.table["periods_per_year"])).dropna().tolist()
+    mean = sum(srs) / len(srs)
+    var = sum((v - mean) ** 2 for v in srs) / (len(srs) - 1)
+    root = math.sqrt(grid.winner.metrics["periods_per_year"])
+    want = overfit.expected_max_sharpe(var, 9) * root
+    assert h["expected_max_sharpe_annualised"] == pytest.approx(want, rel=1e-12)
+    # the three idle combos have identical (zero-dust) block sums: one combo to CSCV
+    assert h["pbo_distinct_combos"] == 8
+
+
+def test_block_sums_are_float64_excess_returns(grid):
+    assert grid.blocks.dtype == np.float64
+    winner = grid.winner.sim
+    excess = (winner.returns - winner.cash_return).to_numpy()
+    bounds = np.concatenate(([0], np.cumsum(np.bincount(
+        np.arange(len(excess)) * 16 // len(excess), minlength=16))))  # fmt: skip
+    sums = [excess[bounds[b] : bounds[b + 1]].sum() for b in range(16)]
+    np.testing.assert_allclose(grid.blocks[0, :16], sums, rtol=1e-9, atol=1e-15)
 
 
 def test_rank_rejects_unknown_metric_and_orders_drawdown_and_volatility():
