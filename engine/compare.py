@@ -16,6 +16,8 @@ This logic lives here, in order:
    (``engine.overfit.bootstrap_indices_nb``) for both series keep their dependence and serial
    correlation. Percentile 95 % interval; two-sided p-value of "no difference" from the centred
    bootstrap distribution, (1 + #{|d* - d| >= |d|}) / (1 + B). Seeded; the seed is recorded.
+   An undefined Sharpe ratio (``metrics``) makes the difference, interval and p-value undefined;
+   resamples where either is undefined are left out (``resamples`` counts the rest).
 6. ``write_compare``: ``compare.json`` (no paths or times: the same inputs give the same bytes),
    ``equity.csv`` (one column per input), ``report.html`` and ``manifest.json``, atomically.
 
@@ -41,7 +43,7 @@ import pandas as pd
 from engine import runs
 from engine.api import RunConfig, RunResult, run_backtest
 from engine.errors import ConfigError, ParamError
-from engine.metrics import compute_metrics
+from engine.metrics import compute_metrics, spread_defined
 from engine.overfit import bootstrap_indices_nb
 from engine.strategy import Strategy
 
@@ -257,20 +259,22 @@ def sessions_per_year(index: pd.DatetimeIndex) -> float:
 
 
 def correlations(returns: pd.DataFrame) -> pd.DataFrame:
-    """Pearson correlations of the columns; NaN where a column is constant."""
+    """Pearson correlations of the columns; NaN where a column is constant within precision."""
     x = returns.to_numpy(dtype=np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
-        corr = np.corrcoef(x, rowvar=False)
-    return pd.DataFrame(np.atleast_2d(corr), index=returns.columns, columns=returns.columns)
+        corr = np.atleast_2d(np.corrcoef(x, rowvar=False))
+    flat = ~spread_defined(x, axis=0)
+    corr[flat, :] = corr[:, flat] = np.nan
+    return pd.DataFrame(corr, index=returns.columns, columns=returns.columns)
 
 
 def sharpe_rows(x: np.ndarray, ppy: float) -> np.ndarray:
-    """Annualised Sharpe of each row of ``x`` (..., n): mean / stdev(ddof=1) * sqrt(ppy)."""
+    """Annualised Sharpe of each row of ``x`` (..., n): mean / stdev(ddof=1) * sqrt(ppy); NaN
+    where the stdev is zero within precision (``metrics.spread_defined``; e.g. nothing held)."""
     mean = x.mean(axis=-1)
     sd = x.std(axis=-1, ddof=1)
-    # Relative test, as engine.overfit: a constant series leaves rounding dust in sd, not 0.
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(sd > 1e-12 * np.abs(mean), mean / sd, np.nan) * np.sqrt(ppy)
+        return np.where(spread_defined(x), mean / sd, np.nan) * np.sqrt(ppy)
 
 
 def sharpe_tests(excess: pd.DataFrame, ppy: float, boot: Bootstrap) -> tuple[list[dict], float]:

@@ -210,6 +210,51 @@ def test_runs_that_share_no_sessions_are_a_clear_error():
         compare._common_sessions([a, b], labels)
 
 
+ULP = 2.0**-52
+
+
+def _ref_sharpe(x, ppy):
+    """mean / sd * sqrt(ppy), undefined when sd is zero within precision: at most
+    max(1024 ulps x (1 + rms), 1e-4 x rms) (the rule in engine.metric_kernels)."""
+    sd, rms = np.std(x, ddof=1), np.sqrt(np.mean(np.square(x)))
+    return (
+        np.mean(x) / sd * np.sqrt(ppy) if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else np.nan
+    )
+
+
+def test_an_all_cash_input_has_no_sharpe_difference():
+    # Nothing held: excess returns of 0 +/- an ulp around a tiny mean. The old relative test
+    # (sd > 1e-12 |mean|) let them through as a Sharpe ratio of ~160 annualised.
+    rng = np.random.default_rng(2)
+    frame = pd.DataFrame({"cash": 1e-16 + rng.normal(0, 1e-17, 500),
+                          "x": rng.normal(0.0004, 0.01, 500)})  # fmt: skip
+    assert frame["cash"].mean() / frame["cash"].std() > 5  # what it used to report, per session
+    for first, second in (("cash", "x"), ("x", "cash")):
+        (test,), _ = compare.sharpe_tests(frame[[first, second]], 252.0,
+                                          compare.Bootstrap(resamples=100))  # fmt: skip
+        assert np.isnan(test["difference"]) and np.isnan(test["p_value"])
+        assert np.isnan(test["sharpe"] if second == "cash" else test["sharpe_first"])
+        assert test["difference_ci"] == [pytest.approx(np.nan, nan_ok=True)] * 2
+    assert compare.correlations(frame).isna().to_numpy().sum() == 3  # every cell with "cash"
+
+
+def test_resamples_with_an_undefined_sharpe_are_left_out():
+    # Exposed on 3 of 300 sessions: resamples that miss all three have no Sharpe ratio; they are
+    # dropped from the interval, the p-value and the count, as a plain-Python loop does.
+    rng = np.random.default_rng(5)
+    rare = rng.normal(0, 1e-18, 300)
+    rare[[40, 150, 260]] = [0.02, -0.01, 0.03]
+    excess = pd.DataFrame({"a": rng.normal(0.0003, 0.01, 300), "b": rare})
+    boot = compare.Bootstrap(resamples=400, seed=3)
+    (test,), block = compare.sharpe_tests(excess, 252.0, boot)
+    idx = bootstrap_indices_nb(300, 400, block, 3)
+    a, b = excess["a"].to_numpy(), rare
+    star = np.array([_ref_sharpe(b[r], 252.0) - _ref_sharpe(a[r], 252.0) for r in idx])
+    star = star[np.isfinite(star)]
+    assert 0 < len(star) < 400 and test["resamples"] == len(star)
+    assert test["difference_ci"] == pytest.approx(list(np.quantile(star, [0.025, 0.975])))
+
+
 def test_a_constant_series_has_nan_correlation_and_no_sharpe_test():
     frame = pd.DataFrame({"cash": np.zeros(50), "x": np.random.default_rng(1).normal(0, 1, 50)})
     assert np.isnan(compare.correlations(frame).loc["cash", "x"])
