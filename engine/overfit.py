@@ -202,17 +202,26 @@ def cscv_nb(blocks, rows, counts, halves):
     return out
 
 
+_NEG_ZERO = np.uint64(1 << 63)  # the bits of -0.0, read as 0.0 (equal to it as numbers)
+
+
+@njit(cache=True, inline="always")
+def _word_nb(bits, c, j):
+    w = bits[c, j]
+    return np.uint64(0) if w == _NEG_ZERO else w
+
+
 @njit(cache=True)
 def distinct_rows_nb(bits):
     """Ascending indices of one row per class of identical rows of ``bits`` (K, M) (the uint64
-    view of the block sums): rows hashed (FNV-1a over the words), sorted by hash, and equal
-    hashes compared word by word."""
+    view of the block sums, so nothing is copied): rows hashed (FNV-1a over the words), sorted
+    by hash, and equal hashes compared word by word."""
     k, m = bits.shape
     h = np.empty(k, np.uint64)
     for c in range(k):
         x = np.uint64(14695981039346656037)
         for j in range(m):
-            x = (x ^ bits[c, j]) * np.uint64(1099511628211)
+            x = (x ^ _word_nb(bits, c, j)) * np.uint64(1099511628211)
         h[c] = x
     order = np.argsort(h, kind="mergesort")
     keep = np.ones(k, np.bool_)
@@ -222,7 +231,14 @@ def distinct_rows_nb(bits):
             continue
         for a in range(start + 1, i):  # a group of equal hashes: almost always identical rows
             for b in range(start, a):
-                if keep[order[b]] and np.array_equal(bits[order[a]], bits[order[b]]):
+                if not keep[order[b]]:
+                    continue
+                same = True
+                for j in range(m):
+                    if _word_nb(bits, order[a], j) != _word_nb(bits, order[b], j):
+                        same = False
+                        break
+                if same:
                     keep[order[a]] = False
                     break
         start = i
@@ -273,7 +289,7 @@ def pbo_cscv(
     (pbo_ambiguous_share > PBO_MAX_AMBIGUOUS) or not computable.
     """
     nan = float("nan")
-    blocks = np.ascontiguousarray(blocks, dtype=np.float64) + 0.0  # +0.0: -0.0 equals 0.0
+    blocks = np.ascontiguousarray(blocks, dtype=np.float64)  # a grid's own array: no copy
     k, two_s = blocks.shape
     s = two_s // 2
     rows = distinct_rows_nb(blocks.view(np.uint64)) if k else np.empty(0, np.int64)

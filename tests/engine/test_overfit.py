@@ -469,6 +469,29 @@ def test_duplicated_combos_count_once():
     assert same_result(once, twice) and once["pbo_distinct_combos"] == 7
 
 
+def test_negative_zero_sums_equal_zero_sums():
+    blocks = np.random.default_rng(3).normal(0, 0.1, size=(4, 8))
+    blocks[:, 2] = blocks[:, 6] = 0.0
+    twin = blocks[1].copy()
+    twin[2] = twin[6] = -0.0
+    got = pbo_cscv(np.vstack([blocks, twin]), np.full(4, 10.0))
+    assert same_result(got, pbo_cscv(blocks, np.full(4, 10.0)))
+    assert got["pbo_distinct_combos"] == 4
+
+
+def test_pbo_does_not_copy_the_block_sums():
+    # A 10 M-combo grid's float64 block sums are 2.6 GB: PBO must read them in place.
+    import tracemalloc
+
+    blocks = np.random.default_rng(0).normal(0, 0.1, size=(100_000, 32))
+    pbo_cscv(blocks[:10], np.full(16, 10.0), max_splits=2)  # compile outside the measurement
+    tracemalloc.start()
+    pbo_cscv(blocks, np.full(16, 10.0), max_splits=2)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak < blocks.nbytes / 4
+
+
 def test_pbo_of_identical_combos_is_not_computable():
     blocks, counts = blocks_of(
         np.tile(np.random.default_rng(1).normal(0, 0.01, 80), (5, 1)), even(80, 4)
