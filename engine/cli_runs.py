@@ -42,6 +42,10 @@ from engine.metrics import HEADLINE
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
 
 RESULTS_OPT = typer.Option(None, "--results", help="results folder (default ./results)")
+TRUST_FILE = typer.Option(
+    [], "--trust-file", help="your strategy file a saved run used: run it (SHA-256 checked)"
+)
+TRUST = typer.Option(False, "--trust", help="run the strategy files saved runs name (code!)")
 SHOWN = HEADLINE
 
 
@@ -291,18 +295,23 @@ def _show_compare(s: dict, currency: str) -> None:
 def report(
     run_id: str = typer.Argument(..., help="run id (folder name under results/), or a prefix"),
     results: Path | None = RESULTS_OPT,
+    trust_file: list[Path] = TRUST_FILE,
+    trust: bool = TRUST,
 ) -> None:
     """Regenerate a saved run's or comparison's report.html by re-running its manifest.
 
-    Refuses (exit 2) when its data files or results changed since it was saved.
+    Refuses (exit 2) when its data files or results changed since it was saved. A run of your own
+    strategy file re-runs that file's code only when you name it again (--trust-file) or pass
+    --trust.
 
     Example: backtest report 20250101T120000Z-russell-fed-rotation-1a2b3c4d
     """
-    from engine.runs import regenerate_report
+    from engine.runs import Trust, regenerate_report
 
     with known_errors():
+        consent = Trust(tuple(trust_file), trust)
         with err.status(f"re-running {run_id} from its manifest…", spinner="dots"):
-            page = regenerate_report(run_id, results, _registry())
+            page = regenerate_report(run_id, results, _registry(), consent)
     out.print(f"report: {page}", soft_wrap=True)
 
 

@@ -103,6 +103,7 @@ def _strategy_source(cls) -> dict:
     path = Path(inspect.getsourcefile(cls) or "")
     out = {"module": cls.__module__, "class": cls.__name__}
     if not cls.__module__.startswith("strategies.") and path.is_file():
+        path = path.resolve()  # a relative path would name another file from another folder
         out.update(file=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
     return out
 

@@ -124,13 +124,63 @@ def _read_json(path: Path) -> dict[str, Any]:
     return data
 
 
+# What a saved run's JSON must look like where the commands read it: key -> type, "label"
+# dicts hold dicts (compare metrics by input), lists hold dicts. Anything else is damage (a hand
+# edit, another tool, a truncated write), reported as such instead of failing deep in a printer.
+_NUM = (int, float, type(None))
+_SHAPE = {
+    "kind": str, "config": dict, "params": dict, "inputs": list, "bootstrap": dict,
+    "data_files": dict, "strategy_source": dict, "strategy": str, "created_utc": str,
+    "annualisation": str, "metric": str, "window": dict, "winner": dict, "benchmark": dict,
+    "sharpe_tests": list, "data": str, "base_currency": str, "metrics": dict,
+}  # fmt: skip
+
+
+def _check_shape(path: Path, data: dict[str, Any], compare: bool) -> None:
+    def bad(what: str) -> DataError:
+        return DataError(f"{path}: {what}; the run folder is damaged (restore or delete it).")
+
+    for key, kind in _SHAPE.items():
+        if key in data and not isinstance(data[key], kind):
+            raise bad(f"{key!r} is {type(data[key]).__name__}, not {kind.__name__}")
+    if data.get("kind", "run") not in KINDS:
+        raise bad(f"kind {str(data.get('kind'))[:40]!r} is not one of {', '.join(KINDS)}")
+    for key in ("inputs", "sharpe_tests"):
+        if not all(isinstance(v, dict) for v in data.get(key, [])):
+            raise bad(f"{key!r} must list objects")
+    if not all(isinstance(v, str) for v in (data.get("window") or {}).values()):
+        raise bad("'window' must hold dates as text")
+    for key in ("winner",):
+        for sub in ("metrics", "params"):
+            if not isinstance((data.get(key) or {}).get(sub, {}), dict):
+                raise bad(f"'{key}.{sub}' must be an object")
+    metrics = data.get("metrics") or {}
+    inner = (
+        metrics.values()
+        if not compare
+        else (v for m in metrics.values() for v in (m.values() if isinstance(m, dict) else [m]))
+    )
+    if compare and not all(isinstance(m, dict) for m in metrics.values()):
+        raise bad("'metrics' must hold one object per input")
+    if not all(
+        isinstance(v, _NUM) and not isinstance(v, bool) or isinstance(v, str) for v in inner
+    ):
+        raise bad("'metrics' must hold numbers")
+
+
 def load_run(spec: str, root: Path | None = None) -> SavedRun:
-    """Find and read a saved run (see ``find_run``)."""
+    """Find and read a saved run (see ``find_run``); ``DataError`` if its JSON is damaged."""
     folder = find_run(spec, root)
     man_name, sum_name = _kind_files(folder) or ("", "")
     manifest = _read_json(folder / man_name) if man_name else {}
     summary = _read_json(folder / sum_name) if (folder / sum_name).is_file() else {}
+    compare = sum_name == "compare.json"
+    for name, data in ((man_name, manifest), (sum_name, summary)):
+        if name:
+            _check_shape(folder / name, data, compare)
     kind = manifest.get("kind", "run") if man_name else "events"
+    if compare and kind != "compare":
+        raise DataError(f"{folder / man_name}: a compare.json beside kind {kind!r}; damaged.")
     return SavedRun(folder.name, folder, str(kind), manifest, summary)
 
 
@@ -179,34 +229,88 @@ def run_row(saved: SavedRun) -> dict[str, Any]:
 # --- manifests back into objects -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Trust:
+    """Consent to run the code of a user's strategy file recorded in a saved run.
+
+    A saved run names its strategy file and that file's SHA-256 in ``manifest.json``, but a
+    results folder may come from anywhere (a cloned repository), and the hash it records proves
+    nothing about the file it points to. So re-running a user's strategy needs consent each time:
+    the file named again (``files``: any path whose SHA-256 equals the saved one is loaded instead
+    of the recorded path) or ``everything`` (``--trust``: load the recorded file, which must be an
+    absolute path with the saved SHA-256). Built-in strategies never need it."""
+
+    files: tuple[Path, ...] = ()
+    everything: bool = False
+
+    def file_for(self, source: Mapping[str, Any], where: str) -> Path:
+        recorded, want = str(source.get("file")), str(source.get("sha256"))
+        for path in self.files:
+            if Path(path).is_file() and _sha256(Path(path)) == want:
+                return Path(path)
+        if self.everything:
+            path = Path(recorded)
+            if not path.is_absolute():
+                raise StrategyError(
+                    f"{where}: its strategy file {recorded!r} is a relative path, which could "
+                    "name any file; pass that file with --trust-file PATH instead."
+                )
+            if not path.is_file():
+                raise StrategyError(
+                    f"{where}: its strategy file {path} no longer exists; restore it."
+                )
+            if _sha256(path) != want:
+                raise StrategyError(
+                    f"{where}: its strategy file {path} changed since the run (SHA-256 differs); "
+                    "restore that version or run the new one afresh."
+                )
+            return path
+        given = (
+            f" The file(s) given ({', '.join(map(str, self.files))}) do not have its SHA-256."
+            if self.files
+            else ""
+        )
+        raise StrategyError(
+            f"{where}: it ran the strategy file {recorded} (Python code, SHA-256 "
+            f"{want[:12]}...), and re-running it would run that code.{given} Name the file again "
+            "with --trust-file PATH (it must have the saved SHA-256), or pass --trust to run the "
+            "recorded file; only do either for code you trust."
+        )
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def strategy_from_manifest(
-    record: Mapping[str, Any], registry: Mapping[str, type[Strategy]], where: str
+    record: Mapping[str, Any],
+    registry: Mapping[str, type[Strategy]],
+    where: str,
+    trust: Trust | None = None,
 ) -> Strategy:
     """The strategy a manifest (or a compare manifest's input) records, with its parameters.
 
-    A built-in is looked up in ``registry`` by name; a ``--strategy-file`` strategy is loaded from
-    its recorded file, which must still have the recorded SHA-256."""
+    A built-in is looked up in ``registry`` by name; a ``--strategy-file`` strategy is loaded only
+    with the user's consent (``Trust``) from a file with the recorded SHA-256."""
     from engine.strategy_file import load_strategy_file
 
     source = record.get("strategy_source") or {}
     name = record.get("strategy")
+    if not isinstance(source, Mapping) or not isinstance(record.get("params") or {}, Mapping):
+        raise DataError(f"{where}: its manifest.json is damaged (strategy_source, params).")
     if source.get("file"):
-        path = Path(source["file"])
-        if not path.is_file():
-            raise StrategyError(f"{where}: its strategy file {path} no longer exists; restore it.")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != source.get("sha256"):
-            raise StrategyError(
-                f"{where}: its strategy file {path} changed since the run (SHA-256 differs); "
-                "restore that version or run the new one afresh."
-            )
-        cls = load_strategy_file(f"{path}:{source.get('class')}")
-    elif name in registry:
+        path = (trust or Trust()).file_for(source, where)
+        cls_name = str(source.get("class"))
+        if not cls_name.isidentifier():
+            raise DataError(f"{where}: its manifest.json names no strategy class; it is damaged.")
+        cls = load_strategy_file(f"{path}:{cls_name}")
+    elif isinstance(name, str) and name in registry:
         cls = registry[name]
     else:
         raise StrategyError(
             f"{where}: strategy {name!r} is not registered.{did_you_mean(str(name), registry)}"
         )
-    return cls(**dict(record.get("params") or {}))
+    return cls(**{str(k): v for k, v in dict(record.get("params") or {}).items()})
 
 
 def config_from_manifest(config: Mapping[str, Any], where: str):
@@ -261,13 +365,18 @@ def replace_file(path: Path, write) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def regenerate_report(spec: str, root: Path | None, registry: Mapping[str, type[Strategy]]) -> Path:
+def regenerate_report(
+    spec: str,
+    root: Path | None,
+    registry: Mapping[str, type[Strategy]],
+    trust: Trust | None = None,
+) -> Path:
     """Re-run saved run ``spec`` from its manifest and rewrite its ``report.html`` (see the module
     docstring). Works for single runs and comparisons; returns the report's path."""
     saved = load_run(spec, root)
     where = f"run {saved.run_id}"
     if saved.kind == "compare":
-        return _regenerate_compare(saved, registry)
+        return _regenerate_compare(saved, registry, trust)
     if saved.kind != "run":
         raise ConfigError(
             f"{where} is a {saved.kind} folder; `backtest report` regenerates the reports of "
@@ -277,7 +386,7 @@ def regenerate_report(spec: str, root: Path | None, registry: Mapping[str, type[
     from engine.report import write_report
     from engine.runfiles import _clean, report_context, summary
 
-    strategy = strategy_from_manifest(saved.manifest, registry, where)
+    strategy = strategy_from_manifest(saved.manifest, registry, where, trust)
     res = run_backtest(strategy, config_from_manifest(saved.manifest.get("config", {}), where))
     check_data_files(saved.manifest.get("data_files", {}), res.market, where)
     check_reproduced(saved.summary, _clean(summary(res)), where)
@@ -286,7 +395,9 @@ def regenerate_report(spec: str, root: Path | None, registry: Mapping[str, type[
     return page
 
 
-def _regenerate_compare(saved: SavedRun, registry: Mapping[str, type[Strategy]]) -> Path:
+def _regenerate_compare(
+    saved: SavedRun, registry: Mapping[str, type[Strategy]], trust: Trust | None
+) -> Path:
     """``regenerate_report`` for a comparison: its inputs, config and bootstrap settings come
     from its manifest; ``compare.json`` must come out the same."""
     from engine.compare import Bootstrap, Input, compare_summary, run_compare
@@ -295,11 +406,15 @@ def _regenerate_compare(saved: SavedRun, registry: Mapping[str, type[Strategy]])
 
     where = f"comparison {saved.run_id}"
     man = saved.manifest
+    if not man.get("inputs") or not all(
+        isinstance(r.get("label"), str) and isinstance(r.get("spec"), str) for r in man["inputs"]
+    ):
+        raise DataError(f"{saved.folder / 'manifest.json'}: its inputs are damaged (label, spec).")
     inputs = [
         Input(
             rec["label"],
             rec["spec"],
-            strategy_from_manifest(rec, registry, where),
+            strategy_from_manifest(rec, registry, where, trust),
             rec.get("from_run"),
             rec.get("run_config"),
         )
