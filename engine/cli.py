@@ -7,6 +7,7 @@ Known errors (``BacktestError``) print one line to stderr and exit 2 with no tra
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -191,6 +192,10 @@ def exit_code(exc: SystemExit) -> int:
     return 1
 
 
+def _terminated(signum, frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """The ``backtest`` console command: the app, then an immediate exit.
 
@@ -198,6 +203,8 @@ def main() -> None:
     down; tearing the interpreter down (pandas, numba, plotly and the loaded kernels) would add
     ~0.3 s to every command, so the output streams are flushed and the process ends at once.
     """
+    # SIGTERM unwinds like Ctrl-C, so a half-written result folder is removed on the way out.
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app()
         code = 0

@@ -27,9 +27,6 @@ import hashlib
 import html
 import json
 import math
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from engine import folders
 from engine.align import Context
 from engine.errors import ConfigError
 from engine.overfit import block_bootstrap_means_nb
@@ -326,29 +324,12 @@ def write_event_files(study: EventStudy, folder: Path) -> None:
 def write_event_study(study: EventStudy, root: Path) -> Path:
     """Write the study's files into a new folder under ``root``, all at once or not at all
     (temporary folder renamed at the end). Returns the folder."""
-    root = Path(root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write results under {root} ({exc.strerror}); pass a writable --out."
-        ) from None
     meta = json.dumps(_json_safe(study.meta()), sort_keys=True).encode()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{study.strategy}-events-{hashlib.sha256(meta).hexdigest()[:8]}"
-    try:
-        tmp.chmod(0o755)
+    with folders.atomic_folder(Path(root), name) as (tmp, final):
         write_event_files(study, tmp)
-        final, n = root / name, 1
-        while final.exists():
-            n += 1
-            final = root / f"{name}-{n}"
-        os.replace(tmp, final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return final
+    return final[0]
 
 
 SUMMARY_COLUMNS = (

@@ -13,11 +13,8 @@ import hashlib
 import inspect
 import json
 import math
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -27,9 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine import paths
+from engine import folders, paths
 from engine.api import RunResult
-from engine.errors import ConfigError
 from engine.eventstudy import render_html as render_study
 from engine.eventstudy import write_event_files
 from engine.report import ReportContext, trades_section, write_report
@@ -219,29 +215,9 @@ def new_run_id(res: RunResult) -> str:
 
 @contextmanager
 def atomic_folder(root: Path | None, run_id: str) -> Iterator[tuple[Path, list[Path]]]:
-    """Yield (temporary folder, [final path]); on success the folder is renamed to
-    ``root/run_id`` (suffixed if taken), on any error or Ctrl-C it is removed."""
-    root = Path(root or paths.results_root())
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=".partial-", dir=root))
-        tmp.chmod(0o755)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write results under {root} ({exc.strerror}); pass a writable --out."
-        ) from None
-    final: list[Path] = []
-    try:
-        yield tmp, final
-        target, n = root / run_id, 1
-        while target.exists():
-            n += 1
-            target = root / f"{run_id}-{n}"
-        os.replace(tmp, target)
-        final.append(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    """``folders.atomic_folder`` under ``root`` (default: the results root)."""
+    with folders.atomic_folder(Path(root or paths.results_root()), run_id) as made:
+        yield made
 
 
 def write_csv(frame: pd.DataFrame, path: Path, index: bool = False, index_label=None) -> None:

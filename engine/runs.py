@@ -26,7 +26,6 @@ import difflib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,7 @@ from typing import Any
 
 import pandas as pd
 
-from engine import paths
+from engine import folders, paths
 from engine.errors import ConfigError, DataError, StrategyError, did_you_mean
 from engine.strategy import Strategy
 
@@ -59,14 +58,7 @@ def results_root(root: Path | None) -> Path:
 
 def check_writable(root: Path | None) -> None:
     """Fail before any simulation when the results root cannot take a new folder."""
-    root = results_root(root)
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-        os.rmdir(tempfile.mkdtemp(prefix=".partial-", dir=root))
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write results under {root} ({exc.strerror}); pass a writable --out."
-        ) from None
+    os.rmdir(folders.make_partial(results_root(root)))
 
 
 def _saved_folders(root: Path) -> list[Path]:
@@ -95,6 +87,11 @@ def find_run(spec: str, root: Path | None = None) -> Path:
     of one. Raises ``ConfigError`` naming close matches when nothing fits."""
     root = results_root(root)
     as_path = Path(spec)
+    if folders.is_partial(as_path.name) or as_path.name.startswith("."):
+        raise ConfigError(
+            f"{spec!r} is a hidden folder (a write in progress or left by a killed run), not a "
+            f"saved run; {_LIST_HINT}."
+        )
     if as_path.is_dir() and _kind_files(as_path) is not None:
         return as_path
     if "/" not in spec and (root / spec).is_dir() and _kind_files(root / spec) is not None:
