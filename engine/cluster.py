@@ -15,7 +15,8 @@ import re
 from engine.errors import ConfigError
 
 _LOCAL = re.compile(r"^local:(\d+)$")
-RETRIES = 3
+RETRIES = 3  # per chunk: task failures (Dask retries) and chunks lost with a worker (ours)
+SCATTER_TIMEOUT = 120  # seconds to wait for workers to take the data or hand back a result
 
 
 def parse_cluster(spec: str) -> tuple[str, int | str]:
@@ -65,40 +66,68 @@ class DaskExecutor:
 
     def map_chunks(self, cls, prepared, cfg, parts, progress=None):
         """Results of ``grid.simulate_chunk`` for each of ``parts``, in order. A task that fails
-        is retried on another worker (``RETRIES`` times); one cancelled because the data it needs
-        died with a worker gets the data sent again and is resubmitted (as often, per chunk).
-        Anything else stops the run with a message: never a table with gaps."""
+        is retried on another worker (``RETRIES`` times); a chunk lost with a worker (cancelled,
+        its result gone, the connection closed) gets the data sent again and is resubmitted, up to
+        ``RETRIES`` times per chunk. Anything else, or a chunk lost more often, stops the run with
+        a ``ConfigError``: never a traceback, never a table with gaps."""
+        try:
+            return self._map(cls, prepared, cfg, parts, progress)
+        except ConfigError:
+            raise
+        except Exception as exc:  # distributed raises many kinds when workers die mid-call
+            raise ConfigError(
+                f"the Dask cluster failed while running the grid ({type(exc).__name__}: "
+                f"{str(exc)[:200]}); no partial results were kept. Check the workers are alive "
+                "(and have this package installed), then run again."
+            ) from None
+
+    def _map(self, cls, prepared, cfg, parts, progress):
         from distributed import as_completed
 
         from engine.grid import simulate_chunk
 
-        data = self.client.scatter(prepared, broadcast=True)
+        box = {"data": self.client.scatter(prepared, broadcast=True, timeout=SCATTER_TIMEOUT)}
 
         def submit(i: int):
-            return self.client.submit(simulate_chunk, cls, data, cfg, parts[i], retries=RETRIES,
-                                      pure=False)  # fmt: skip
+            return self.client.submit(simulate_chunk, cls, box["data"], cfg, parts[i],
+                                      retries=RETRIES, pure=False)  # fmt: skip
 
         futures = [submit(i) for i in range(len(parts))]
         chunk_of = {f.key: i for i, f in enumerate(futures)}
         results: list = [None] * len(parts)
-        resent = [0] * len(parts)
+        lost = [0] * len(parts)
         pending = as_completed(futures)
         for future in pending:
             i = chunk_of[future.key]
-            if future.status == "finished":
-                results[i] = future.result()
+            status, value = _outcome(future)
+            if status == "finished":
+                results[i] = value
                 if progress is not None:
                     progress(len(parts[i]))
-            elif future.status == "cancelled" and resent[i] < RETRIES:
-                resent[i] += 1
-                data = self.client.scatter(prepared, broadcast=True)
+            elif status == "lost" and lost[i] < RETRIES:
+                lost[i] += 1
+                box["data"] = self.client.scatter(prepared, broadcast=True, timeout=SCATTER_TIMEOUT)
                 again = submit(i)
                 chunk_of[again.key] = i
                 pending.add(again)
             else:
-                reason = future.exception() if future.status == "error" else future.status
                 raise ConfigError(
-                    f"a grid chunk failed on the cluster after {RETRIES} retries: {reason!r}; "
-                    "no partial results were kept."
+                    f"grid chunk {i + 1} of {len(parts)} failed on the cluster after {RETRIES} "
+                    f"retries ({value}); no partial results were kept."
                 )
         return results
+
+
+def _outcome(future) -> tuple[str, object]:
+    """("finished", result), ("lost", why) for a chunk lost with a worker, or ("error", why)."""
+    if future.status == "error":
+        try:
+            return "error", repr(future.exception(timeout=SCATTER_TIMEOUT))
+        except Exception as exc:  # the error itself may be gone with the worker
+            return "lost", type(exc).__name__
+    if future.status != "finished":
+        return "lost", future.status
+    try:
+        return "finished", future.result(timeout=SCATTER_TIMEOUT)
+    except Exception as exc:  # finished, but its result died with its worker before we read it
+        return "lost", type(exc).__name__

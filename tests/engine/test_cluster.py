@@ -75,3 +75,27 @@ def test_chunks_whose_data_was_lost_are_sent_again(work):
     assert len(calls) >= 2  # the data went out again
     pd.testing.assert_frame_equal(dask_table, table)
     assert np.array_equal(dask_blocks, blocks)
+
+
+@pytest.mark.slow
+def test_killing_every_worker_twice_completes_or_fails_with_a_clear_message(work):
+    # Seen once as a raw CommClosedError / FutureCancelledError traceback: now a chunk lost with
+    # its worker is sent again (RETRIES times), and any other failure is a ConfigError.
+    p, combos, (table, blocks) = work
+    with DaskExecutor("local:2") as ex:
+        rounds = []
+
+        def progress(n):
+            if len(rounds) < 2:
+                rounds.append(n)
+                for pid in ex.client.run(os.getpid).values():
+                    os.kill(pid, signal.SIGKILL)
+
+        try:
+            dask_table, _ = simulate_combos(FLAGSHIP, p, CFG, combos, chunk=3,
+                                            progress=progress, executor=ex)  # fmt: skip
+        except ConfigError as exc:
+            assert "no partial results were kept" in str(exc)
+        else:
+            pd.testing.assert_frame_equal(dask_table, table)
+    assert len(rounds) == 2
