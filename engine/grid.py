@@ -7,7 +7,7 @@ This logic lives here, in order:
    ``grid_weights`` when it has one, else one ``target_weights`` call per combo), turned into
    orders exactly as a single run does (``api.window_targets``), placed on the steps;
 3. ``grid_kernels.grid_nb`` runs the chunk in parallel and returns per-combo metric accumulators,
-   per-block return sums and counters - never curves - so memory grows with K, not K x T;
+   per-block excess-return sums and counters - never curves - so memory grows with K, not K x T;
 4. metrics per combo (``metrics.metrics_from_acc``: the same formulas as a single run; trade
    statistics are left out of grids), the ranking, and the overfitting statistics of the winner
    (``overfit``: deflated Sharpe over all trials, PBO by CSCV from the block sums) plus a

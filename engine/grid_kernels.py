@@ -2,7 +2,8 @@
 
 ``grid_nb`` runs ``kernels.run_nb`` once per combo inside one ``numba.prange`` loop, with curves and
 order records switched off, so memory grows with the number of combos K, not K x T: each combo
-leaves its metric accumulator, per-block return sums (for overfitting statistics) and counters.
+leaves its metric accumulator, per-block sums of excess returns over cash (for overfitting
+statistics) and counters.
 What every combo shares - marks carried forward, values per valuation step, benchmark moments - is
 computed once per call. Combos are independent, so results do not depend on the thread count or
 the chunking. No pandas here.
@@ -25,7 +26,7 @@ def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_
     (K, N_COSTS); bench (benchmark return, NaN = none): (V,); bounds (B + 1,): the first
     valuation step of each of B blocks, then V.
 
-    Returns acc (K, N_ACC), blocks (K, 2B: return sums, then squared-return sums),
+    Returns acc (K, N_ACC), blocks (K, 2B: excess-return sums, then their squares' sums),
     counts (K, N_COUNTS).
     """
     last, vpos, pv, growth, rf = kernels.timeline_nb(mark, fx, is_val, accrual)

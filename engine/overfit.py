@@ -11,8 +11,12 @@ Lives here, each with its source:
 - ``pbo_cscv`` - Bailey, Borwein, Lopez de Prado & Zhu (2017), "The Probability of Backtest
   Overfitting": split the sessions into S blocks, and for every way of choosing S/2 blocks as
   in-sample, take the in-sample best combo and the relative rank w of its out-of-sample Sharpe
-  among all combos; PBO = share of splits with logit(w) <= 0. Built from the per-block return sums
-  the grid kernel emits, so nothing is re-simulated.
+  among all combos; PBO = share of splits with logit(w) <= 0. Built from the per-block sums of
+  excess returns the grid kernel emits, so nothing is re-simulated. What the paper leaves open is
+  fixed so that nothing depends on row order: identical combos count once, a tie for in-sample
+  best counts each tied combo equally (a random tie-break's expectation), out-of-sample ranks are
+  average ranks, an undefined Sharpe ratio ranks last, and a PBO that a tie-break alone could move
+  by more than ``PBO_MAX_AMBIGUOUS`` is reported as not identifiable.
 - ``stationary_bootstrap`` - Politis & Romano (1994): resample a return series in blocks of
   geometric length (mean ``block``), wrapping around, to get confidence intervals of statistics.
 - ``block_bootstrap_means_nb`` - the moving-block bootstrap (Kunsch 1989) of a mean: ceil(n / b)
