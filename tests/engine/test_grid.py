@@ -95,6 +95,18 @@ def test_combos_that_hold_nothing_have_no_sharpe_and_rank_last(grid):
     assert h["pbo_distinct_combos"] == 8
 
 
+def test_a_grid_where_nothing_is_ever_held_judges_nothing():
+    space = Space.from_specs(FLAGSHIP, ["hold_days=5,25", "cut_window_days=20", "risk_off=cash"])
+    res = run_grid(FLAGSHIP, space.combos(), CFG)
+    assert res.table["sharpe"].isna().all() and (res.table["trade_count"] == 0).all()
+    h = res.honesty
+    assert h["trials_undefined"] == 2 and math.isnan(h["deflated_sharpe"])
+    assert h["expected_max_sharpe_annualised"] == 0.0
+    assert math.isnan(h["pbo"]) and h["pbo_distinct_combos"] == 1
+    assert h["pbo_note"].startswith("needs two combos whose returns differ")
+    assert all(math.isnan(v) for v in h["sharpe_ci95"])
+
+
 def test_block_sums_are_float64_excess_returns(grid):
     assert grid.blocks.dtype == np.float64
     winner = grid.winner.sim
