@@ -12,6 +12,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from engine import calendars
+from engine import metric_kernels as mk
 from engine.frames import simulate
 from engine.metrics import METRIC_KEYS, compute_metrics
 from engine.runfiles import _clean
@@ -586,6 +587,21 @@ def test_degenerate_curve_scaled_by_a_third_stays_undefined():
         sim = make_sim(pd.Series(eq * k, idx), 1.0 * k, np.full(12, 1e-4), _flat(idx, 1.0), [])
         got = compute_metrics(sim)
         assert math.isnan(got["sharpe"]) and math.isnan(got["psr"]), k
+
+
+def test_the_precision_floor_is_one_rule_in_numpy_and_in_kernels():
+    # spread_floor (metrics, numpy) and variance_is_zero_nb (PBO, squared, no square root) must
+    # say the same thing, and both must be the documented rule written out here.
+    rng = np.random.default_rng(1)
+    rms = 10.0 ** rng.uniform(-16, 1, 400)
+    for k in (0.5, 0.999, 1.001, 2.0):  # around the floor, off the exact boundary
+        for r in rms:
+            rule = max(1024 * ULP * (1 + r), 1e-4 * r)
+            sd = k * rule
+            zero = not sd > rule
+            assert (not sd > mk.spread_floor(r)) == zero
+            assert mk.variance_is_zero_nb.py_func(sd * sd, r * r) == zero
+    assert mk.variance_is_zero_nb.py_func(float("nan"), 1.0)  # no variance: no ratio
 
 
 # --------------------------------------------------------------------------- properties
