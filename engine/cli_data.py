@@ -197,7 +197,11 @@ def data_fetch(
         first, last = _day(start, "--start"), _day(end, "--end")
         instruments = load_instruments(overrides=folder / "instruments.toml")
         jobs = providers.plan(list(keys or []), instruments, source)
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+        columns = (
+            TextColumn("{task.description}", markup=False),
+            BarColumn(),
+            MofNCompleteColumn(),
+        )
         with Progress(*columns, TimeElapsedColumn(), console=err, transient=True) as bar:
             task = bar.add_task(f"fetching {jobs[0].label}", total=len(jobs))
 

@@ -108,7 +108,7 @@ def _run_with_progress(specs, cfg, boot, out_dir: Path | None, quiet: bool):
     """Run and write the comparison under a progress bar: one step per input, one to write."""
     from engine.compare import run_compare, write_compare
 
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                TimeElapsedColumn())  # fmt: skip
     with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
         task = bar.add_task("running", total=len(specs) + 1)
@@ -310,7 +310,7 @@ def report(
 
     with known_errors():
         consent = Trust(tuple(trust_file), trust)
-        with err.status(f"re-running {run_id} from its manifest…", spinner="dots"):
+        with err.status(Text(f"re-running {run_id} from its manifest…"), spinner="dots"):
             page = regenerate_report(run_id, results, _registry(), consent)
     out.print(f"report: {page}", soft_wrap=True)
 

@@ -82,6 +82,13 @@ def _kind_files(folder: Path) -> tuple[str, str] | None:
     return None
 
 
+def _is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except OSError:  # a name too long for the file system is no saved run
+        return False
+
+
 def find_run(spec: str, root: Path | None = None) -> Path:
     """The folder of saved run ``spec``: a folder path, a run id under ``root``, or a unique prefix
     of one. Raises ``ConfigError`` naming close matches when nothing fits."""
@@ -92,10 +99,11 @@ def find_run(spec: str, root: Path | None = None) -> Path:
             f"{spec!r} is a hidden folder (a write in progress or left by a killed run), not a "
             f"saved run; {_LIST_HINT}."
         )
-    if as_path.is_dir() and _kind_files(as_path) is not None:
+    if _is_dir(as_path) and _kind_files(as_path) is not None:
         return as_path
-    if "/" not in spec and (root / spec).is_dir() and _kind_files(root / spec) is not None:
+    if "/" not in spec and _is_dir(root / spec) and _kind_files(root / spec) is not None:
         return root / spec
+    spec = spec if len(spec) <= 80 else spec[:77] + "..."  # echoed below
     names = [p.name for p in _saved_folders(root)]
     prefixed = [n for n in names if n.startswith(spec)] if spec else []
     if len(prefixed) == 1:
