@@ -8,7 +8,9 @@ This logic lives here, in order:
 2. opens (``bar_moves``): an open is judged against the nearer of the previous close and the day's
    close. A genuine open sits near one of them (a gap at the open is followed by the close, a quiet
    open by the previous close), so a move beyond ``max_move`` from both warns and a factor of 3 from
-   both is an error: orders fill at the open, so a bad open changes the answer as a bad close does;
+   both is an error: orders fill at the open, so a bad open changes the answer as a bad close does.
+   For an index or ETF (what orders fill at) a move beyond ``max_move`` from both is already an
+   error: no real open is 25 % away from both the close before and the close after it;
 3. highs and lows: the same, against the nearest of the previous close, the day's open and its close
    (a high ten times every price around it is a bad tick even though no order fills at it);
 4. a close that is a lone spike (a factor of 3 from both the close before and the close after it)
@@ -122,6 +124,8 @@ def _judge(ctx: CheckContext, col: str, x: np.ndarray, refs: dict, shown: dict):
         flagged = _positive(x) & np.isfinite(ref) & (np.abs(move) > limit)
         factor = np.where(flagged, np.maximum(x / ref, ref / x), 1.0)
     bad = flagged & (factor >= JUMP_FACTOR)
+    if col == "open" and ctx.inst.kind in ("index", "etf"):
+        bad = flagged  # a tradable asset's open is a fill price: beyond max_move of both is wrong
     out = []
     for i in np.flatnonzero(flagged):
         used = [n for n in names if np.isfinite(refs[n][i])]

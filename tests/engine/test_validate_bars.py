@@ -105,11 +105,11 @@ def test_a_gap_confirmed_by_the_close_is_the_close_s_move(tmp_path):
     ]
 
 
-def test_an_open_away_from_both_closes_warns_beyond_max_move(tmp_path):
-    (p,) = [p for p in _problems(tmp_path, _with(2, open=130.0, high=130.0)) if p.check == "move"]
-    assert (p.severity, p.row, p.column) == ("warning", 4, "open")
-    assert "130 is +28.1% from the nearest of the previous close 101 and the close 101.5" in str(p)
-    assert "(limit 25%)" in str(p)
+def test_an_index_open_away_from_both_closes_beyond_max_move_is_an_error(tmp_path):
+    # Orders fill at the open: an index or ETF open 28 % from both closes around it is a bad tick.
+    (p,) = [p for p in _problems(tmp_path, _with(2, open=130.0, high=130.0)) if p.check == "jump"]
+    assert (p.severity, p.row, p.column) == ("error", 4, "open")
+    assert "130 is off by a factor of 1.3 or more from the previous close 101 and the close" in str(p)
     relaxed = _problems(tmp_path, _with(2, open=130.0, high=130.0), checks={"max_move": 0.5})
     assert not [p for p in relaxed if p.check in ("move", "jump")]
 
