@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from engine.datafiles import clipped, quoted, quoted_list
 from engine.errors import DataError
 from engine.instruments import Instrument
 
@@ -32,7 +33,9 @@ def date_column(names: list[str], path: Path) -> str:
     dated = [n for n in names if n.lower().replace("_", " ").endswith(" date")]
     if len(dated) == 1:  # "Release Date", "effective_date"
         return dated[0]
-    raise DataError(f"{path}: no 'date' column (found {names}); name it 'date'.")
+    raise DataError(
+        f"{path}: no 'date' column (found {quoted_list(names)}); name it 'date'."
+    )
 
 
 def _symbols(inst: Instrument) -> list[str]:
@@ -48,7 +51,8 @@ def pick_columns(names: list[str], date_col: str, inst: Instrument, path: Path) 
     if inst.column is not None:
         if inst.column.lower() not in lower:
             raise DataError(
-                f"{path}: no column {inst.column!r} (found {names}); fix column = ... for "
+                f"{path}: no column {quoted(inst.column)} (found {quoted_list(names)}); fix "
+                "column = ... for "
                 f"{inst.key} in instruments.toml."
             )
         symbols = [inst.column.lower()]
@@ -80,7 +84,8 @@ def pick_columns(names: list[str], date_col: str, inst: Instrument, path: Path) 
     if need not in picked:
         expected = "open,high,low,close" if inst.is_price else "value"
         raise DataError(
-            f"{path}: missing column(s) {need} for a {inst.kind} series (found {names}); "
+            f"{path}: missing column(s) {need} for a {inst.kind} series (found "
+            f"{quoted_list(names)}); "
             f"expected date,{expected}."
         )
     return picked
@@ -121,16 +126,17 @@ def refuse_ambiguous(names: list[str], inst: Instrument, path: Path) -> None:
         a, b = where[:2]
         if names[a] == names[b]:
             raise DataError(
-                f"{path}: the header repeats {names[a]!r} (columns {a + 1} and {b + 1}), so "
+                f"{path}: the header repeats {quoted(names[a])} (columns {a + 1} and {b + 1}), so "
                 f"either could be {role}; delete or rename one of them."
             )
         named = ""
         if low[a] != low[b] and role in ("the close", "the value"):
             named = (
-                f', or name the one to use with column = "{names[b]}" for {inst.key} in the '
+                f', or name the one to use with column = "{clipped(names[b])}" for {inst.key} in the '
                 "folder's instruments.toml"
             )
         raise DataError(
-            f"{path}: columns {names[a]!r} (column {a + 1}) and {names[b]!r} (column {b + 1}) "
+            f"{path}: columns {quoted(names[a])} (column {a + 1}) and {quoted(names[b])} "
+            f"(column {b + 1}) "
             f"could both be {role}; delete or rename one of them{named}."
         )

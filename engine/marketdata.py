@@ -1,16 +1,19 @@
 """Reading a data folder: one file per instrument key, each value stamped with when it was known.
 
 Lives here: ``Series`` (one instrument's dated values plus knowledge instants), ``MarketData`` (the
-loaded folder) and ``load_folder``: find ``KEY.parquet`` or ``KEY.csv`` per key, read it (``readers``:
-plain ``date,open,high,low,close[,volume]`` / ``date,value`` files and raw Yahoo/FRED/RBA downloads),
-refuse it if the validator finds an error (``validate``), convert fraction-unit rates to percent, and
-stamp each row with the instant it became known (``calendars``). Warnings become ``MarketData.notes``.
+loaded folder) and ``load_folder``: find ``KEY.parquet`` or ``KEY.csv`` per key (whatever sits at
+that name: a directory or FIFO there is refused by name, never skipped or opened), read it
+(``readers``: plain ``date,open,high,low,close[,volume]`` / ``date,value`` files and raw
+Yahoo/FRED/RBA downloads), refuse it if the validator finds an error (``validate``) or if a price
+series has fewer than two rows, convert fraction-unit rates to percent, and stamp each row with the
+instant it became known (``calendars``). Warnings become ``MarketData.notes``.
 Also ``validate_folder`` and ``describe_folder``, which check and list a folder's files.
 Not here: provider downloads (``providers``), the checks themselves.
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -99,6 +102,9 @@ def _load(path: Path, inst: Instrument) -> tuple[Series, list[Problem]]:
     table = readers.read_table(path, inst)
     problems = validate.check_table(table, inst)
     validate.raise_for_errors(problems, path.parent)
+    short = [p for p in problems if p.check == "rows"]
+    if short:  # a warning for `data validate` (a file may be checked alone), fatal to a run
+        raise DataError(short[0].line())
     frame = table.series_frame(inst)
     if inst.units == "fraction":
         frame = frame * 100.0  # the engine keeps rates in percent, as published
@@ -112,21 +118,24 @@ def load_series(path: Path, inst: Instrument) -> Series:
 
 
 def find_file(folder: Path, key: str) -> Path | None:
+    """``KEY.parquet``, else ``KEY.csv``: whatever sits at that name (a directory or a FIFO too,
+    which the reader then refuses by name), so nothing at the right name is passed over."""
     for suffix in (".parquet", ".csv"):
-        candidate = folder / f"{key}{suffix}"
-        if candidate.is_file():
+        candidate = Path(folder) / f"{key}{suffix}"
+        if os.path.lexists(candidate):
             return candidate
     return None
 
 
 def _near_misses(folder: Path, missing: list[str]) -> str:
-    """A hint naming files that differ from a missing key only in case (``rut.csv`` for RUT)."""
-    found = {p.stem.lower(): p.name for p in folder.iterdir() if p.suffix in (".csv", ".parquet")}
-    hints = [
-        f"{found[k.lower()]} -> {k}{Path(found[k.lower()]).suffix}"
-        for k in missing
-        if k.lower() in found
-    ]
+    """A hint naming files that differ from a missing key only in case (``rut.csv`` or
+    ``RUT.CSV`` for RUT)."""
+    found = {p.stem.lower(): p for p in data_files(folder)}
+    hints = []
+    for k in missing:
+        if k.lower() in found:
+            p = found[k.lower()]
+            hints.append(f"{p.name} -> {k}{p.suffix.lower()}")
     return f" Rename {', '.join(hints)} (names are case-sensitive)." if hints else ""
 
 
@@ -204,8 +213,8 @@ def describe_folder(folder: Path) -> list[dict[str, object]]:
 
 
 def data_files(folder: Path) -> list[Path]:
-    """The CSV and Parquet files of a folder, by name."""
-    return sorted(p for p in Path(folder).iterdir() if p.suffix in (".csv", ".parquet"))
+    """The CSV and Parquet files of a folder (suffix in any case), by name; listed, not opened."""
+    return sorted(p for p in Path(folder).iterdir() if p.suffix.lower() in (".csv", ".parquet"))
 
 
 def validate_folder(folder: Path) -> list[validate.FileReport]:
@@ -215,9 +224,15 @@ def validate_folder(folder: Path) -> list[validate.FileReport]:
         raise DataError(f"{folder} is not a folder or file; pass an existing path.")
     instruments = load_instruments(overrides=folder / "instruments.toml")
     reports = []
-    for stem in dict.fromkeys(p.stem for p in data_files(folder)):
+    files = data_files(folder)
+    for odd in (p for p in files if p.suffix not in (".csv", ".parquet")):
+        msg = f"is not read: a run looks for {odd.stem}{odd.suffix.lower()}"
+        fix = f"rename {odd.name} -> {odd.stem}{odd.suffix.lower()}"
+        problem = validate.Problem("warning", str(odd), None, None, None, msg, fix, "name")
+        reports.append(validate.FileReport(odd, odd.stem, None, [problem]))
+    for stem in dict.fromkeys(p.stem for p in files if p.suffix in (".csv", ".parquet")):
         csv, parquet = folder / f"{stem}.csv", folder / f"{stem}.parquet"
-        path = parquet if parquet.is_file() else csv
+        path = parquet if os.path.lexists(parquet) else csv
         if stem not in instruments:
             msg = f"is not named by an instrument key.{did_you_mean(stem, instruments)}"
             fix = "name files KEY.csv or KEY.parquet after a key in instruments.toml"
@@ -225,7 +240,7 @@ def validate_folder(folder: Path) -> list[validate.FileReport]:
             reports.append(validate.FileReport(path, stem, None, [problem]))
             continue
         report = validate.validate_file(path, instruments[stem])
-        if path == parquet and csv.is_file():
+        if path == parquet and os.path.lexists(csv):
             msg = f"{csv.name} is ignored: {parquet.name} is the file loaded"
             report.problems.append(
                 validate.Problem("note", str(path), None, None, None, msg, "", "shadowed")

@@ -3,7 +3,9 @@
 This logic lives here, in order:
 
 1. bytes -> cells: CSV (UTF-8 with or without a byte-order mark, else Windows-1252) or Parquet; an
-   RBA statistical table loses its metadata lines (its ``Series ID`` line is the header);
+   RBA statistical table loses its metadata lines (its ``Series ID`` line is the header). Only a
+   regular file is opened, and binary, UTF-16, compressed, spreadsheet and semicolon- or
+   tab-separated files are refused saying what they are (``datafiles``);
 2. columns -> canonical names, matched case-insensitively and in any order (Yahoo writes
    ``Date,Close,High,Low,Open,Volume``): ``date`` (also ``observation_date`` and RBA's ``Series ID``),
    ``open/high/low/close[/volume]`` for prices, ``value`` for rates; the instrument's ``column``, a
@@ -16,17 +18,21 @@ This logic lives here, in order:
    error naming the row and column;
 4. dates: YYYY-MM-DD (a time or UTC offset after it is dropped), YYYYMMDD, M/D/YYYY, M/D/YY,
    DD-Mon-YYYY, DD-Mon-YY, YYYY/MM/DD; one format per file; a file sorted newest first is turned round;
+   a date outside ``FIRST_DATE``..``LAST_DATE`` (1900..2200) is an error naming its row, also one
+   pandas cannot hold (0001, 2300) and one in a Parquet file;
 5. missing values: in a provider's own layout (anything but the plain ``date,...`` layout) a row
    without its close or value is a day without an observation and is skipped and counted; in the
    plain layout it stays, for the validator to report.
 
-Every row keeps its line number in the file (the header is line 1), so messages can say "row 5".
+Every row keeps its line number in the file (the header is line 1), so messages can say "row 5";
+a cell or a name a message repeats is cut short (``datafiles.quoted``).
 Not here: judging values (``validate``), knowledge instants (``calendars``), downloads (``providers``).
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import re
@@ -38,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from engine.columns import DATE_NAMES, PRICE_COLUMNS, date_column, pick_columns, refuse_ambiguous
+from engine.datafiles import clipped, decode, quoted, read_bytes, read_parquet, separator_problem
 from engine.errors import DataError
 from engine.instruments import Instrument
 
@@ -58,6 +65,9 @@ REFUSED_FORMATS = (("%d/%m/%Y", "D/M/YYYY"), ("%d.%m.%Y", "D.M.YYYY"))
 _NA_SPELLINGS = sorted({v for n in NULLS for v in (n, n.upper(), n.title())})
 _ISO_WITH_TIME = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T].*$")
 _DATE_HELP = "use YYYY-MM-DD (also read: YYYYMMDD, M/D/YYYY, DD-Mon-YYYY)"
+# Dates a series may hold: pandas holds 1677..2262 in nanoseconds; no market series the engine
+# reads starts before 1900, and the CLI's --start/--end stop at the same bounds.
+FIRST_DATE, LAST_DATE = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
 
 
 @dataclass(frozen=True)
@@ -93,28 +103,22 @@ class Table:
 
 
 def read_table(path: Path, inst: Instrument) -> Table:
-    """Read ``path`` (CSV or Parquet) for instrument ``inst``; ``DataError`` names file, row, fix."""
+    """Read ``path`` (CSV or Parquet) for instrument ``inst``; ``DataError`` names file, row, fix.
+
+    Anything but a regular file (a FIFO, a directory, a device, a broken symlink) is refused
+    before it is opened (``datafiles``)."""
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: could not be read ({exc}); check the path.") from None
-    return parse_bytes(data, path, inst)
+    return parse_bytes(read_bytes(path), path, inst)
 
 
 def parse_bytes(data: bytes, path: Path, inst: Instrument) -> Table:
     """Like ``read_table`` for bytes already in memory (a download); ``path`` names them."""
     digest = hashlib.sha256(data).hexdigest()
     if Path(path).suffix.lower() == ".parquet":
-        try:
-            raw = pd.read_parquet(io.BytesIO(data))
-        except (OSError, ValueError) as exc:
-            raise DataError(
-                f"{path}: could not be read ({exc}); check the file is CSV or Parquet."
-            ) from None
-        return from_frame(raw, path, inst, sha256=digest)
-    text = _decode(data, path)
+        return from_frame(read_parquet(data, path), path, inst, sha256=digest)
+    text = decode(data, path)
     head, rba = _header_line(text)
+    separator_problem(text.splitlines()[head] if text.strip() else "", path)
     try:
         with warnings.catch_warnings():
             # A data row longer than the header would silently lose cells; refuse it instead.
@@ -136,7 +140,7 @@ def parse_bytes(data: bytes, path: Path, inst: Instrument) -> Table:
             )
     except (ValueError, pd.errors.ParserError, pd.errors.ParserWarning) as exc:
         raise DataError(
-            f"{path}: could not be read ({str(exc).strip()}); check the file is CSV or Parquet "
+            f"{path}: could not be read ({clipped(str(exc).strip(), 200)}); check the file is CSV or Parquet "
             "with one header line and no stray commas (e.g. 1,234 as a thousands separator)."
         ) from None
     cells.columns = [str(c).strip() for c in cells.columns]
@@ -166,20 +170,6 @@ def from_frame(raw: pd.DataFrame, path: Path, inst: Instrument, sha256: str = ""
 # --------------------------------------------------------------------------- bytes and columns
 
 
-def _decode(data: bytes, path: Path) -> str:
-    if not data.strip():
-        raise DataError(
-            f"{path}: could not be read: the file is empty; write a header line "
-            "(date,open,high,low,close or date,value) and at least one row."
-        )
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
 def _header_line(text: str) -> tuple[int, bool]:
     """Index of the header line, and whether the file is an RBA table (``Series ID`` header)."""
     first = None
@@ -194,7 +184,12 @@ def _header_line(text: str) -> tuple[int, bool]:
 def _header(text: str, head: int) -> list[str]:
     """The header line's names as written: pandas renames a repeated ``close`` to ``close.1``."""
     lines = text.splitlines()
-    return next(csv.reader([lines[head]])) if head < len(lines) else []
+    if head >= len(lines):
+        return []
+    try:
+        return next(csv.reader([lines[head]]))
+    except csv.Error:  # a name beyond the csv module's field limit: no quoting to honour there
+        return lines[head].split(",")
 
 
 def _layout(date_col: str, picked: dict[str, str]) -> str:
@@ -279,7 +274,7 @@ def _numbers(cells: pd.Series, lines: np.ndarray, name: str, path: Path) -> np.n
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise DataError(
-            f"{path}: row {lines[i]}, column {name}: {text.iloc[i]!r} is not a number; "
+            f"{path}: row {lines[i]}, column {clipped(name)}: {quoted(text.iloc[i])} is not a number; "
             "write a plain number (e.g. 1234.5) or remove the row."
         )
     return nums
@@ -294,6 +289,7 @@ def parse_dates(cells: pd.Series, lines: np.ndarray, path: Path) -> np.ndarray:
         if idx.isna().any():
             row = int(np.flatnonzero(idx.isna())[0])
             raise DataError(f"{path}: row {lines[row]}, column date: empty date; {_DATE_HELP}.")
+        _date_range(idx, lines, path)
         return idx.normalize().as_unit("ns").to_numpy()
     text = cells.astype("string").fillna("").str.strip()
     if (text.str.len() > 10).any():
@@ -303,6 +299,7 @@ def parse_dates(cells: pd.Series, lines: np.ndarray, path: Path) -> np.ndarray:
         out = pd.to_datetime(text, format=fmt, errors="coerce")
         ok = out.notna().to_numpy()
         if ok.all():
+            _date_range(pd.DatetimeIndex(out), lines, path, text)
             return pd.DatetimeIndex(out).as_unit("ns").to_numpy()
         parsed[label] = ok
     _date_error(text, lines, parsed, path)
@@ -317,21 +314,50 @@ def _date_error(text: pd.Series, lines: np.ndarray, parsed: dict, path: Path) ->
         if label != best and ok.any() and extra.any():
             i, j = int(np.flatnonzero(ok)[0]), int(np.flatnonzero(extra)[0])
             raise DataError(
-                f"{path}: column date mixes formats: row {lines[i]} {text.iloc[i]!r} is {best} "
-                f"but row {lines[j]} {text.iloc[j]!r} is {label}; write every date one way, "
+                f"{path}: column date mixes formats: row {lines[i]} {quoted(text.iloc[i])} is {best} "
+                f"but row {lines[j]} {quoted(text.iloc[j])} is {label}; write every date one way, "
                 "preferably YYYY-MM-DD."
             )
     for fmt, label in REFUSED_FORMATS:
         if pd.to_datetime(text, format=fmt, errors="coerce").notna().all():
             i = int(np.flatnonzero(~ok)[0])
             raise DataError(
-                f"{path}: row {lines[i]}, column date: {text.iloc[i]!r} reads only as {label} "
+                f"{path}: row {lines[i]}, column date: {quoted(text.iloc[i])} reads only as {label} "
                 "(day first), which is ambiguous next to M/D/YYYY; convert the dates to YYYY-MM-DD."
             )
     i = int(np.flatnonzero(~ok)[0])
+    if _a_date(text.iloc[i]):  # a real date pandas cannot hold (before 1677 or after 2262)
+        raise DataError(_outside(path, lines[i], text.iloc[i]))
     raise DataError(
-        f"{path}: row {lines[i]}, column date: {text.iloc[i]!r} is not a date; {_DATE_HELP}."
+        f"{path}: row {lines[i]}, column date: {quoted(text.iloc[i])} is not a date; {_DATE_HELP}."
     )
+
+
+def _a_date(text: str) -> bool:
+    for fmt, _ in DATE_FORMATS:
+        try:
+            dt.datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+        return True
+    return False
+
+
+def _outside(path: Path, line: int, shown: str) -> str:
+    return (
+        f"{path}: row {line}, column date: {quoted(shown)} is outside {FIRST_DATE.date()}.."
+        f"{LAST_DATE.date()}, the dates a series may hold; correct the date or remove the row."
+    )
+
+
+def _date_range(idx: pd.DatetimeIndex, lines: np.ndarray, path: Path, text=None) -> None:
+    """``DataError`` at the first date outside ``FIRST_DATE``..``LAST_DATE``."""
+    bad = (idx < FIRST_DATE) | (idx > LAST_DATE)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError(
+            _outside(path, lines[i], str(idx[i].date()) if text is None else text.iloc[i])
+        )
 
 
 def _adjusted(frame: pd.DataFrame, spec: _Spec, notes: list[str]) -> pd.DataFrame:
