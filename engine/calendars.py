@@ -78,6 +78,41 @@ def _build(code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     )
 
 
+@lru_cache(maxsize=1)
+def calendar_names() -> frozenset[str]:
+    """Every ``exchange_calendars`` code (aliases included), kept on disk like the sessions so that
+    checking an instruments.toml does not import ``exchange_calendars``."""
+    version = metadata.version("exchange_calendars")
+    path = user_cache_dir() / "calendars" / f"names-{version}.txt"
+    try:
+        names = path.read_text(encoding="utf-8").split()
+    except OSError:
+        names = []
+    if not names:
+        import exchange_calendars as xcals
+
+        names = sorted(xcals.get_calendar_names(include_aliases=True))
+        _save_text(path, "\n".join(names) + "\n")
+    return frozenset(names)
+
+
+def _save_text(path: Path, text: str) -> None:
+    """Write atomically; a cache that cannot be written is skipped, never an error."""
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
 def _cache_path(code: str) -> Path:
     version = metadata.version("exchange_calendars")
     today = dt.datetime.now(dt.UTC).date().isoformat()

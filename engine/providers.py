@@ -38,9 +38,9 @@ import pandas as pd
 
 from engine import cache, readers, validate
 from engine.errors import DataError, did_you_mean
-from engine.instruments import Instrument, get_instrument
+from engine.instruments import SYMBOLS, Instrument, check_symbol, get_instrument
 
-SOURCES = ("yahoo", "fred", "rba")
+SOURCES = tuple(SYMBOLS)  # yahoo, fred, rba
 USER_AGENT = "crosscurrent/0.1 (backtest data fetch)"
 
 
@@ -152,8 +152,15 @@ def http_get(url: str, timeout: float) -> bytes:
     return body
 
 
+def _checked(job: Job) -> str:
+    """The job's symbol, checked again against its source's pattern (a ``Job`` can be built by
+    hand): no symbol may reach another path or query on the provider's host."""
+    check_symbol(job.source, job.symbol, f"{job.inst.key} ({job.source})")
+    return job.symbol
+
+
 def _fred_url(job: Job, ep: Endpoints, start, end) -> str:
-    query = {"id": job.symbol}
+    query = {"id": _checked(job)}
     if start is not None:
         query["cosd"] = start.strftime("%Y-%m-%d")
     if end is not None:
@@ -162,11 +169,12 @@ def _fred_url(job: Job, ep: Endpoints, start, end) -> str:
 
 
 def _rba_url(job: Job, ep: Endpoints) -> str:
-    table = job.symbol.split(":")[0].lower()
-    return f"{ep.rba}/statistics/tables/csv/{table}-data.csv"
+    table = _checked(job).split(":")[0].lower()
+    return f"{ep.rba}/statistics/tables/csv/{urllib.parse.quote(table, safe='')}-data.csv"
 
 
 def _yahoo_frame(job: Job, start, end) -> pd.DataFrame:
+    symbol = _checked(job)
     try:
         import yfinance
     except ImportError:
@@ -181,7 +189,7 @@ def _yahoo_frame(job: Job, start, end) -> pd.DataFrame:
     if end is not None:
         kwargs["end"] = (end + pd.Timedelta(days=1)).strftime("%Y-%m-%d")  # yfinance: exclusive
     try:
-        frame = yfinance.Ticker(job.symbol).history(**kwargs)
+        frame = yfinance.Ticker(symbol).history(**kwargs)
     except Exception as exc:  # yfinance raises its own, curl's and pandas' errors alike
         raise DataError(
             f"Yahoo {job.symbol}: download failed ({type(exc).__name__}: {exc}); "
