@@ -9,18 +9,22 @@ Price moves live in ``validate_bars``, units, rate jumps and level ranges in ``v
 (``marketdata.validate_folder``), printing reports (``cli_data``).
 
 Errors (a backtest refuses the file): dates duplicated or out of order; a price that is missing,
-non-finite or not positive; a close, open, high or low a factor of 3 or more away from the closes
-around it (a bad tick; opens and closes are fill prices); a rate that is missing or non-finite, that
-jumps by more than ``max_move`` percentage points from one row to the next, or that is in the wrong
-unit (basis points or a fraction where percent is expected, or percent where a fraction is declared);
-a price or rate outside the instrument's plausible range (``min_level`` / ``max_level``; an FX
-series given the other way round is named as such); a row that is not a session of the instrument's
-exchange or is before its calendar starts (1985); anything the reader refuses (no date column,
-ambiguous columns, mixed date formats, an empty file).
-Warnings: gaps longer than the calendar allows; one-day moves of closes, opens, highs or lows beyond
-``max_move``; weekend rows in a price series on a weekdays calendar; stale runs of identical closes;
-zero-volume stretches; bars whose high and low do not contain the open and close. Notes: what the
-reader did (rows skipped as no observation, a newest-first file turned round, Adj Close used).
+non-finite or not positive, or outside ``MIN_PRICE``..``MAX_PRICE`` (1e-6..1e12: a subnormal such
+as 5e-324, or 1e300); a rate that is not 0 yet nearer 0 than ``MIN_RATE``, or beyond ``MAX_RATE``;
+a close, open, high or low a factor of 3 or more away from the closes around it (a bad tick; opens
+and closes are fill prices); a rate that is missing or non-finite, that jumps by more than
+``max_move`` percentage points from one row to the next, or that is in the wrong unit (basis points
+or a fraction where percent is expected, or percent where a fraction is declared); a price or rate
+outside the instrument's plausible range (``min_level`` / ``max_level``; an FX series given the
+other way round is named as such); a row that is not a session of the instrument's exchange, is
+before its calendar starts (1985) or after its last scheduled session; anything the reader refuses
+(not a regular file, not CSV text, no date column, ambiguous columns, mixed date formats, a date
+outside 1900..2200, an empty file).
+Warnings: a price series of one row (a run refuses it; a file may be checked alone); gaps longer
+than the calendar allows; one-day moves of closes, opens, highs or lows beyond ``max_move``; weekend
+rows in a price series on a weekdays calendar; stale runs of identical closes; zero-volume
+stretches; bars whose high and low do not contain the open and close. Notes: what the reader did
+(rows skipped as no observation, a newest-first file turned round, Adj Close used).
 
 Thresholds, per instrument in ``instruments.toml`` as ``checks = { max_move = 0.4 }``:
   max_move         largest plausible one-day move: a fraction of the price (index 0.25, etf 0.35,
@@ -66,6 +70,14 @@ __all__ = [
 ]
 
 DEFAULTS = {"stale_run": 5.0, "zero_volume_run": 5.0, "fraction_below": 0.2}
+# What any number in a series may be, whatever the instrument's checks say. A price below a
+# millionth of a currency unit or above a trillion is a unit slip or garbage (penny stocks trade at
+# 0.001, index levels and the dearest shares below 1e6); a subnormal such as 5e-324 turns every
+# ratio of prices into rounding error. Rates may be 0 or negative, but not finer than 1e-6 in size
+# (published to a basis point or so) nor beyond 10,000 (percent; hyperinflation aside).
+MIN_PRICE, MAX_PRICE = 1e-6, 1e12
+MIN_PRICE_ROWS = 2  # a price series shorter than this cannot give a single return
+MIN_RATE, MAX_RATE = 1e-6, 1e4  # in size, as written (percent, or a fraction)
 MAX_MOVE = {"index": 0.25, "etf": 0.35, "fx": 0.10, "rate": 2.0}
 
 
@@ -111,15 +123,23 @@ def _packaged_checks(inst: Instrument) -> dict[str, float]:
 def check_table(table: Table, inst: Instrument) -> list[Problem]:
     """Every check on one read file; a level outside its range is not repeated where the same cell
     is already a bad tick."""
+    # Ratios of numbers out of bounds (1e300, 5e-324) overflow to inf, which the checks compare
+    # correctly; ``_values`` reports the numbers themselves, so numpy's warnings would be noise.
+    with np.errstate(divide="ignore", over="ignore", under="ignore", invalid="ignore"):
+        return _check_table(table, inst)
+
+
+def _check_table(table: Table, inst: Instrument) -> list[Problem]:
     dates = pd.DatetimeIndex(table.frame["date"]).as_unit("ns")
     ctx = CheckContext(table, inst, limits(inst), dates.asi8, dates)
-    out = [*_order(ctx), *_values(ctx), *_calendar(ctx)]
+    out = [*_too_short(ctx), *_order(ctx), *_values(ctx), *_calendar(ctx)]
     units = [] if inst.is_price else validate_levels.rate_units(ctx)
     wrong_unit = any(p.severity == "error" for p in units)
     levels = [] if wrong_unit else validate_levels.level_range(ctx)
     later = []
     if not any(p.check in ("duplicate", "order") for p in out):
         later = [*_gaps(ctx), *_moves(ctx, wrong_unit), *_stale(ctx)]
+        later = _beside_bounds(ctx, out, later)
     # Units and ranges first: a series in the wrong unit or the wrong way round is the headline.
     out += [*units, *_without_repeats(levels, [*out, *later]), *later]
     return [*out, *_volume(ctx), *validate_bars.containment(ctx), *_notes(ctx)]
@@ -131,6 +151,16 @@ def _moves(ctx: CheckContext, wrong_unit: bool) -> list[Problem]:
         return [] if wrong_unit else validate_levels.rate_moves(ctx)
     both = [*validate_bars.close_moves(ctx), *validate_bars.bar_moves(ctx)]
     return sorted(both, key=lambda p: p.row or 0)
+
+
+def _beside_bounds(ctx: CheckContext, found: list[Problem], later: list[Problem]) -> list[Problem]:
+    """Moves into or out of a number no series may hold (5e-324, 1e300) repeat its bounds error."""
+    rows = {p.row for p in found if p.check == "bounds"}
+    if not rows:
+        return later
+    lines = ctx.table.lines.tolist()
+    near = rows | {lines[i + 1] for i, line in enumerate(lines[:-1]) if line in rows}
+    return [p for p in later if not (p.check in ("move", "jump") and p.row in near)]
 
 
 def _without_repeats(levels: list[Problem], found: list[Problem]) -> list[Problem]:
@@ -156,6 +186,16 @@ def _order(ctx: CheckContext) -> list[Problem]:
     return out
 
 
+def _too_short(ctx: CheckContext) -> list[Problem]:
+    """A price series of one row values nothing; the loader refuses it (``MIN_PRICE_ROWS``)."""
+    n = len(ctx.table.frame)
+    if not ctx.inst.is_price or n >= MIN_PRICE_ROWS:
+        return []
+    msg = f"holds only {n} row ({ctx.day(0)}); a backtest needs at least {MIN_PRICE_ROWS} sessions"
+    fix = f"supply {ctx.inst.key}'s history (one row per session)"
+    return [ctx.problem("warning", None, None, None, msg, fix, "rows")]
+
+
 def _values(ctx: CheckContext) -> list[Problem]:
     frame, out = ctx.table.frame, []
     cols = [c for c in PRICE_COLUMNS if c in frame] if ctx.inst.is_price else ["value"]
@@ -165,17 +205,35 @@ def _values(ctx: CheckContext) -> list[Problem]:
         what = "a positive finite number" if ctx.inst.is_price else "a finite number"
         for i in np.flatnonzero(bad):
             shown = "blank" if np.isnan(v[i]) else repr(float(v[i]))
-            out.append(
-                ctx.problem(
-                    "error",
-                    i,
-                    col,
-                    v[i],
-                    f"{shown} is not {what}",
-                    "fix or remove the row",
-                    "value",
-                )
+            msg, fix = f"{shown} is not {what}", "fix or remove the row"
+            out.append(ctx.problem("error", i, col, v[i], msg, fix, "value"))
+        out += _out_of_bounds(ctx, col, np.where(bad, np.nan, v))
+    return sorted(out, key=lambda p: p.row or 0)
+
+
+def _out_of_bounds(ctx: CheckContext, col: str, v: np.ndarray) -> list[Problem]:
+    """Finite numbers no price (``MIN_PRICE``..``MAX_PRICE``) or rate could be, as written (a rate
+    declared as a fraction in basis points is the units check's to name)."""
+    size = np.abs(v)
+    with np.errstate(invalid="ignore"):
+        if ctx.inst.is_price:
+            tiny, huge = size < MIN_PRICE, size > MAX_PRICE
+            sides = (
+                f"below {MIN_PRICE:g} {ctx.inst.currency}, the smallest price",
+                f"above {MAX_PRICE:g} {ctx.inst.currency}, the largest price",
             )
+        else:
+            tiny, huge = (size > 0) & (size < MIN_RATE), size > MAX_RATE
+            sides = (
+                f"nearer 0 than {MIN_RATE:g} (not 0 either), beyond any rate",
+                f"further from 0 than {MAX_RATE:g}, beyond any rate",
+            )
+    out = []
+    for i in np.flatnonzero(tiny | huge):
+        side = sides[0] if tiny[i] else sides[1]
+        msg = f"{v[i]:g} is {side} a series may hold (a unit slip, or not a real number)"
+        fix = "correct the value (prices in currency units, rates in percent) or remove the row"
+        out.append(ctx.problem("error", i, col, v[i], msg, fix, "bounds"))
     return out
 
 
@@ -192,10 +250,17 @@ def _calendar(ctx: CheckContext) -> list[Problem]:
         return out
     sess = calendars.sessions(inst.calendar)
     first = sess.labels[0].value
+    last = sess.labels[-1].value
     for i in np.flatnonzero(sess.labels.get_indexer(ctx.dates) < 0):
         if ctx.d[i] < first:
             msg = f"is before the {inst.calendar} calendar's first session {sess.labels[0].date()}"
             fix, check = "drop earlier rows (calendars start in 1985)", "before_calendar"
+        elif ctx.d[i] > last:
+            msg = f"is after the {inst.calendar} calendar's last session {sess.labels[-1].date()}"
+            fix, check = (
+                "correct the date (no session is scheduled that far ahead)",
+                "after_calendar",
+            )
         else:
             msg = f"is not a {inst.calendar} session"
             fix = f"remove non-session rows or fix the calendar of {inst.key} in instruments.toml"
@@ -291,7 +356,7 @@ def validate_file(path: Path, inst: Instrument) -> FileReport:
     try:
         table = read_table(path, inst)
     except DataError as exc:
-        text = str(exc).removeprefix(f"{path}: ")
+        text = str(exc).removeprefix(f"{path}: ").removeprefix(f"{path} ")
         return FileReport(
             path, inst.key, None, [Problem("error", str(path), None, None, None, text, "", "read")]
         )

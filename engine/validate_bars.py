@@ -47,11 +47,20 @@ def close_moves(ctx: CheckContext) -> list[Problem]:
     return out
 
 
+def _pct(move: float) -> str:
+    """A move as a percentage, in three significant digits when huge (never 300 digits)."""
+    return f"{move:+.1%}" if abs(move) < 1e4 else f"{move * 100:+.3g}%"
+
+
+def _times(factor: float) -> str:
+    return f"{factor:.1f}" if factor < 1e6 else f"{factor:.3g}"
+
+
 def _close_problem(ctx: CheckContext, i: int, a: float, b: float, move: float, limit: float):
     key = ctx.inst.key
-    msg = f"{a:g} -> {b:g} is a one-day move of {move:+.1%} (limit {limit:.0%})"
+    msg = f"{a:g} -> {b:g} is a one-day move of {_pct(move)} (limit {limit:.0%})"
     if max(b / a, a / b) >= JUMP_FACTOR:
-        msg += f": a factor of {max(b / a, a / b):.1f} is a bad tick, a split or a unit change"
+        msg += f": a factor of {_times(max(b / a, a / b))} is a bad tick, a split or a unit change"
         fix = (
             "correct or remove the row (split-adjust an ETF); if the move is real, set "
             f"checks.max_move for {key} in instruments.toml above it"
@@ -134,12 +143,12 @@ def _judge(ctx: CheckContext, col: str, x: np.ndarray, refs: dict, shown: dict):
         ]
         around = _join([f"the {n} {shown[n][i]:g}" for n in used])
         if bad[i]:
-            msg = f"{x[i]:g} is off by a factor of {factor[i]:.1f} or more from {around}"
+            msg = f"{x[i]:g} is off by a factor of {_times(factor[i])} or more from {around}"
             msg += _aside(skipped, shown, i) + ": a bad tick"
             out.append(ctx.problem("error", i, col, x[i], msg, _fix(ctx, col, True), "jump"))
         else:
             nearest = f"the nearest of {around}" if len(used) > 1 else around
-            msg = f"{x[i]:g} is {move[i]:+.1%} from {nearest} (limit {limit:.0%})"
+            msg = f"{x[i]:g} is {_pct(move[i])} from {nearest} (limit {limit:.0%})"
             msg += _aside(skipped, shown, i)
             out.append(ctx.problem("warning", i, col, x[i], msg, _fix(ctx, col, False), "move"))
     return out, bad

@@ -104,6 +104,11 @@ def _fraction(ctx: CheckContext, v: np.ndarray, big: float) -> list[Problem]:
 # --------------------------------------------------------------------------- rate jumps
 
 
+def _points(move: float) -> str:
+    """A jump in percentage points, in three significant digits when huge (never 300 digits)."""
+    return f"{move:+.2f}" if abs(move) < 1e6 else f"{move:+.3g}"
+
+
 def rate_moves(ctx: CheckContext) -> list[Problem]:
     """A change beyond ``max_move`` percentage points between consecutive values is an error."""
     v = ctx.table.frame["value"].to_numpy()
@@ -117,7 +122,7 @@ def rate_moves(ctx: CheckContext) -> list[Problem]:
     for k in np.flatnonzero(np.abs(move) > limit):
         i, j = int(ok[k + 1]), int(ok[k])
         msg = (
-            f"{a[k]:g} -> {b[k]:g} is a jump of {move[k]:+.2f} percentage points since row "
+            f"{a[k]:g} -> {b[k]:g} is a jump of {_points(move[k])} percentage points since row "
             f"{ctx.line(j)} ({ctx.day(j)}) (limit {limit:g})"
         )
         fix = (
