@@ -54,7 +54,7 @@ _PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
 
 def _fmt(key: str, value) -> str:
     if value is None or (isinstance(value, float) and value != value):
-        return "-"
+        return "n/a"
     if key in _PCT:
         return f"{value:.2%}"
     if isinstance(value, float):

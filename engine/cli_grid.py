@@ -8,8 +8,10 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from engine.cli_common import (
+    ALLOW_STALE_OPEN,
     BAND,
     BASE_CURRENCY,
     BENCHMARK,
@@ -23,11 +25,13 @@ from engine.cli_common import (
     OUT_DIR,
     SLIPPAGE_BPS,
     START,
+    SYNTHETIC_LINE,
     config_from,
     err,
     known_errors,
     out,
 )
+from engine.errors import ConfigError
 
 
 def _rate_column():
@@ -37,6 +41,15 @@ def _rate_column():
             return super().render(task) if speed is None else f"{speed:,.0f} combos/s"
 
     return Rate("")
+
+
+def _check_counts(samples: int | None, seed: int, top: int) -> None:
+    if samples is not None and samples < 1:
+        raise ConfigError(f"--samples must be at least 1; got {samples} (leave it out for all).")
+    if not 0 <= seed < 2**63:
+        raise ConfigError(f"--seed must be a whole number from 0 to 2**63-1; got {seed}.")
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1; got {top}.")
 
 
 def grid(
@@ -70,6 +83,7 @@ def grid(
     band: float = BAND,
     max_leverage: float = MAX_LEVERAGE,
     init_cash: float = INIT_CASH,
+    allow_stale_open: bool = ALLOW_STALE_OPEN,
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
 ) -> None:
@@ -85,9 +99,10 @@ def grid(
     from strategies import get_strategy
 
     with known_errors():
+        _check_counts(samples, seed, top)
         cls = get_strategy(strategy)
         space = Space.from_specs(cls, param)
-        combos = space.sample(samples, seed) if samples else space.combos()
+        combos = space.sample(samples, seed) if samples is not None else space.combos()
         combos = apply_constraint(combos, constraint)
         rank(combos.head(0).assign(**{metric: []}), metric)  # fail fast on an unknown metric
         if walk_forward:
@@ -150,9 +165,7 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
             soft_wrap=True,
         )
     if res.winner.market.synthetic:
-        out.print(
-            "[yellow]synthetic sample data[/]: numbers illustrate the engine, not the market."
-        )
+        out.print(SYNTHETIC_LINE)
     out.print(f"results: {folder}", soft_wrap=True)
 
 
@@ -177,7 +190,7 @@ def _print_honesty(h: dict) -> None:
         soft_wrap=True,
     )
     if note:
-        out.print(f"[yellow]PBO[/]: {note}", soft_wrap=True)
+        out.print(Text.assemble(("PBO", "yellow"), f": {note}"), soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

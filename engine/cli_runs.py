@@ -61,6 +61,11 @@ def _fmt(key: str, value, currency: str = "") -> str:
     return format_metric(key, value, currency)[1]
 
 
+def _num(value, spec: str) -> str:
+    """A number for the console; undefined (None or NaN) reads n/a, as in the reports."""
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
 def compare(
     inputs: list[str] = typer.Argument(
         ..., help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more)"
@@ -82,6 +87,8 @@ def compare(
     resamples: int = typer.Option(2000, help="bootstrap resamples"),
     block: float | None = typer.Option(None, help="mean bootstrap block, sessions (default n^1/3)"),
     results: Path | None = typer.Option(None, "--results", help="where run ids are looked up"),
+    trust_file: list[Path] = TRUST_FILE,
+    trust: bool = TRUST,
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
 ) -> None:
@@ -90,12 +97,13 @@ def compare(
     Example: backtest compare russell-fed-rotation russell-fed-rotation:hold_days=40 static-mix
     """
     from engine.compare import Bootstrap, resolve_inputs
-    from engine.runs import check_writable
+    from engine.runs import Trust, check_writable
 
     with known_errors():
         cfg = config_from(locals())
         boot = Bootstrap(resamples=resamples, block=block, seed=seed)
-        specs = resolve_inputs(inputs, _registry(), results or out_dir)
+        consent = Trust(tuple(trust_file), trust)
+        specs = resolve_inputs(inputs, _registry(), results or out_dir, consent)
         check_writable(out_dir)
         cmp, folder = _run_with_progress(specs, cfg, boot, out_dir, quiet)
     if quiet:
@@ -159,15 +167,15 @@ def _print_compare(cmp, folder: Path) -> None:
         lo, hi = t["difference_ci"]
         tests.add_row(
             num,
-            f"{t['sharpe']:.2f}",
-            f"{t['difference']:+.2f}",
-            f"{lo:+.2f} .. {hi:+.2f}",
-            f"{t['p_value']:.3f}",
+            _num(t["sharpe"], ".2f"),
+            _num(t["difference"], "+.2f"),
+            f"{_num(lo, '+.2f')} .. {_num(hi, '+.2f')}",
+            _num(t["p_value"], ".3f"),
         )
     out.print(tests)
     corr = Table("", *nums, title="correlation of daily returns")
     for num, row in zip(nums, cmp.correlations.to_numpy(), strict=True):
-        corr.add_row(num, *(f"{v:.2f}" for v in row))
+        corr.add_row(num, *(_num(v, ".2f") for v in row))
     out.print(corr)
     for note in cmp.notes:
         out.print(Text.assemble(("note", "yellow"), f": {note}"), soft_wrap=True)
@@ -202,7 +210,7 @@ def runs_list(
     )  # fmt: skip
     width = max(len(s.run_id) for s in shown)
     for row in map(run_row, shown):
-        sharpe = "" if row["sharpe"] is None else f"Sharpe {row['sharpe']:.2f}"
+        sharpe = "" if row["sharpe"] is None else f"Sharpe {_num(row['sharpe'], '.2f')}"
         out.print(f"{row['run_id']:<{width}}  {row['kind']:<7}  {sharpe}", soft_wrap=True)
         detail = ", ".join(v for v in (row["what"], row["window"], row["data"]) if v)
         out.print(f"    {detail}", style="dim", soft_wrap=True)

@@ -140,14 +140,16 @@ def _variant(spec: str, cls: type[Strategy]) -> Strategy:
     return cls(**params)
 
 
-def _from_run(folder: Path, spec: str, registry: Mapping[str, type[Strategy]]) -> Input:
+def _from_run(
+    folder: Path, spec: str, registry: Mapping[str, type[Strategy]], trust: runs.Trust | None
+) -> Input:
     saved = runs.load_run(str(folder))
     where = f"compare input {spec!r} (run {saved.run_id})"
     if saved.kind not in ("run", "grid"):
         raise ConfigError(
             f"{where} is a {saved.kind} folder; compare single runs, grid winners or strategies."
         )
-    strategy = runs.strategy_from_manifest(saved.manifest, registry, where)
+    strategy = runs.strategy_from_manifest(saved.manifest, registry, where, trust)
     return Input(saved.run_id, spec, strategy, saved.run_id, saved.manifest.get("config"))
 
 
@@ -162,7 +164,10 @@ def _unknown(name: str, spec: str, root: Path, registry: Mapping[str, type[Strat
 
 
 def resolve_input(
-    spec: str, registry: Mapping[str, type[Strategy]], root: Path | None = None
+    spec: str,
+    registry: Mapping[str, type[Strategy]],
+    root: Path | None = None,
+    trust: runs.Trust | None = None,
 ) -> Input:
     """One spec -> an ``Input`` (see step 1 of the module docstring)."""
     root = runs.results_root(root)
@@ -177,11 +182,14 @@ def resolve_input(
         if _RUN_LIKE.match(spec) or "/" in spec:
             raise  # a run id or a path: the message names close run ids
         raise _unknown(name, spec, root, registry) from None
-    return _from_run(folder, spec, registry)
+    return _from_run(folder, spec, registry, trust)
 
 
 def resolve_inputs(
-    specs: Sequence[str], registry: Mapping[str, type[Strategy]], root: Path | None = None
+    specs: Sequence[str],
+    registry: Mapping[str, type[Strategy]],
+    root: Path | None = None,
+    trust: runs.Trust | None = None,
 ) -> list[Input]:
     """Every spec resolved, labels made unique (a repeated label gets `` #2``, `` #3``...)."""
     if len(specs) < 2:
@@ -192,7 +200,7 @@ def resolve_inputs(
     out: list[Input] = []
     seen: dict[str, int] = {}
     for spec in specs:
-        inp = resolve_input(spec, registry, root)
+        inp = resolve_input(spec, registry, root, trust)
         seen[inp.label] = seen.get(inp.label, 0) + 1
         if seen[inp.label] > 1:
             inp = dataclasses.replace(inp, label=f"{inp.label} #{seen[inp.label]}")

@@ -209,9 +209,9 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
                 h = units[held[i]] * pv[u, held[i]]
                 equity += h
                 largest = max(largest, abs(h))
-            st, r = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
-            bsum += r
-            bsq += r * r
+            st, x = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
+            bsum += x
+            bsq += x * x
             equity_sum += equity
             exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
         v = end
@@ -266,7 +266,7 @@ def run_nb(
     accrue, value the assets held, fold into the metric state - and stops at an order's step to
     rebalance: an open fill before the next valuation's accrual, a close fill after its own
     valuation step's accrual and before its valuation. Writes ``acc`` (N_ACC,), ``blocks`` (2B:
-    per-block sums of returns, then of squared returns) and ``counts`` (N_COUNTS,); ``curves``
+    per-block sums of excess returns over cash, then of their squares) and ``counts`` (N_COUNTS,); ``curves``
     (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` only when they have rows (a grid
     passes empty arrays).
     """

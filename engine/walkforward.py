@@ -29,7 +29,8 @@ from engine.errors import ConfigError
 from engine.grid import CHUNK, rank, simulate_combos
 from engine.metrics import metrics_from_acc
 
-_SPAN = re.compile(r"^(\d+)([ym])$")
+_SPAN = re.compile(r"^(\d{1,6})([ym])$")
+MAX_YEARS = 100
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,11 @@ def _span(text: str, spec: str) -> pd.DateOffset:
     m = _SPAN.match(text.strip())
     if not m or int(m[1]) == 0:
         raise ConfigError(f"--walk-forward {spec!r}: {text!r} is not a span; use e.g. 5y or 18m.")
+    if int(m[1]) > (MAX_YEARS if m[2] == "y" else 12 * MAX_YEARS):
+        raise ConfigError(
+            f"--walk-forward {spec!r}: {text!r} is longer than {MAX_YEARS} years, more than any "
+            "data the engine can hold; use e.g. 5y or 18m."
+        )
     return pd.DateOffset(years=int(m[1])) if m[2] == "y" else pd.DateOffset(months=int(m[1]))
 
 

@@ -425,6 +425,11 @@ def test_report_of_a_user_strategy_needs_consent_each_time(saved, files, tmp_pat
     assert result.exit_code == 0, result.output
     result = _cli("report", user.name, "--results", root, "--trust")
     assert result.exit_code == 0, result.output
+    out = tmp_path / "cmp"
+    args = ["compare", user.name, FLAGSHIP, "--results", root, "--out", out, "--resamples", "200"]
+    _refused(_cli(*args), out, "--trust-file")
+    result = _cli(*args, "--trust-file", files / "strats.py", "--quiet")
+    assert result.exit_code == 0, result.output
 
 
 def test_a_cloned_results_folder_cannot_run_its_code(saved, tmp_path):
@@ -532,3 +537,23 @@ def test_leftovers_of_killed_writers_are_swept_but_live_ones_kept(tmp_path):
     shown = _cli("runs", "show", live.name, "--results", out)
     assert shown.exit_code == 2 and "hidden folder" in " ".join(shown.output.split())
     assert live.name not in _cli("runs", "list", "--results", out).output
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["--top", "-1"], "--top must be at least 1"),
+        (["--top", "0"], "--top must be at least 1"),
+        (["--samples", "0"], "--samples must be at least 1"),
+        (["--samples", "-5"], "--samples must be at least 1"),
+        (["--samples", "1", "--seed", "-1"], "--seed must be"),
+        (["--walk-forward", "train=1000y,test=1y"], "longer than 100 years"),
+        (["--walk-forward", "train=99999999999999999999y,test=1y"], "not a span"),
+        (["--walk-forward", "train=0y,test=1y"], "not a span"),
+        (["--walk-forward", "bogus"], "expected train=SPAN"),
+    ],
+)
+def test_grid_refuses_bad_counts_and_spans(tmp_path, flags, message):
+    out = tmp_path / "out"
+    result = _cli("grid", FLAGSHIP, "-p", "hold_days=5,10", *WINDOW, *flags, "--out", out)
+    _refused(result, out, message)
