@@ -9,7 +9,7 @@ Lives here:
    opens (``engine.opens``) it says those figures are not tradable;
 2. ``activity`` - signals the rule produced in the window, the episodes they formed (separate
    stretches holding the risk-on asset) and the share of sessions spent in it, with a plain sentence
-   when the rule never fired;
+   when the rule never fired (no signal and the asset never held);
 3. ``warning_lines`` - the lines printed on the console: count, the first few, where the rest are.
 
 Not here: running the other fill (``api``), writing files (``runfiles``), printing (``cli``).
@@ -147,7 +147,12 @@ def activity(weights: pd.DataFrame, asset: str, signals: int, benchmark: str) ->
         "share_in_asset": share,
         "sessions": len(held),
     }
-    if signals == 0:
+    if signals == 0 and episodes:
+        out["sentence"] = (
+            f"no signal in the window: {asset} is held on {share:.1%} of sessions, in "
+            f"{episodes} stretch(es) begun at the window's start or carried into it."
+        )
+    elif signals == 0:
         mean = weights.mean()
         held_text = ", ".join(f"{k} {v:.0%}" for k, v in mean.items() if v > 1e-9) or "cash"
         others = mean.drop(benchmark, errors="ignore")

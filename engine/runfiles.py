@@ -200,7 +200,7 @@ def run_alerts(res: RunResult) -> list[str]:
             f"--allow-stale-open: this run fills at stale opens ({shares} of opens equal the "
             "previous close), buying yesterday's close after the US session is known. Not tradable."
         )
-    if res.activity.get("signals") == 0:
+    if res.activity.get("signals") == 0 and res.activity.get("episodes") == 0:
         out.append(res.activity["sentence"][0].upper() + res.activity["sentence"][1:])
     elif sens is not None and sens.depends and not sens.stale_keys:
         out.append("The result depends on the fill: " + sens.sentence())

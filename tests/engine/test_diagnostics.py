@@ -85,6 +85,13 @@ def test_a_rule_that_never_fires_says_so_and_names_buy_and_hold():
     assert "cash" in cash["sentence"] and "buy-and-hold" not in cash["sentence"]
 
 
+def test_a_position_held_from_the_start_without_signals_is_not_a_rule_that_never_fired():
+    idx = pd.bdate_range("2024-01-01", periods=4)
+    held = activity(pd.DataFrame({"XSO": 1.0}, index=idx), "XSO", signals=0, benchmark="XJO")
+    assert held["episodes"] == 1 and held["share_in_asset"] == 1.0
+    assert "never fired" not in held["sentence"] and "no signal in the window" in held["sentence"]
+
+
 def test_warning_lines_show_a_count_the_first_few_and_where_the_rest_are():
     assert warning_lines([], "x") == []
     lines = warning_lines([f"w{i}" for i in range(5)], "summary.json")
