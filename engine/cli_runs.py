@@ -36,6 +36,7 @@ from engine.cli_common import (
     err,
     known_errors,
     out,
+    print_warnings,
 )
 from engine.metrics import HEADLINE
 
@@ -109,7 +110,9 @@ def compare(
     if quiet:
         typer.echo(str(folder))
         return
-    _print_compare(cmp, folder)
+    warnings = list(dict.fromkeys(w for res in cmp.results for w in res.warnings))
+    print_warnings(warnings, str(folder / "compare.json"))
+    _print_compare(cmp, folder, set(warnings))
 
 
 def _run_with_progress(specs, cfg, boot, out_dir: Path | None, quiet: bool):
@@ -146,7 +149,7 @@ def _print_side_by_side(title: str, columns: dict, currency: str, extra=None) ->
     return nums
 
 
-def _print_compare(cmp, folder: Path) -> None:
+def _print_compare(cmp, folder: Path, printed: set[str] = frozenset()) -> None:
     """Inputs numbered once (labels can be long), then every table by number."""
     currency = cmp.config.base_currency
     first, last = cmp.equity.index[0].date(), cmp.equity.index[-1].date()
@@ -177,7 +180,7 @@ def _print_compare(cmp, folder: Path) -> None:
     for num, row in zip(nums, cmp.correlations.to_numpy(), strict=True):
         corr.add_row(num, *(_num(v, ".2f") for v in row))
     out.print(corr)
-    for note in cmp.notes:
+    for note in (n for n in cmp.notes if n not in printed):
         out.print(Text.assemble(("note", "yellow"), f": {note}"), soft_wrap=True)
     if cmp.synthetic:
         out.print(SYNTHETIC_LINE)

@@ -14,7 +14,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from engine import opens
-from engine.cli_common import ALLOW_STALE_OPEN, err, known_errors, out
+from engine.cli_common import ALLOW_STALE_OPEN, err, known_errors, out, print_warnings
 from engine.cli_common import parse_date as _date
 from engine.errors import ConfigError, ParamError, StrategyError
 from engine.strategy import Strategy
@@ -188,6 +188,7 @@ def events(
         with err.status("bootstrapping…", spinner="dots"):
             study = event_study(strat, ctx, cfg)
             folder = write_event_study(study, out_dir or paths.results_root())
+    print_warnings(list(market.notes), "`backtest data validate` on the data folder")
     _print_study(study, show_events=not quiet)
     out.print(f"events: {folder / 'events.csv'}", soft_wrap=True)
 
