@@ -240,8 +240,8 @@ def _canonical(cells: pd.DataFrame, lines: np.ndarray, spec: _Spec) -> Table:
                 f"{spec.path}: no row has a {spec.picked[main]} value; check the file holds data."
             )
     d = frame["date"].to_numpy().astype("datetime64[ns]").view(np.int64)
-    steps = np.diff(d)
-    if len(d) > 1 and (steps <= 0).all() and (steps < 0).any():
+    # Compared, not subtracted: 1900..2200 spans more nanoseconds than an int64 difference holds.
+    if len(d) > 1 and (d[1:] <= d[:-1]).all() and (d[1:] < d[:-1]).any():
         frame, lines = frame.iloc[::-1], lines[::-1]
         notes.append("rows are newest first; read in ascending date order")
     frame = frame.reset_index(drop=True)
