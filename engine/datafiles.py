@@ -167,7 +167,7 @@ CSV_FIX = "save it as comma-separated CSV in UTF-8 (a spreadsheet's 'CSV UTF-8' 
 def decode(data: bytes, path: Path) -> str:
     """CSV bytes -> text: UTF-8 (a byte-order mark dropped), else Windows-1252. Binary files,
     UTF-16/32 text and compressed or spreadsheet files are refused saying what they are."""
-    if not data.strip():
+    if not data.removeprefix(b"\xef\xbb\xbf").strip():
         raise DataError(
             f"{path}: could not be read: the file is empty; write a header line "
             "(date,open,high,low,close or date,value) and at least one row."
@@ -177,7 +177,7 @@ def decode(data: bytes, path: Path) -> str:
             fix = fix.format(stem=Path(path).stem) if fix else CSV_FIX
             raise DataError(f"{path}: is {what}, not CSV text; {fix}.")
     head = data[:4096]
-    if b"\x00" in head:
+    if b"\x00" in data:  # no CSV text holds a NUL byte; the C parser would cut cells at it
         # ASCII text in UTF-16 without a byte-order mark has a NUL beside every character, and
         # none between them.
         odd, even = head[1::2], head[0::2]

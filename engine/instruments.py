@@ -76,7 +76,7 @@ class Known:
                 f"{where}: known = {quoted(text)} is not a knowledge rule; "
                 'use "session_close" or "D+N HH:MM" (e.g. "D+1 24:00" for the end of the next day).'
             )
-        if len(m[1]) > 3 or int(m[1]) > MAX_LAG_DAYS:
+        if len(m[1]) > 6 or int(m[1]) > MAX_LAG_DAYS:  # int() of 5,000 digits would raise
             raise DataError(
                 f"{where}: known = {quoted(text)} waits {clipped(m[1], 12)} days; a daily "
                 f"value is known at most {MAX_LAG_DAYS} days after its date: use N <= "
@@ -122,7 +122,7 @@ def _choice(options: tuple[str, ...]):
 
 # Each field's constraint as data: (test, what the value must be). One message template serves all.
 CONSTRAINTS = {
-    "name": (_text, "a non-empty string"),
+    "name": (_text, "a non-empty string of at most 200 characters"),
     "kind": (_choice(KINDS), f"one of {', '.join(KINDS)}"),
     "currency": (_currency, "a three-letter ISO currency code such as AUD or USD"),
     "base": (_currency, "a three-letter ISO currency code such as AUD or USD"),
@@ -134,7 +134,7 @@ CONSTRAINTS = {
         _choice(UNITS),
         '"percent" (4.25 = 4.25 %, as published) or "fraction" (0.0425 = 4.25 %)',
     ),
-    "fixing": (_text, "a non-empty string saying which fixing the close is"),
+    "fixing": (_text, "a short string (at most 200 characters) saying which fixing the close is"),
     "column": (_text, "the name of the file's column holding the close or value"),
 }
 
