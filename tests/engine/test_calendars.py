@@ -93,3 +93,22 @@ def test_a_warm_process_does_not_import_exchange_calendars(cache):
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_calendar_names_come_from_the_disk_cache(cache):
+    calendars.calendar_names.cache_clear()
+    try:
+        names = calendars.calendar_names()
+        assert {"XNYS", "XASX"} <= names and "weekdays" not in names
+        assert len(list(cache.glob("names-*.txt"))) == 1
+        # A warm process checks an instruments.toml's calendars without importing them.
+        code = (
+            "import sys; from engine.instruments import load_instruments; load_instruments(); "
+            "print('exchange_calendars' in sys.modules)"
+        )
+        env = {"XDG_CACHE_HOME": str(cache.parent.parent), "PATH": "/usr/bin:/bin"}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.strip() == "False"
+    finally:
+        calendars.calendar_names.cache_clear()

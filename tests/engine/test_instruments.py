@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -286,3 +287,133 @@ def test_get_instrument_without_close_match(shipped):
         get_instrument(shipped, "ZZZZZZZZZZ")
     assert "Did you mean" not in str(err.value)
     assert get_instrument(shipped, "XJO") is shipped["XJO"]
+
+
+# --------------------------------------------------------------------------- untrusted files (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("name = [1]", "name"),
+        ('name = ""', "name"),
+        ("kind = 5", "kind"),
+        ("kind = true", "kind"),
+        ("currency = 7", "currency"),
+        ('currency = "aud"', "currency"),
+        ("base = 7", "base"),
+        ("calendar = 5", "calendar"),
+        ('calendar = "XASY"', "calendar"),
+        ("tz = 5", "tz"),
+        ('tz = "Mars/Olympus"', "tz"),
+        ('tz = "../../etc/passwd"', "tz"),
+        ("known = 5", "known"),
+        ('known = "D+99999999 24:00"', "known"),
+        ('known = "D+32 24:00"', "known"),
+        ("returns = 5", "returns"),
+        ("units = 5", "units"),
+        ("providers = 5", "providers"),
+        ('providers = "^AXSO"', "providers"),
+        ("checks = 5", "checks"),
+        ("checks = { max_move = nan }", "max_move"),
+        ("checks = { max_move = inf }", "max_move"),
+        ("fixing = 5", "fixing"),
+        ("column = 5", "column"),
+        ('column = " close"', "column"),
+    ],
+)
+def test_every_field_refuses_a_bad_value_naming_file_key_and_field(tmp_path, line, field):
+    name = line.split("=")[0].strip()
+    body = "\n".join(x for x in textwrap.dedent(VALID_INDEX).splitlines() if not x.startswith(name))
+    path = _write(tmp_path, f"[ABC]\n{body}\n{line}\n")
+    with pytest.raises(DataError) as err:
+        load_instruments(path)
+    msg = str(err.value)
+    assert f"{path} [ABC]" in msg and field in msg, msg
+
+
+@pytest.mark.parametrize("key", ['"1"', '"../XSO"', '"a b"', '"X.Y"', '"é"', '"_X"'])
+def test_keys_that_cannot_name_a_file_are_refused(tmp_path, key):
+    path = _write(tmp_path, f"[{key.strip()}]\n" + textwrap.dedent(VALID_INDEX))
+    with pytest.raises(DataError, match="is not a name; start it with a letter"):
+        load_instruments(path)
+
+
+def test_a_nested_table_is_an_unknown_field(tmp_path):
+    path = _write(tmp_path, "[ABC]\n" + textwrap.dedent(VALID_INDEX) + "[ABC.extra]\na = 1\n")
+    with pytest.raises(DataError, match=r"\[ABC\]: unknown field 'extra'"):
+        load_instruments(path)
+
+
+def test_lags_up_to_a_month_are_accepted():
+    assert Known.parse("D+31 24:00", "here").lag_days == 31
+    with pytest.raises(DataError, match="at most 31 days"):
+        Known.parse("D+32 00:00", "here")
+    with pytest.raises(DataError, match="at most 31 days"):
+        Known.parse("D+" + "9" * 5000 + " 00:00", "here")
+
+
+@pytest.mark.parametrize(
+    ("source", "symbol", "ok"),
+    [
+        ("yahoo", "^AXSO", True),
+        ("yahoo", "AUDUSD=X", True),
+        ("yahoo", "ISO.AX", True),
+        ("yahoo", "BRK-B", True),
+        ("fred", "DFEDTARU", True),
+        ("rba", "F1:FIRMMCRTD", True),
+        ("rba", "F1.1:FIRMMBAB90", True),
+        ("rba", "../../../../admin/delete?all=1&x=#", False),
+        ("rba", "F1", False),
+        ("rba", "F1/x:FIRMMCRTD", False),
+        ("fred", "DFF&api_key=1", False),
+        ("fred", "DFF%2F", False),
+        ("yahoo", "../v8/x", False),
+        ("yahoo", "ISO AX", False),
+        ("yahoo", "", False),
+        ("bloomberg", "XSO Index", False),
+    ],
+)
+def test_provider_symbols_match_their_source_pattern(tmp_path, source, symbol, ok):
+    body = textwrap.dedent(VALID_INDEX) + f'providers = {{ {source} = "{symbol}" }}\n'
+    path = _write(tmp_path, "[ABC]\n" + body)
+    if ok:
+        assert load_instruments(path)["ABC"].providers == {source: symbol}
+        return
+    with pytest.raises(DataError) as err:
+        load_instruments(path)
+    assert f"{path} [ABC]: providers.{source}" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        (b'[ABC]\nname = "caf\xe9"\n', "is not UTF-8"),
+        ('[ABC]\nname = "x"\n'.encode("utf-16"), "is UTF-16"),
+        (b"# " + b"x" * (2**20 + 1), "larger than the 1 MB"),
+        (b"x = " + b"[" * 50_000 + b"]" * 50_000, "nested too deeply"),
+    ],
+)
+def test_a_file_that_is_no_toml_text_is_refused_by_name(tmp_path, data, expected):
+    path = tmp_path / "instruments.toml"
+    path.write_bytes(data)
+    with pytest.raises(DataError) as err:
+        load_instruments(overrides=path)
+    assert str(path) in str(err.value) and expected in str(err.value)
+
+
+def test_a_byte_order_mark_is_harmless(tmp_path):
+    path = tmp_path / "instruments.toml"
+    path.write_bytes(b"\xef\xbb\xbf[ABC]\n" + textwrap.dedent(VALID_INDEX).encode())
+    assert load_instruments(overrides=path)["ABC"].name == "Test index"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+def test_instruments_toml_that_is_a_fifo_or_a_directory_is_refused_unopened(tmp_path):
+    os.mkfifo(tmp_path / "instruments.toml")
+    with pytest.raises(DataError, match="is a FIFO"):
+        load_instruments(overrides=tmp_path / "instruments.toml")
+    (tmp_path / "instruments.toml").unlink()
+    (tmp_path / "instruments.toml").mkdir()
+    with pytest.raises(DataError, match="is a directory"):
+        load_instruments(overrides=tmp_path / "instruments.toml")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import textwrap
 
 import numpy as np
@@ -11,7 +12,7 @@ import pytest
 
 from engine.errors import DataError
 from engine.instruments import load_instruments
-from engine.marketdata import MarketData, load_folder, load_series
+from engine.marketdata import MarketData, describe_folder, find_file, load_folder, load_series
 
 PRICE_HEADER = "date,open,high,low,close,volume\n"
 
@@ -349,3 +350,30 @@ def test_folder_instruments_invalid_names_that_file(tmp_path):
     folder = _folder(tmp_path, {"XSO.csv": XSO_CSV, "instruments.toml": bad})
     msg = _error(folder, ["XSO"])
     assert f"{folder / 'instruments.toml'} [XSO]" in msg and "'fund'" in msg
+
+
+# --------------------------------------------------------------------------- not a file (issue 14)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs POSIX FIFOs")
+@pytest.mark.parametrize("name", ["XSO.csv", "XSO.parquet"])
+def test_a_fifo_or_directory_at_a_keys_name_is_refused_by_name(tmp_path, name):
+    folder = _folder(tmp_path, {"XSO.csv": "date,close\n2024-12-23,1\n2024-12-24,1\n"})
+    (folder / name).unlink(missing_ok=True)
+    os.mkfifo(folder / name)
+    assert find_file(folder, "XSO") == folder / name
+    msg = _error(folder, ["XSO"])  # would block for ever if the FIFO were opened
+    assert f"{folder / name} is a FIFO (named pipe), not a regular file" in msg
+    assert "Rename" not in msg
+    (row,) = describe_folder(folder)
+    assert row["source"].startswith("unreadable:") and "FIFO" in row["source"]
+    (folder / name).unlink()
+    (folder / name).mkdir()
+    assert f"{folder / name} is a directory" in _error(folder, ["XSO"])
+
+
+@pytest.mark.parametrize("name", ["xso.csv", "XSO.CSV", "Xso.Parquet"])
+def test_a_name_that_differs_only_in_case_gets_a_rename_hint(tmp_path, name):
+    folder = _folder(tmp_path, {name: "date,close\n2024-12-23,1\n"})
+    suffix = name.rsplit(".", 1)[1].lower()
+    assert f"Rename {name} -> XSO.{suffix}" in _error(folder, ["XSO"])

@@ -284,3 +284,47 @@ def test_meta_detects_a_parquet_that_does_not_match_its_sidecar(tmp_path):
     _frame().iloc[:1].to_parquet(tmp_path / "FED_TARGET.parquet", index=False)
     assert cache.meta(tmp_path, "FED_TARGET")["consistent"] is False
     assert cache.meta(tmp_path, "RUT") is None
+
+
+# --------------------------------------------------------------------------- symbols in URLs (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("source", "symbol"),
+    [
+        ("rba", "../../../../admin/delete?all=1&x=#"),
+        ("rba", "F1%2F..:FIRMMCRTD"),
+        ("fred", "DFF&api_key=1"),
+        ("yahoo", "../v8/finance"),
+    ],
+)
+def test_a_symbol_outside_its_pattern_never_reaches_the_host(
+    httpserver, endpoints, fake_yfinance, tmp_path, source, symbol
+):
+    httpserver.expect_request("/").respond_with_data("")  # anything that arrives is logged
+    key = {"rba": "RBA_CASH", "fred": "FED_TARGET", "yahoo": "RUT"}[source]
+    job = providers.Job(INST[key], source, symbol)
+    (out,) = providers.fetch([job], None, None, tmp_path, endpoints)
+    assert not out.ok and f"providers.{source}" in out.message and symbol in out.message
+    assert httpserver.log == [] and fake_yfinance[0] == [] and list(tmp_path.iterdir()) == []
+
+
+def test_a_dotted_rba_table_id_names_its_file(httpserver, endpoints, tmp_path):
+    _serve(httpserver, "/statistics/tables/csv/f1.1-data.csv", "rba_f1-data.csv")
+    job = providers.Job(INST["RBA_CASH"], "rba", "F1.1:FIRMMCRTD")
+    (out,) = providers.fetch([job], DAY("2025-09-30"), DAY("2025-10-31"), tmp_path, endpoints)
+    assert out.ok, out.message
+    assert out.meta["url"].endswith("/statistics/tables/csv/f1.1-data.csv")
+
+
+def test_a_folder_cannot_point_a_download_elsewhere(tmp_path):
+    (tmp_path / "instruments.toml").write_text(
+        '[RBA_CASH]\nname = "x"\nkind = "rate"\ncurrency = "AUD"\ncalendar = "weekdays"\n'
+        'tz = "Australia/Sydney"\nknown = "D+1 24:00"\n'
+        'providers = { rba = "../../../../admin/delete?all=1&x=#" }\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(DataError) as err:
+        load_instruments(overrides=tmp_path / "instruments.toml")
+    assert "[RBA_CASH]: providers.rba = '../../../../admin/delete?all=1&x=#'" in str(err.value)
+    assert "TABLE:SERIES" in str(err.value)

@@ -309,3 +309,58 @@ def test_a_frame_with_duplicate_columns_is_refused(tmp_path):
     raw = pd.DataFrame([["2024-12-23", 1.0, 2.0]], columns=["date", "close", "close"])
     with pytest.raises(DataError, match="the header repeats 'close'"):
         from_frame(raw, tmp_path / "XSO.parquet", INST["XSO"])
+
+
+# --------------------------------------------------------------------------- dates out of range (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("rows", "shown"),
+    [
+        ("2019-03-15,1\n2300-01-02,1\n", "'2300-01-02'"),
+        ("2019-03-15,1\n2300-01-02T00:00:00Z,1\n", "'2300-01-02'"),
+        ("0001-01-01,1\n2019-03-15,1\n", "'0001-01-01'"),
+        ("1899-12-29,1\n2019-03-15,1\n", "'1899-12-29'"),
+        ("1700-01-04,1\n2019-03-15,1\n", "'1700-01-04'"),
+        ("2019-03-15,1\n2262-04-12,1\n", "'2262-04-12'"),
+        ("2019-03-15,1\n2201-01-01,1\n", "'2201-01-01'"),
+        ("20190315,1\n23000102,1\n", "'23000102'"),
+        ("3/15/2019,1\n1/2/2300,1\n", "'1/2/2300'"),
+        ("15-Mar-2019,1\n02-Jan-2300,1\n", "'02-Jan-2300'"),
+        ("2019/03/15,1\n2300/01/02,1\n", "'2300/01/02'"),
+        ("2019-03-15,1\n9999-12-31,1\n", "'9999-12-31'"),
+    ],
+)
+def test_a_date_outside_1900_2200_names_its_row_in_every_format(tmp_path, rows, shown):
+    msg = _error(tmp_path, "date,close\n" + rows)
+    assert "column date" in msg and shown in msg and "outside 1900-01-01..2200-12-31" in msg
+    assert "row 3" in msg or "row 2" in msg
+
+
+def test_a_parquet_date_beyond_pandas_names_its_row(tmp_path):
+    days = np.array(["2019-03-15", "2300-01-02"], dtype="datetime64[us]")
+    pd.DataFrame({"date": days, "close": [1.0, 1.0]}).to_parquet(tmp_path / "XSO.parquet")
+    with pytest.raises(DataError, match=r"row 3, column date: '2300-01-02' is outside"):
+        read_table(tmp_path / "XSO.parquet", INST["XSO"])
+
+
+def test_the_edges_of_the_range_are_read(tmp_path):
+    t = _read(tmp_path, "date,value\n1900-01-01,1\n2200-12-31,1\n", key="FED_TARGET")
+    assert _days(t) == ["1900-01-01", "2200-12-31"]
+
+
+def test_a_huge_cell_or_header_is_quoted_cut_short(tmp_path):
+    msg = _error(tmp_path, "date,close\n2019-03-15," + "x" * 1_000_000 + "\n")
+    assert "… (1,000,000 characters) is not a number" in msg and len(msg) < 400
+    msg = _error(tmp_path, "D" * 1_000_000 + ",close\n2019-03-15,1\n")
+    assert "no 'date' column" in msg and "(1,000,000 characters)" in msg and len(msg) < 400
+    wide = "when," + ",".join(f"x{i}" for i in range(10_000))
+    msg = _error(tmp_path, wide + "\n" + "1," * 10_000 + "1\n")
+    assert "… 9,989 more]" in msg and len(msg) < 400
+
+
+def test_semicolons_and_utf16_say_what_was_found(tmp_path):
+    msg = _error(tmp_path, "Date;Close\n2019-03-15;5,06\n")
+    assert "separated by semicolons, not commas" in msg and "comma-separated CSV in UTF-8" in msg
+    msg = _error(tmp_path, "Date,Close\n2019-03-15,5.06\n".encode("utf-16"))
+    assert "is UTF-16 text" in msg and "UTF-8" in msg

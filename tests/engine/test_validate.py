@@ -320,3 +320,67 @@ def test_validation_limits_default_by_kind():
     assert validate.limits(INST["AUDUSD"])["max_move"] == 0.10
     assert validate.limits(INST["FED_TARGET"])["max_missing"] == 3.0
     assert validate.limits(INST["XSO"])["max_missing"] == 0.0
+
+
+# --------------------------------------------------------------------------- hostile numbers (issue 14)
+
+
+@pytest.mark.parametrize(
+    ("cell", "shown", "side"),
+    [
+        ("5e-324", "4.94066e-324", "below 1e-06 AUD, the smallest price"),
+        ("1e-310", "1e-310", "below 1e-06 AUD, the smallest price"),
+        ("1e-7", "1e-07", "below 1e-06 AUD, the smallest price"),
+        ("1e300", "1e+300", "above 1e+12 AUD, the largest price"),
+        ("2e12", "2e+12", "above 1e+12 AUD, the largest price"),
+    ],
+)
+def test_prices_no_series_can_hold_are_errors_without_repeated_moves(tmp_path, cell, shown, side):
+    days = _sessions("XASX", "2024-12-02", 3)
+    found = _problems(tmp_path, _closes(days, [5.06, cell, 5.07]))
+    errors = [p for p in found if p.severity == "error"]
+    assert [(p.check, p.row, p.column) for p in errors] == [("bounds", 3, "close")]
+    assert f"row 3, column close: {shown} is {side}" in str(errors[0])
+    assert not _only(found, "move")
+
+
+def test_real_price_levels_pass_the_bounds(tmp_path):
+    days = _sessions("XASX", "2024-12-02", 2)
+    for closes in ([0.001, 0.0011], [9e11, 9.1e11]):
+        found = _problems(tmp_path, _closes(days, closes))
+        assert not _only(found, "bounds"), found
+
+
+def test_rates_may_be_zero_but_not_subnormal_or_beyond_ten_thousand(tmp_path):
+    text = "date,value\n2024-01-02,0\n2024-01-03,5e-324\n2024-01-04,-0.5\n2024-01-05,-2e4\n"
+    found = _only(_problems(tmp_path, text, key="US10Y"), "bounds")
+    assert [p.row for p in found] == [3, 5]
+    assert "nearer 0 than 1e-06" in str(found[0]) and "further from 0 than 10000" in str(found[1])
+
+
+def test_a_row_after_the_calendars_last_session_says_so(tmp_path):
+    days = [*_sessions("XASX", "2024-12-02", 2), "2199-01-02"]
+    (p,) = _only(_problems(tmp_path, _closes(days, [1, 1, 1])), "after_calendar")
+    assert p.severity == "error" and "after the XASX calendar's last session" in str(p)
+
+
+def test_a_one_row_price_series_warns_here_and_the_loader_refuses_it(tmp_path):
+    text = _closes(_sessions("XASX", "2024-12-02", 1), [5.06])
+    (p,) = _only(_problems(tmp_path, text), "rows")
+    assert p.severity == "warning" and "holds only 1 row (2024-12-02)" in str(p)
+    with pytest.raises(DataError, match=r"XSO.csv: holds only 1 row \(2024-12-02\)"):
+        load_folder(tmp_path, ["XSO"])
+    one_rate = _problems(tmp_path, "date,value\n2024-01-02,4.35\n", key="RBA_CASH")
+    assert not _only(one_rate, "rows")  # a step series may hold one value
+
+
+def test_a_span_longer_than_an_int64_of_nanoseconds_is_in_order(tmp_path):
+    found = _problems(tmp_path, "date,value\n1900-01-01,1\n2200-12-29,1\n", key="FED_TARGET")
+    assert not _only(found, "order") and not _only(found, "duplicate")
+
+
+def test_folder_lists_files_whose_suffix_a_run_would_not_find(tmp_path):
+    (tmp_path / "XSO.CSV").write_text("date,close\n2024-12-23,1\n")
+    (report,) = validate_folder(tmp_path)
+    (p,) = report.problems
+    assert p.severity == "warning" and "rename XSO.CSV -> XSO.csv" in str(p)
