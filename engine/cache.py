@@ -20,9 +20,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from engine.datafiles import read_bytes
 from engine.errors import DataError
 
 SIDE = ".json"
+SIDECAR_BYTES = 2**16  # a sidecar is a few hundred bytes
 
 
 def _staged(folder: Path, name: str) -> Path:
@@ -70,12 +72,22 @@ def meta(folder: Path, key: str) -> dict | None:
     if not side.is_file():
         return None
     try:
-        out = json.loads(side.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        # Read through ``datafiles``: a data folder may hold a FIFO or a huge file by that name.
+        out = json.loads(read_bytes(side, SIDECAR_BYTES).decode("utf-8"))
+        digest = hashlib.sha256(read_bytes(data)).hexdigest() if data.is_file() else None
+    except (DataError, ValueError):
         return {"key": key, "consistent": False}
-    digest = hashlib.sha256(data.read_bytes()).hexdigest() if data.is_file() else None
-    out["consistent"] = digest == out.get("sha256")
+    if not isinstance(out, dict):
+        return {"key": key, "consistent": False}
+    out["consistent"] = digest == out.get("sha256") and _well_formed(out)
     return out
+
+
+def _well_formed(side: dict) -> bool:
+    """The fields ``data list`` and ``data fetch`` read, of the types ``store`` writes."""
+    texts = ("first", "last", "source", "symbol", "fetched_at")
+    rows = side.get("rows")
+    return all(isinstance(side.get(k), str) for k in texts) and type(rows) is int
 
 
 def entries(folder: Path) -> list[dict]:

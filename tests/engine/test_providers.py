@@ -328,3 +328,20 @@ def test_a_folder_cannot_point_a_download_elsewhere(tmp_path):
         load_instruments(overrides=tmp_path / "instruments.toml")
     assert "[RBA_CASH]: providers.rba = '../../../../admin/delete?all=1&x=#'" in str(err.value)
     assert "TABLE:SERIES" in str(err.value)
+
+
+def test_a_sidecar_of_the_wrong_shape_or_no_regular_file_is_inconsistent(tmp_path):
+    frame = pd.DataFrame({"date": pd.to_datetime(["2025-09-15"]), "value": [4.5]})
+    meta = cache.store(tmp_path, "FED_TARGET", frame, {"source": "fred", "symbol": "X"})
+    meta.update(fetched_at="2025-09-20T00:00:00Z", url="u")
+    side = tmp_path / "FED_TARGET.json"
+    side.write_text(json.dumps(meta), encoding="utf-8")
+    assert cache.meta(tmp_path, "FED_TARGET")["consistent"] is True
+    side.write_text(json.dumps({**meta, "rows": "7"}), encoding="utf-8")
+    assert cache.meta(tmp_path, "FED_TARGET")["consistent"] is False
+    side.write_text("[1, 2]", encoding="utf-8")
+    assert cache.meta(tmp_path, "FED_TARGET")["consistent"] is False
+    side.write_text(json.dumps(meta), encoding="utf-8")
+    (tmp_path / "FED_TARGET.parquet").unlink()
+    (tmp_path / "FED_TARGET.parquet").symlink_to("/dev/zero")  # never read
+    assert cache.meta(tmp_path, "FED_TARGET")["consistent"] is False
