@@ -79,21 +79,24 @@ def _build(code: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=1)
-def calendar_names() -> frozenset[str]:
-    """Every ``exchange_calendars`` code (aliases included), kept on disk like the sessions so that
-    checking an instruments.toml does not import ``exchange_calendars``."""
+def calendar_names() -> dict[str, str]:
+    """Every ``exchange_calendars`` code and alias -> its calendar's code (``ASX`` -> ``XASX``),
+    kept on disk like the sessions so that checking an instruments.toml does not import
+    ``exchange_calendars``."""
     version = metadata.version("exchange_calendars")
     path = user_cache_dir() / "calendars" / f"names-{version}.txt"
     try:
-        names = path.read_text(encoding="utf-8").split()
+        pairs = [line.split() for line in path.read_text(encoding="utf-8").splitlines()]
     except OSError:
-        names = []
-    if not names:
+        pairs = []
+    if not pairs or any(len(p) != 2 for p in pairs):
         import exchange_calendars as xcals
 
-        names = sorted(xcals.get_calendar_names(include_aliases=True))
-        _save_text(path, "\n".join(names) + "\n")
-    return frozenset(names)
+        names = {n: n for n in xcals.get_calendar_names(include_aliases=False)}
+        names.update(xcals.aliases_to_names())
+        pairs = sorted(names.items())
+        _save_text(path, "".join(f"{a} {n}\n" for a, n in pairs))
+    return dict(pairs)
 
 
 def _save_text(path: Path, text: str) -> None:

@@ -33,9 +33,7 @@ def date_column(names: list[str], path: Path) -> str:
     dated = [n for n in names if n.lower().replace("_", " ").endswith(" date")]
     if len(dated) == 1:  # "Release Date", "effective_date"
         return dated[0]
-    raise DataError(
-        f"{path}: no 'date' column (found {quoted_list(names)}); name it 'date'."
-    )
+    raise DataError(f"{path}: no 'date' column (found {quoted_list(names)}); name it 'date'.")
 
 
 def _symbols(inst: Instrument) -> list[str]:
@@ -56,6 +54,11 @@ def pick_columns(names: list[str], date_col: str, inst: Instrument, path: Path) 
                 f"{inst.key} in instruments.toml."
             )
         symbols = [inst.column.lower()]
+    if inst.column is not None and inst.column.lower() == date_col.lower():
+        raise DataError(
+            f"{path}: column = {quoted(inst.column)} for {inst.key} names the date column; name "
+            "the column holding the close or value in the folder's instruments.toml."
+        )
     by_symbol = [lower[s] for s in symbols if s in lower]
     known = {*OHLCV, *ADJ_NAMES, date_col.lower()}
     others = [n for n in names if n.lower() not in known and not n.startswith("Unnamed:")]

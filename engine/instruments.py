@@ -207,8 +207,10 @@ def _check_fields(key: str, raw: object, where: str) -> None:
             raise _bad(where, name, raw[name], what)
 
 
-def _check_place(raw: dict, where: str) -> None:
-    """The calendar and time zone name real ones (the loader would fail later, naming no file)."""
+def _check_place(raw: dict, where: str) -> str:
+    """The calendar's code (an alias such as ASX becomes XASX, so two names of one exchange are one
+    calendar); the calendar and time zone must be real ones (the loader would fail later, naming
+    no file)."""
     calendar, tz = raw["calendar"], raw["tz"]
     if calendar != "weekdays":
         from engine import calendars  # calendars imports this module
@@ -220,6 +222,7 @@ def _check_place(raw: dict, where: str) -> None:
                 f"{did_you_mean(calendar, names)} Use an exchange_calendars code such as XNYS or "
                 'XASX, or "weekdays" for a series dated on weekdays.'
             )
+        calendar = names[calendar]
     try:
         pd.Timestamp("2000-01-01").tz_localize(tz)
     except (LookupError, ValueError, TypeError, OSError):
@@ -227,6 +230,7 @@ def _check_place(raw: dict, where: str) -> None:
             f"{where}: tz = {quoted(tz)} is not a time zone; use an IANA name such as "
             '"Australia/Sydney", "America/New_York" or "UTC".'
         ) from None
+    return calendar
 
 
 def _parse_one(key: object, raw: object, source: Path) -> Instrument:
@@ -255,14 +259,15 @@ def _parse_one(key: object, raw: object, source: Path) -> Instrument:
             f'{where}: units = {quoted(raw["units"])}; use "percent" (4.25 = 4.25 %, as published) '
             'or "fraction" (0.0425 = 4.25 %).'
         )
-    _check_place(raw, where)
+    calendar = _check_place(raw, where)
     known = Known.parse(raw["known"], where)
-    if known.session_close and raw["calendar"] == "weekdays":
+    if known.session_close and calendar == "weekdays":
         raise DataError(f"{where}: known = session_close needs an exchange calendar, not weekdays.")
-    fields = {k: raw[k] for k in ("name", "kind", "currency", "calendar", "tz")}
+    fields = {k: raw[k] for k in ("name", "kind", "currency", "tz")}
     extra = {k: raw.get(k) for k in ("returns", "units", "base", "fixing", "column")}
     return Instrument(
         key=key,
+        calendar=calendar,
         known=known,
         providers=_parse_providers(raw.get("providers", {}), where),
         checks=_parse_checks(raw.get("checks", {}), where),

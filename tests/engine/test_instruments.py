@@ -417,3 +417,8 @@ def test_instruments_toml_that_is_a_fifo_or_a_directory_is_refused_unopened(tmp_
     (tmp_path / "instruments.toml").mkdir()
     with pytest.raises(DataError, match="is a directory"):
         load_instruments(overrides=tmp_path / "instruments.toml")
+
+
+def test_a_calendar_alias_becomes_its_code(tmp_path):
+    path = _write(tmp_path, "[ABC]\n" + textwrap.dedent(VALID_INDEX).replace('"XASX"', '"ASX"'))
+    assert load_instruments(path)["ABC"].calendar == "XASX"
