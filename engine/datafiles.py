@@ -113,7 +113,7 @@ def _stat_problem(path: Path, exc: OSError) -> str:
     if exc.errno == errno.ELOOP:
         return "is a symlink loop (it points back at itself); replace it with the data file"
     if path.is_symlink():
-        target = os.readlink(path)
+        target = clipped(os.readlink(path), 200)
         return f"is a symlink to {target}, which does not exist; fix the link or copy the file here"
     if exc.errno == errno.ENOENT:
         return "does not exist; check the path"
