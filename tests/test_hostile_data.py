@@ -1070,3 +1070,16 @@ def test_data_list_names_a_fifo_it_cannot_read(clean_sample, tmp_path, alarm):
     result = _invoke("data", "list", "--data-dir", folder)
     assert result.exit_code == 0, result.output
     assert "unreadable" in result.output and "FIFO" in result.output
+
+
+def test_data_fetch_refuses_a_provider_path_before_any_request(tmp_path):
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    _rba("../../../../admin/delete?all=1&x=#")(folder)
+    env = {"COLUMNS": "200", "CROSSCURRENT_RBA_URL": "http://127.0.0.1:9"}  # nothing listens
+    result = runner.invoke(app, ["data", "fetch", "RBA_CASH", "--out", str(folder)], env=env)
+    assert result.exit_code == 2, result.output
+    assert "providers.rba = '../../../../admin/delete?all=1&x=#'" in result.output
+    assert "cannot reach" not in result.output and sorted(folder.iterdir()) == [
+        folder / "instruments.toml"
+    ]
