@@ -245,6 +245,15 @@ def prepare(strategy: Strategy, cfg: RunConfig, market: MarketData | None = None
     calendar = traded.pop()
     first = max(market[k].frame.index[0] for k in assets)
     last = min(market[k].frame.index[-1] for k in assets)
+    if first >= last:
+        spans = "; ".join(
+            f"{market[k].path.name} {market[k].frame.index[0].date()}.."
+            f"{market[k].frame.index[-1].date()}"
+            for k in assets
+        )
+        raise DataError(
+            f"the traded series never overlap ({spans}); supply histories that share sessions."
+        )
     ctx = align.build_context(market, calendar, first, last, cfg.fill)
     rows = _window(ctx.labels, cfg)
     labels = ctx.labels[rows]

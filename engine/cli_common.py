@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.text import Text
 
 from engine.errors import BacktestError, ConfigError
+from engine.readers import FIRST_DATE, LAST_DATE
 
 # Run options shared by run, grid and compare (one declaration, one help text each).
 DATA_DIR = typer.Option(None, help="data folder (default: the synthetic sample)")
@@ -68,8 +69,8 @@ def print_warnings(warnings, where: str) -> None:
         err.print(line, style="yellow" if i else "bold yellow", soft_wrap=True)
 
 
-# Dates a window may name: exchange calendars start in 1985, pandas ends in 2262.
-FIRST_DAY, LAST_DAY = pd.Timestamp("1900-01-01"), pd.Timestamp("2200-12-31")
+# Dates a window may name: the same bounds as a data file's dates (pandas ends in 2262).
+FIRST_DAY, LAST_DAY = FIRST_DATE, LAST_DATE
 
 
 def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:

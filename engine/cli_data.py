@@ -9,6 +9,7 @@ module parses, calls and prints.
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from pathlib import Path
 
@@ -148,7 +149,7 @@ def data_validate(
     from engine.marketdata import validate_folder
 
     with known_errors():
-        if not path.exists():
+        if not os.path.lexists(path):
             raise DataError(f"{path} does not exist; pass a data folder or file.")
         reports = validate_folder(path) if path.is_dir() else _single_file(path, key)
         missing = _missing_for(path, strategy) if strategy and path.is_dir() else []

@@ -77,10 +77,10 @@ def open_quality(frame: pd.DataFrame) -> OpenQuality | None:
     if not ok.any():
         return OpenQuality(0, 0, float("nan"), float("nan"))
     o, prev, c = o[ok], prev[ok], c[ok]
-    stale = int(np.count_nonzero(np.abs(o - prev) <= STALE_TOL * prev))
-    return OpenQuality(
-        int(ok.sum()), stale, float(np.mean(o / prev - 1)), float(np.mean(c / o - 1))
-    )
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd prices: inf
+        stale = int(np.count_nonzero(np.abs(o - prev) <= STALE_TOL * prev))
+        overnight, intraday = float(np.mean(o / prev - 1)), float(np.mean(c / o - 1))
+    return OpenQuality(int(ok.sum()), stale, overnight, intraday)
 
 
 def stale_limit(inst: Instrument) -> float:

@@ -884,7 +884,6 @@ MORE = [
         _never_overlap,
         "overlap",
         on=RUN_ONLY,
-        xfail="engine/api.py prepare() indexes an empty window (IndexError); see the report",
     ),
     refused(
         "checks_nested_table",

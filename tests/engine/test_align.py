@@ -121,9 +121,9 @@ def test_context_truncated_keeps_decision_points_and_drops_data_known_at_or_afte
     pd.DataFrame(
         {
             "date": ["2024-07-01", "2024-07-02", "2024-07-03"],
-            "open": 1.0,
-            "high": 1.0,
-            "low": 1.0,
+            "open": [1.0, 2.0, 3.0],  # flat bars: an open far from both closes is refused
+            "high": [1.0, 2.0, 3.0],
+            "low": [1.0, 2.0, 3.0],
             "close": [1.0, 2.0, 3.0],
         }
     ).to_csv(tmp_path / "RUT.csv", index=False)
