@@ -145,8 +145,10 @@ def declare(**attrs) -> type:
 @pytest.mark.parametrize(
     "attrs,msg",
     [
-        ({"name": ""}, "name '' must be non-empty lower-case"),
-        ({"name": "My Strategy"}, "lower-case text without spaces"),
+        ({"name": ""}, "name '' must be lower-case letters, digits"),
+        ({"name": "My Strategy"}, "name 'My Strategy' must be lower-case letters"),
+        ({"name": "a/b"}, r"it names result folders"),
+        ({"name": "x" * 61}, "at most 60 characters"),
         ({"rule": " "}, "rule is empty"),
         ({"traded": ()}, "traded is empty"),
         ({"params": [Param("a", 1, "int", "d")]}, "params must be a tuple"),
