@@ -36,7 +36,8 @@ def main(k: int) -> dict:
         "combo_sessions_per_s": k * w.sessions / wall,
         "peak_rss_mb_before_grid": round(before, 1),
         "peak_rss_mb": round(harness.peak_rss_mb(), 1),
-        "pbo_splits": res.honesty["splits"],
+        "pbo_splits": res.honesty["over_cash"]["splits"],
+        "effective_trials": res.honesty["over_cash"]["effective_trials"],
         "machine": harness.machine(),
         "revision": harness.git_revision(),
     }

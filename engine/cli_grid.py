@@ -69,7 +69,9 @@ def grid(
         None, help="run chunks on Dask: local:N workers, or tcp://HOST:PORT of a scheduler"
     ),
     walk_forward: str | None = typer.Option(
-        None, help="train=SPAN,test=SPAN[,anchored], e.g. train=5y,test=1y: out-of-sample check"
+        None,
+        help="train=SPAN,test=SPAN[,anchored][,embargo=N], e.g. train=5y,test=1y,embargo=60: "
+        "out-of-sample check (N sessions between each training and test slice)",
     ),
     data_dir: Path | None = DATA_DIR,
     start: str | None = START,
@@ -131,7 +133,8 @@ def grid(
             with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
                 task = bar.add_task("walk-forward", total=None)
                 wf = run_walk_forward(cls, combos, cfg, spec, metric, chunk,
-                                      progress=lambda n: bar.advance(task, n))  # fmt: skip
+                                      progress=lambda n: bar.advance(task, n),
+                                      full_best=res.winner.strategy.values)  # fmt: skip
             summary["walk_forward"] = {k: v for k, v in wf.items() if k != "equity"}
         folder = write_grid(res, summary, out_dir, top, wf)
     if quiet:
@@ -157,13 +160,7 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
     out.print(table)
     _print_honesty(res.honesty)
     if wf is not None:
-        oos, ins = wf["out_of_sample"], res.winner.metrics
-        out.print(
-            f"walk-forward {wf['spec']} ({len(wf['folds'])} folds): out-of-sample Sharpe "
-            f"{oos['sharpe']:.2f}, CAGR {oos['cagr']:.2%} vs in-sample best Sharpe "
-            f"{ins['sharpe']:.2f}, CAGR {ins['cagr']:.2%}",
-            soft_wrap=True,
-        )
+        _print_walk_forward(wf)
     if res.winner.market.synthetic:
         out.print(SYNTHETIC_LINE)
     out.print(f"results: {folder}", soft_wrap=True)
@@ -174,23 +171,79 @@ def _cell(value, spec: str = ".2f") -> str:
     return "n/a" if value is None or value != value else format(value, spec)
 
 
-def _print_honesty(h: dict) -> None:
-    lo, hi = h["sharpe_ci95"]
-    undefined = h.get("trials_undefined", 0)
-    trials = f"{h['trials']} trials" + (
-        f" ({undefined} without a Sharpe ratio: excess returns that do not vary; ranked last)"
-        if undefined
-        else ""
-    )
+_SIDES = (
+    ("over_cash", "Sharpe", "a Sharpe ratio", "excess returns over cash that do not vary"),
+    ("vs_benchmark", "information ratio", "an information ratio",
+     "active returns that do not vary: the combo is its benchmark"),
+)  # fmt: skip
+
+
+def _pbo_text(h: dict) -> str:
     note = h.get("pbo_note") or ""
-    pbo = "not identifiable" if note.startswith("not identifiable") else _cell(h["pbo"])
+    if note.startswith("not identifiable"):
+        return "not identifiable"
+    return "not defined" if note.startswith("not defined") else _cell(h.get("pbo"))
+
+
+def _print_side(h: dict, name: str, article: str, why: str, title: str) -> None:
+    undefined = h["trials_undefined"]
+    trials = f"{h['trials']} trials" + (
+        f" ({undefined} without {article}: {why}; ranked last)" if undefined else ""
+    )
+    lo, hi = h["ci95"]
+    rho = h["average_correlation"]
+    effective = f"{_cell(h['deflated_effective'])} over {h['effective_trials']:.1f} effective" + (
+        f" (average correlation {rho:.2f})" if rho == rho else ""
+    )
     out.print(
-        f"winner's deflated Sharpe {_cell(h['deflated_sharpe'])} over {trials}; PBO {pbo}; "
-        f"Sharpe 95% CI {_cell(lo)}..{_cell(hi)}",
+        f"{title}: winner's {name} {_cell(h['winner'])}, deflated {name} "
+        f"{_cell(h['deflated'])} over {trials}, {effective}; PBO {_pbo_text(h)}; "
+        f"{name} 95% CI {_cell(lo)}..{_cell(hi)}",
         soft_wrap=True,
     )
-    if note:
-        out.print(Text.assemble(("PBO", "yellow"), f": {note}"), soft_wrap=True)
+    if h.get("pbo_note"):
+        out.print(Text.assemble(("PBO", "yellow"), f" ({title}): {h['pbo_note']}"), soft_wrap=True)
+
+
+def _print_honesty(h: dict) -> None:
+    """The honesty block, one line per kind of return, each naming its metric."""
+    bench = h["vs_benchmark"].get("benchmark", "the benchmark")
+    titles = {"over_cash": "over cash", "vs_benchmark": f"against buy-and-hold {bench}"}
+    for key, name, article, why in _SIDES:
+        _print_side(h[key], name, article, why, titles[key])
+    r = h["ranking"]
+    if r["same_as"] is not None:
+        return
+    ci = r.get("ci95")
+    interval = f"{_cell(ci[0])}..{_cell(ci[1])}" if ci is not None else "not defined"
+    out.print(
+        f"ranked by {r['metric']} ({r['direction']} is better): PBO {_pbo_text(r)}; "
+        f"{r['metric']} 95% CI {interval}; no deflated value (Sharpe-type ratios only)",
+        soft_wrap=True,
+    )
+    if r.get("pbo_note"):
+        out.print(Text.assemble(("PBO", "yellow"), f" ({r['metric']}): {r['pbo_note']}"),
+                  soft_wrap=True)  # fmt: skip
+
+
+def _print_walk_forward(wf: dict) -> None:
+    """Like for like: the walk-forward's chained test slices beside the full window's best
+    traded on the same slices, each saying what it covers."""
+    w, oos = wf["test_windows"], wf["out_of_sample"]
+    embargo = f", embargo {wf['embargo_sessions']} sessions" if wf["embargo_sessions"] else ""
+    out.print(
+        f"walk-forward {wf['spec']} ({len(wf['folds'])} folds{embargo}; test slices "
+        f"{w['first']}..{w['last']}, {w['sessions']:,} sessions; {wf['restart']}):",
+        soft_wrap=True,
+    )
+    rows = [("out-of-sample (chosen on each training slice)", oos)]
+    if "full_window_best" in wf:
+        rows.append(
+            ("full window's best, chosen with hindsight, same slices", wf["full_window_best"])
+        )
+    for label, m in rows:
+        cagr = "n/a" if m["cagr"] is None or m["cagr"] != m["cagr"] else f"{m['cagr']:.2%}"
+        out.print(f"  {label}: Sharpe {_cell(m['sharpe'])}, CAGR {cagr}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -64,14 +64,15 @@ class DaskExecutor:
         if self.cluster is not None:
             self.cluster.close()
 
-    def map_chunks(self, cls, prepared, cfg, parts, progress=None):
-        """Results of ``grid.simulate_chunk`` for each of ``parts``, in order. A task that fails
+    def map_chunks(self, cls, prepared, cfg, parts, progress=None, fields=None):
+        """Results of ``grid.simulate_chunk`` for each of ``parts`` (keeping the per-block
+        ``fields``, its default if None), in order. A task that fails
         is retried on another worker (``RETRIES`` times); a chunk lost with a worker (cancelled,
         its result gone, the connection closed) gets the data sent again and is resubmitted, up to
         ``RETRIES`` times per chunk. Anything else, or a chunk lost more often, stops the run with
         a ``ConfigError``: never a traceback, never a table with gaps."""
         try:
-            return self._map(cls, prepared, cfg, parts, progress)
+            return self._map(cls, prepared, cfg, parts, progress, fields)
         except ConfigError:
             raise
         except Exception as exc:  # distributed raises many kinds when workers die mid-call
@@ -81,7 +82,7 @@ class DaskExecutor:
                 "(and have this package installed), then run again."
             ) from None
 
-    def _map(self, cls, prepared, cfg, parts, progress):
+    def _map(self, cls, prepared, cfg, parts, progress, fields):
         from distributed import as_completed
 
         from engine.grid import simulate_chunk
@@ -89,7 +90,8 @@ class DaskExecutor:
         box = {"data": self.client.scatter(prepared, broadcast=True, timeout=SCATTER_TIMEOUT)}
 
         def submit(i: int):
-            return self.client.submit(simulate_chunk, cls, box["data"], cfg, parts[i],
+            extra = () if fields is None else (fields,)
+            return self.client.submit(simulate_chunk, cls, box["data"], cfg, parts[i], *extra,
                                       retries=RETRIES, pure=False)  # fmt: skip
 
         futures = [submit(i) for i in range(len(parts))]

@@ -7,11 +7,14 @@ This logic lives here, in order:
    ``grid_weights`` when it has one, else one ``target_weights`` call per combo), turned into
    orders exactly as a single run does (``api.window_targets``), placed on the steps;
 3. ``grid_kernels.grid_nb`` runs the chunk in parallel and returns per-combo metric accumulators,
-   per-block excess-return sums and counters - never curves - so memory grows with K, not K x T;
+   per-block sums (of excess returns over cash and active returns over the benchmark, and what
+   the ranking metric needs: ``honesty.block_fields``) and counters - never curves - so memory
+   grows with K, not K x T;
 4. metrics per combo (``metrics.metrics_from_acc``: the same formulas as a single run; trade
-   statistics are left out of grids), the ranking, and the overfitting statistics of the winner
-   (``overfit``: deflated Sharpe over all trials, PBO by CSCV from the block sums) plus a
-   stationary-bootstrap interval from a full single run of the winner.
+   statistics are left out of grids), the ranking, and the honesty block of the winner
+   (``honesty``: over cash, against the benchmark and by the ranking metric - deflated ratios
+   over all trials and over the effective number of trials, PBO by CSCV from the block sums,
+   stationary-bootstrap intervals from a full single run of the winner).
 
 Not here: parsing the space (``paramspace``), files and CLI (``cli_grid``).
 """
@@ -25,10 +28,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from engine import grid_kernels, kernels, overfit
+from engine import grid_kernels, kernels
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
-from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table, spread_defined
+from engine.honesty import BASE_FIELDS, block_fields, honesty
+from engine.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table
 from engine.orders import Orders
 from engine.simulate import check_targets
 from engine.strategy import Strategy
@@ -42,16 +46,18 @@ GRID_METRICS = tuple(
     for k in METRIC_KEYS
     if k not in ("round_trips", "win_rate", "avg_trade", "best_trade", "worst_trade")
 )
-BOOTSTRAP_SEED = 20250918
+# Dates: no order to rank by.
+UNRANKABLE = ("max_drawdown_start", "max_drawdown_trough", "max_drawdown_end")
 
 
 @dataclass(frozen=True)
 class GridResult:
     table: pd.DataFrame  # one row per combo: parameters, then every grid metric, ranked
-    blocks: np.ndarray  # (K, 2 N_BLOCKS) per-block excess-return and squared sums, table order
+    blocks: np.ndarray  # (K, F N_BLOCKS) per-block sums of ``block_fields``, table order
     metric: str
     winner: RunResult
     honesty: dict[str, Any]
+    block_fields: tuple[str, ...] = tuple(kernels.BLOCK_FIELDS[f] for f in BASE_FIELDS)
 
 
 def _chunk_orders(cls: type[Strategy], p: Prepared, combos: pd.DataFrame) -> Orders:
@@ -90,9 +96,17 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
     return {k: cols[k] for k in GRID_METRICS}
 
 
-def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
+def _slots(fields: tuple[int, ...]) -> np.ndarray:
+    """Where each of ``kernels.BLOCK_FIELDS`` goes in a combo's block row (-1: not kept)."""
+    slots = np.full(len(kernels.BLOCK_FIELDS), -1, dtype=np.int64)
+    slots[list(fields)] = np.arange(len(fields))
+    return slots
+
+
+def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame, fields=BASE_FIELDS):
     """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
-    2 N_BLOCKS: per-block sums of excess returns over cash, then of their squares) of a chunk."""
+    len(fields) N_BLOCKS: per-block sums of the ``kernels.BLOCK_FIELDS`` ``fields``, N_BLOCKS
+    columns each) of a chunk."""
     bounds, _ = _blocks(len(p.steps.val_labels))
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
@@ -101,7 +115,7 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame):
     acc, blk, counts = grid_kernels.grid_nb(
         p.steps.fill, p.steps.mark, p.steps.fx, p.steps.is_val, p.steps.accrual, offsets, step,
         weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
-        np.ascontiguousarray(p.bench_returns()), bounds,
+        np.ascontiguousarray(p.bench_returns()), bounds, _slots(tuple(fields)),
     )  # fmt: skip
     return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk
 
@@ -114,8 +128,10 @@ def simulate_combos(
     chunk: int = CHUNK,
     progress: Callable[[int], None] | None = None,
     executor=None,
+    fields: tuple[int, ...] = BASE_FIELDS,
 ):
-    """Metrics table (K rows) and block sums (K, 2 N_BLOCKS) for ``combos`` on prepared data.
+    """Metrics table (K rows) and block sums (K, len(fields) N_BLOCKS: the per-block sums of the
+    ``kernels.BLOCK_FIELDS`` ``fields``) for ``combos`` on prepared data.
 
     ``executor`` (e.g. ``engine.cluster.DaskExecutor``) maps chunks elsewhere; results come back
     in chunk order, so the table is the same wherever the chunks ran.
@@ -125,8 +141,9 @@ def simulate_combos(
     k = len(combos)
     parts = [combos.iloc[i : i + chunk] for i in range(0, k, chunk)]
     # float64, like every sum in the engine: float32 block sums changed which combos tie and so
-    # the PBO (issue 13); one (K, 2 N_BLOCKS) float64 array is 256 bytes a combo.
-    blocks = np.empty((k, 2 * N_BLOCKS))
+    # the PBO (issue 13); four fields (excess and active returns, their squares) of float64 are
+    # 512 bytes a combo.
+    blocks = np.empty((k, len(fields) * N_BLOCKS))
     cols: dict[str, np.ndarray] = {}
 
     def keep(i: int, result) -> None:  # into arrays for all K: no per-chunk frames to concat
@@ -140,11 +157,11 @@ def simulate_combos(
 
     if executor is None:
         for i, part in enumerate(parts):
-            keep(i, simulate_chunk(cls, p, cfg, part))
+            keep(i, simulate_chunk(cls, p, cfg, part, fields))
             if progress is not None:
                 progress(len(part))
     else:
-        for i, result in enumerate(executor.map_chunks(cls, p, cfg, parts, progress)):
+        for i, result in enumerate(executor.map_chunks(cls, p, cfg, parts, progress, fields)):
             keep(i, result)
     data = {c: combos[c].reset_index(drop=True) for c in combos.columns}
     for name in GRID_METRICS:  # dates stay plain objects (str or None), not a pandas str dtype
@@ -155,62 +172,14 @@ def simulate_combos(
 
 def rank(table: pd.DataFrame, metric: str) -> np.ndarray:
     """Row order, best first, by ``metric`` (NaN last; ties keep the enumeration order)."""
-    if metric not in GRID_METRICS:
-        raise ConfigError(
-            f"--metric {metric!r} is not a grid metric; use one of {', '.join(GRID_METRICS)}."
-        )
+    if metric not in GRID_METRICS or metric in UNRANKABLE:
+        usable = ", ".join(m for m in GRID_METRICS if m not in UNRANKABLE)
+        raise ConfigError(f"--metric {metric!r} is not a grid metric one can rank by; use one of "
+                          f"{usable}.")  # fmt: skip
     values = table[metric].to_numpy(dtype=np.float64)
     key = values if HIGHER_IS_BETTER.get(metric, True) else -values
     key = np.where(np.isnan(key), -np.inf, key)
     return np.argsort(-key, kind="stable")
-
-
-def _bootstrap_sharpe(excess: np.ndarray, root: float):
-    """The stationary-bootstrap interval of the annualised Sharpe ratio: NaN when the winner's
-    own Sharpe ratio is undefined; resamples whose Sharpe ratio is undefined are left out."""
-    if not spread_defined(excess):
-        return (float("nan"), float("nan"))
-
-    def sharpe(x):
-        return x.mean() / x.std(ddof=1) * root if spread_defined(x) else np.nan
-
-    return overfit.stationary_bootstrap(excess, sharpe, seed=BOOTSTRAP_SEED)
-
-
-def honesty(
-    table: pd.DataFrame, blocks: np.ndarray, block_counts: np.ndarray, winner: RunResult
-) -> dict[str, Any]:
-    """Deflated Sharpe of the winner over all trials, PBO by CSCV, bootstrap intervals.
-
-    Combos whose Sharpe ratio is undefined (nothing held: ``metrics``) are no trials of a Sharpe
-    ratio: the DSR's N and the variance of the trials' Sharpe ratios leave them out
-    (``trials_undefined`` counts them); CSCV ranks them below every defined Sharpe ratio.
-    """
-    ppy = table["periods_per_year"].to_numpy()
-    trial_srs = table["sharpe"].to_numpy(dtype=np.float64) / np.sqrt(ppy)
-    defined = trial_srs[np.isfinite(trial_srs)]
-    m = winner.metrics
-    sr = m["sharpe"] / np.sqrt(m["periods_per_year"])
-    ret = winner.sim.returns.to_numpy()
-    excess = ret - winner.sim.cash_return.to_numpy()
-    root = np.sqrt(m["periods_per_year"])
-
-    def cagr(x):
-        return float(np.prod(1 + x)) ** (1 / m["years"]) - 1
-
-    sr_var = float(np.var(defined, ddof=1)) if defined.size > 1 else 0.0
-    return {
-        "trials": int(len(table)),
-        "trials_undefined": int(len(table) - defined.size),
-        "deflated_sharpe": overfit.deflated_sharpe(
-            sr, m["sessions"], m["skew"], m["kurtosis"], trial_srs
-        ),  # fmt: skip
-        "expected_max_sharpe_annualised": overfit.expected_max_sharpe(sr_var, defined.size) * root,
-        **overfit.pbo_cscv(blocks, block_counts),
-        "sharpe_ci95": _bootstrap_sharpe(excess, root),
-        "cagr_ci95": overfit.stationary_bootstrap(ret, cagr, seed=BOOTSTRAP_SEED),
-        "bootstrap_seed": BOOTSTRAP_SEED,
-    }
 
 
 def run_grid(
@@ -223,12 +192,16 @@ def run_grid(
     executor=None,
 ) -> GridResult:
     """Simulate every combo, rank by ``metric``, and judge the winner (see module docstring)."""
+    rank(combos.head(0).assign(**{metric: []}), metric)  # an unknown metric fails before the work
     p = prepare(cls(**combos.iloc[0].to_dict()), cfg)
-    table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress, executor)
+    fields = block_fields(metric)
+    table, blocks = simulate_combos(cls, p, cfg, combos, chunk, progress, executor, fields)
     order = rank(table, metric)
     table = table.take(order).reset_index(drop=True)
-    for j in range(blocks.shape[1]):  # in place, a column at a time: no second K x 2B copy
+    for j in range(blocks.shape[1]):  # in place, a column at a time: no second K x FB copy
         blocks[:, j] = blocks[order, j]
     winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
     _, counts = _blocks(len(p.steps.val_labels))
-    return GridResult(table, blocks, metric, winner, honesty(table, blocks, counts, winner))
+    judged = honesty(table, blocks, fields, counts, winner, metric)
+    names = tuple(kernels.BLOCK_FIELDS[f] for f in fields)
+    return GridResult(table, blocks, metric, winner, judged, names)

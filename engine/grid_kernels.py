@@ -20,27 +20,28 @@ from engine import metric_kernels as mk
 
 @njit(cache=True, parallel=True)
 def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_cash, bench,
-            bounds):  # fmt: skip
+            bounds, slots):  # fmt: skip
     """Combo k trades at ``step[offsets[k]:offsets[k+1]]`` towards ``weight`` (M, N) rows
     (``orders.Orders.on_steps``); fill, mark, fx: (S, N); is_val, accrual: (S,); costs:
     (K, N_COSTS); bench (benchmark return, NaN = none): (V,); bounds (B + 1,): the first
-    valuation step of each of B blocks, then V.
+    valuation step of each of B blocks, then V; slots (len(kernels.BLOCK_FIELDS),): where each
+    per-block field goes (0, 1, ...; -1: not kept).
 
-    Returns acc (K, N_ACC), blocks (K, 2B: excess-return sums, then their squares' sums),
-    counts (K, N_COUNTS).
+    Returns acc (K, N_ACC), blocks (K, F B: the F kept fields, B blocks each, field f in columns
+    slots[f] B ..), counts (K, N_COUNTS).
     """
     last, vpos, pv, growth, rf = kernels.timeline_nb(mark, fx, is_val, accrual)
     b, e = mk.bench_split_nb(bench)
     bm = mk.bench_moments_nb(rf, bench)
     k_len = offsets.shape[0] - 1
     acc = np.empty((k_len, mk.N_ACC))
-    blocks = np.zeros((k_len, 2 * (bounds.shape[0] - 1)))
+    blocks = np.zeros((k_len, (slots.max() + 1) * (bounds.shape[0] - 1)))
     counts = np.zeros((k_len, kernels.N_COUNTS))
     no_curves = np.empty((0, 0))
     no_orders = np.empty((0, kernels.ORDER_FIELDS))
     for k in prange(k_len):
         lo, hi = offsets[k], offsets[k + 1]
         kernels.run_nb(fill, last, fx, vpos, is_val, pv, growth, rf, b, e, bounds, bm, step[lo:hi],
-                       weight[lo:hi], costs[k], init_cash, acc[k], blocks[k], counts[k], no_curves,
-                       no_orders)  # fmt: skip
+                       weight[lo:hi], costs[k], init_cash, acc[k], blocks[k], slots, counts[k],
+                       no_curves, no_orders)  # fmt: skip
     return acc, blocks, counts

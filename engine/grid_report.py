@@ -1,11 +1,11 @@
 """The grid-search report: one self-contained, offline HTML page for a ``backtest grid`` run.
 
-Lives here: ``GridReportContext`` (everything the page shows, validated), the honesty panel (each
-overfitting statistic with a sentence saying what it means), the ranked table, the page layout and
-``render_grid_report`` / ``write_grid_report``. Not here: the sensitivity charts and their
-aggregations (``engine.grid_charts``), the winner's charts and the page's CSS, error hook and
-status script (reused from ``engine.report`` / ``engine.report_charts``), computing the statistics
-(``engine.grid``, ``engine.overfit``) or choosing the output path (the CLI).
+Lives here: ``GridReportContext`` (everything the page shows, validated), the honesty panel's HTML,
+the ranked table, the page layout and ``render_grid_report`` / ``write_grid_report``. Not here: the
+honesty panel's wording (``engine.grid_honesty``), the sensitivity charts and their aggregations
+(``engine.grid_charts``), the winner's charts and the page's CSS, error hook and status script
+(reused from ``engine.report`` / ``engine.report_charts``), computing the statistics
+(``engine.honesty``, ``engine.overfit``, ``engine.pbo``) or choosing the output path (the CLI).
 
 The page is built in four steps:
 
@@ -30,6 +30,14 @@ import pandas as pd
 
 from engine import grid_charts as gc
 from engine.figures import plotlyjs
+from engine.grid_honesty import (
+    HONESTY_KEYS,
+    RANKING_KEYS,
+    SIDE_KEYS,
+    SOURCES,
+    honesty_panel,
+    label_value,
+)
 from engine.metrics import HIGHER_IS_BETTER
 from engine.report import (
     _CSS,
@@ -49,15 +57,9 @@ from engine.report import (
 )
 from engine.report_charts import Chart, drawdown_chart, equity_chart
 
-HONESTY_KEYS = (
-    "trials", "deflated_sharpe", "expected_max_sharpe_annualised", "pbo", "splits",
-    "logit_median", "sharpe_ci95", "cagr_ci95", "bootstrap_seed",
-)  # fmt: skip
 KEY_METRICS = (
     "sharpe", "cagr", "max_drawdown", "ann_volatility", "trade_count", "turnover", "exposure",
 )  # fmt: skip
-DSR_SIGNIFICANT = 0.95  # deflated Sharpe at or above this: the winner beats luck
-PBO_OVERFIT = 0.5  # PBO above this: the in-sample winner is more likely than not below median
 
 
 # --- validation -------------------------------------------------------------------------------
@@ -100,17 +102,28 @@ def _check_params(ctx: GridReportContext) -> None:
             _fail("varied", "omits a parameter that varies in the table", found, "add it")
 
 
+def _is_pair(value: object) -> bool:
+    return not isinstance(value, str) and hasattr(value, "__len__") and len(value) == 2
+
+
 def _check_honesty(honesty: Mapping[str, object]) -> None:
     missing = [k for k in HONESTY_KEYS if k not in honesty]
     if missing:
         _fail("honesty", "lacks keys", missing, "pass engine.grid.GridResult.honesty")
+    for side, keys in (("over_cash", SIDE_KEYS), ("vs_benchmark", SIDE_KEYS),
+                       ("ranking", RANKING_KEYS)):  # fmt: skip
+        block = honesty[side]
+        lacking = [k for k in keys if not isinstance(block, Mapping) or k not in block]
+        if lacking:
+            _fail(f"honesty[{side!r}]", "lacks keys", lacking, "pass engine.honesty.honesty")
     trials = honesty["trials"]
     if _missing(trials) or not float(trials) >= 1:  # type: ignore[arg-type]
         _fail("honesty['trials']", "must be at least 1", repr(trials), "count every combo run")
-    for key in ("sharpe_ci95", "cagr_ci95"):
-        value = honesty[key]
-        if isinstance(value, str) or not (hasattr(value, "__len__") and len(value) == 2):
-            _fail(f"honesty[{key!r}]", "must be (lo, hi)", repr(value), "pass a 2-tuple")
+    for where, value in (("['cagr_ci95']", honesty["cagr_ci95"]),
+                         ("['over_cash']['ci95']", honesty["over_cash"]["ci95"]),  # type: ignore[index]
+                         ("['vs_benchmark']['ci95']", honesty["vs_benchmark"]["ci95"])):  # type: ignore[index]  # fmt: skip
+        if not _is_pair(value):
+            _fail(f"honesty{where}", "must be (lo, hi)", repr(value), "pass a 2-tuple")
 
 
 # --- the context ------------------------------------------------------------------------------
@@ -123,7 +136,7 @@ class GridReportContext:
     ``table`` is ranked best first: the parameter columns (``params``), then metric columns keyed
     as ``engine.grid.GRID_METRICS`` (fractions, 0.05 = 5 %, except ratios and counts). ``varied``
     lists the parameters with more than one value; ``honesty`` holds ``HONESTY_KEYS`` as made by
-    ``engine.grid.honesty``; ``winner`` is the full single run of the table's first row.
+    ``engine.honesty.honesty``; ``winner`` is the full single run of the table's first row.
     """
 
     title: str
@@ -152,119 +165,26 @@ class GridReportContext:
 # --- honesty ----------------------------------------------------------------------------------
 
 
-def _num(value: object) -> float:
-    return float("nan") if _missing(value) else float(value)
-
-
-def _interval(key: str, bounds: Sequence[object]) -> tuple[float, float, str]:
-    lo, hi = _num(bounds[0]), _num(bounds[1])
-    text = f"{format_metric(key, lo)[1]} to {format_metric(key, hi)[1]}"
-    return lo, hi, text
-
-
-def _trials_row(h: Mapping[str, object], label: str) -> tuple[str, str, str, str]:
-    n, sr0 = int(_num(h["trials"])), _num(h["expected_max_sharpe_annualised"])
-    if n <= 1:
-        return "Trials", "1", "One combination: nothing was selected, so nothing to deflate.", ""
-    luck = f"{sr0:.2f}" if np.isfinite(sr0) else "n/a"
-    k = int(_num(h.get("trials_undefined", 0)) or 0)  # no Sharpe ratio: left out of the DSR
-    text = (
-        f"{n:,} combinations were tried and the best by {label} kept; the best of {n - k:,} "
-        f"strategies with no skill at all would show an annualised Sharpe of about {luck}."
-    ) + (f" {k:,} combinations have no Sharpe ratio (nothing held): ranked last." if k else "")
-    return "Trials", f"{n:,}", text, ""
-
-
-def _dsr_row(h: Mapping[str, object], sharpe: float) -> tuple[str, str, str, str]:
-    dsr, n = _num(h["deflated_sharpe"]), int(_num(h["trials"]))
-    name = "Deflated Sharpe ratio"
-    if not np.isfinite(dsr):
-        why = "Not computable: the winner's Sharpe or return moments are undefined."
-        return name, "n/a", why, ""
-    against = f"the best of {n:,} unskilled trials" if n > 1 else "zero (a single trial)"
-    shown = f" ({sharpe:.2f})" if np.isfinite(sharpe) else ""
-    if dsr >= DSR_SIGNIFICANT:
-        verdict = f"Significant: a {dsr:.0%} probability that the winner's Sharpe{shown} beats "
-        return name, f"{dsr:.2f}", verdict + f"{against} (threshold {DSR_SIGNIFICANT}).", "good"
-    verdict = (
-        f"Not significant (below {DSR_SIGNIFICANT}): only a {dsr:.0%} probability that the "
-        f"winner's Sharpe{shown} beats {against}; its edge may be luck."
-    )
-    return name, f"{dsr:.2f}", verdict, "bad"
-
-
-def _pbo_row(h: Mapping[str, object]) -> tuple[str, str, str, str]:
-    pbo, splits, logit = _num(h["pbo"]), _num(h["splits"]), _num(h["logit_median"])
-    name = "Probability of backtest overfitting"
-    note = h.get("pbo_note")
-    if not np.isfinite(pbo) and isinstance(note, str) and note.startswith("not identifiable"):
-        why = (
-            f"Not identifiable: {note.removeprefix('not identifiable: ')}. The data cannot tell "
-            "these combinations apart; judge the winner by the deflated Sharpe ratio and the "
-            "sensitivity charts instead."
-        )
-        return name, "not identifiable", why, "bad"
-    if not np.isfinite(pbo):
-        note = note or "it needs at least two combinations to compare out of sample"
-        return name, "n/a", f"Not computable: {note}.", ""
-    seen = (
-        f"in {pbo:.0%} of {splits:,.0f} in-sample/out-of-sample splits the in-sample winner ranked "
-        f"below the median out of sample (median logit {logit:+.2f})"
-    )
-    tied, moved = _num(h.get("pbo_tied_share")), _num(h.get("pbo_ambiguous_share"))
-    if tied > 0:  # NaN or 0: no ties to speak of
-        seen += f"; ties in sample ({tied:.0%} of splits) count each tied combination equally"
-        seen += f", and no tie-break could move PBO by more than {moved:.2f}"
-    if pbo > PBO_OVERFIT:
-        text = f"Likely overfit: {seen}; above {PBO_OVERFIT}, picking the best is more likely "
-        return name, f"{pbo:.2f}", text + "than not to pick a below-median strategy.", "bad"
-    text = f"Selection held up: {seen}; at most {PBO_OVERFIT} is the acceptable side."
-    return name, f"{pbo:.2f}", text, "good"
-
-
-def _ci_row(h: Mapping[str, object], key: str) -> tuple[str, str, str, str]:
-    metric = "sharpe" if key == "sharpe_ci95" else "cagr"
-    what = "risk-adjusted return" if metric == "sharpe" else "growth of capital"
-    lo, hi, shown = _interval(metric, h[key])
-    name = f"{format_metric(metric, 0.0)[0]}, 95 % interval"
-    if not (np.isfinite(lo) and np.isfinite(hi)):
-        return name, "n/a", "Not computable from the winner's returns.", ""
-    if lo > 0:
-        text, css = f"Above zero throughout: the positive {what} survives resampling.", "good"
-    elif hi < 0:
-        text, css = (
-            f"Below zero throughout: the {what} is negative in nearly every resample.",
-            "bad",
-        )
-    else:
-        text, css = f"Includes zero: the returns cannot tell this {what} apart from none.", "bad"
-    return name, shown, text, css
-
-
 def _honesty_section(ctx: GridReportContext) -> str:
-    h = ctx.honesty
-    label = format_metric(ctx.metric, 0.0)[0]
-    sharpe = _num(ctx.table["sharpe"].iloc[0]) if "sharpe" in ctx.table else float("nan")
-    rows = [
-        _trials_row(h, label), _dsr_row(h, sharpe), _pbo_row(h),
-        _ci_row(h, "sharpe_ci95"), _ci_row(h, "cagr_ci95"),
-    ]  # fmt: skip
-    body = "".join(
-        f'<tr class="{css}"><th>{_esc(name)}</th><td class="num">{_esc(value)}</td>'
-        f"<td>{_esc(text)}</td></tr>"
-        for name, value, text, css in rows
-    )
-    sources = (
-        "Deflated Sharpe: Bailey & López de Prado (2014), against the expected best of all trials. "
-        "PBO: combinatorially symmetric cross-validation, Bailey et al. (2017), on Sharpe ratios "
-        "over cash; identical combinations count once, ties get average ranks. Intervals: "
-        f"stationary bootstrap of the winner's daily returns (seed {fmt_value(h['bootstrap_seed'])})."
-    )
+    sections = honesty_panel(ctx.honesty, label_value(ctx.metric)[0])
+    parts = []
+    for title, why, rows in sections:
+        body = "".join(
+            f'<tr class="{css}"><th>{_esc(name)}</th><td class="num">{_esc(value)}</td>'
+            f"<td>{_esc(text)}</td></tr>"
+            for name, value, text, css in rows
+        )
+        intro = f'<p class="small">{_esc(why)}</p>' if why else ""
+        parts.append(
+            f'<h3>{_esc(title)}</h3>{intro}<table class="grid"><tbody>{body}</tbody></table>'
+        )
+    sources = SOURCES.format(seed=fmt_value(ctx.honesty["bootstrap_seed"]))
     return (
         '<section class="honesty"><h2>Honesty: how much to trust the winner</h2>'
         "<p>Picking the best of many backtests flatters it. These checks say how much of the "
-        "winner's result could be selection luck.</p>"
-        f'<table class="grid"><tbody>{body}</tbody></table>'
+        "winner's result could be selection luck, over cash and against the benchmark, each "
+        "naming the metric it is about.</p>"
+        f"{''.join(parts)}"
         f'<p class="small">{_esc(sources)}</p></section>'
     )
 
@@ -336,6 +256,7 @@ _GRID_CSS = """
 .honesty tr.good th{border-left:4px solid #1b7837}.honesty tr.bad th{border-left:4px solid #b2182b}
 .honesty th{white-space:nowrap;width:1%;border-left:4px solid transparent}
 .honesty td.num{white-space:nowrap;width:1%}
+.honesty h3{margin:14px 0 2px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 table.ranked tbody tr:first-child{background:#eef6ee;font-weight:600}
 """

@@ -2,8 +2,11 @@
 ``manifest.json``, atomically (``runfiles.atomic_folder``).
 
 ``summary.json`` holds the space, the ranking, the winner with its metrics, the top rows and the
-overfitting statistics, and nothing that varies between machines, so the same inputs give the same
-bytes. The manifest adds when, where and with which packages and data files.
+overfitting statistics (``honesty``: over cash, against the benchmark and by the ranking metric,
+each under a key naming its metric), and nothing that varies between machines, so the same inputs
+give the same bytes. ``walk_forward.csv`` holds the chained walk-forward equity beside the full
+window's best traded on the same test slices. The manifest adds when, where and with which
+packages and data files.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def grid_summary(
         "seed": seed,
         "combos": int(len(res.table)),
         "metric": res.metric,
+        "block_fields": list(res.block_fields),
         "winner": {"params": winner.strategy.values, "metrics": winner.metrics},
         "honesty": res.honesty,
         "top": [
@@ -90,7 +94,7 @@ def write_grid(
         _write_parquet(res.table, tmp / "grid.parquet")
         _dump(tmp / "summary.json", summary)
         if walk_forward is not None:
-            write_csv(walk_forward["equity"].to_frame(), tmp / "walk_forward.csv", index=True,
+            write_csv(walk_forward["equity"], tmp / "walk_forward.csv", index=True,
                       index_label="date")  # fmt: skip
         ctx = GridReportContext(
             title=f"grid: {res.winner.strategy.name}", rule=res.winner.strategy.rule,

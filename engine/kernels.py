@@ -46,7 +46,7 @@ ORDER_FIELDS = 6
 _F1, _F2, _I1 = "float64[::1]", "float64[:, ::1]", "int64[::1]"
 _STEPS_ARGS = (
     f"int64, int64, boolean, {_F1}, {_F1}, {_F1}, {_I1}, int64, {_F2}, {_F1}, {_F1}, {_F1}, "
-    f"{_F1}, {_I1}, {_F1}"
+    f"{_F1}, {_I1}, {_F1}, {_I1}"
 )
 _STEPS_SIG = f"void({_STEPS_ARGS})"
 _CURVES_SIG = f"void({_STEPS_ARGS}, {_F2})"
@@ -169,14 +169,40 @@ def timeline_nb(mark, fx, is_val, accrual):
     return last, vpos, pv, growth, rf
 
 
-# ``run_nb``'s running totals besides the metric state (``aux``): cash, this block's return and
-# squared-return sums, the block's index, the sum of equity, the sessions exposed.
-CASH, BSUM, BSQ, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL = range(6)
+# Per-block sums a run can keep for the overfitting statistics (``run_nb``'s ``slots`` says which,
+# and where): excess returns over cash x and their squares, active returns over the benchmark a
+# and their squares, squared downside min(x, 0)^2, returns r and their squares, and the log growth
+# of equity over the block (log E_end / E_start; -inf once equity is not positive).
+BLOCK_FIELDS = (
+    "excess", "excess_sq", "active", "active_sq", "downside_sq", "ret", "ret_sq", "log_growth",
+)  # fmt: skip
+F_X, F_XX, F_A, F_AA, F_D, F_R, F_RR, F_G = range(len(BLOCK_FIELDS))
+# ``run_nb``'s running totals besides the metric state (``aux``): cash, the block's index, the sum
+# of equity, the sessions exposed, the equity at the block's start, then this block's sums of the
+# first seven ``BLOCK_FIELDS``.
+CASH, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL, BLOCK_START, SUMS = range(6)
+N_AUX = SUMS + F_G
+
+
+@njit(cache=True)
+def _close_block_nb(blocks, slots, n_b, b, aux, equity):
+    """Add block ``b``'s sums (``aux[SUMS:]``) and its log growth (from ``aux[BLOCK_START]`` to
+    ``equity``, its last valuation) into the fields ``slots`` keeps (field f at ``slots[f] n_b +
+    b``, of ``n_b`` blocks); the next block starts at ``equity``. Once per block, outside the
+    hot loop."""
+    for f in range(F_G):
+        if slots[f] >= 0:
+            blocks[slots[f] * n_b + b] += aux[SUMS + f]
+    if slots[F_G] >= 0:
+        start = aux[BLOCK_START]
+        g = np.log(equity / start) if equity > 0.0 and start > 0.0 else -np.inf
+        blocks[slots[F_G] * n_b + b] += g
+    aux[BLOCK_START] = equity
 
 
 @njit(_STEPS_SIG, cache=True)
 def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
-                    has_bench, bounds, blocks):  # fmt: skip
+                    has_bench, bounds, blocks, slots):  # fmt: skip
     """Valuation steps lo..hi-1, with no order among them: accrue, value, fold into the metric
     state (``state``: ``metric_kernels.STATE`` as an array; ``aux``: the totals above; both
     updated). ``accrue_first`` False: step lo's interest is already in the cash.
@@ -185,21 +211,18 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
     calls inside - so the compiler keeps everything in registers (a never-taken branch writing
     curves inside this loop made it 3x slower)."""
     st = mk.state_load_nb(state)
-    cash, bsum, bsq, equity_sum, exposed_sum = (
-        aux[CASH],
-        aux[BSUM],
-        aux[BSQ],
-        aux[EQUITY_TOTAL],
-        aux[EXPOSED_TOTAL],
-    )
+    cash, equity_sum, exposed_sum = aux[CASH], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL]
+    sx, sxx, sa, saa = aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA]
+    sd, sr, srr = aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR]
     cur_block = int(aux[BLOCK])
-    half = blocks.shape[0] // 2
     v = lo
     while v < hi:
         while v >= bounds[cur_block + 1]:  # close finished blocks
-            blocks[cur_block] += bsum
-            blocks[half + cur_block] += bsq
-            cur_block, bsum, bsq = cur_block + 1, 0.0, 0.0
+            aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA] = sx, sxx, sa, saa
+            aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR] = sd, sr, srr
+            _close_block_nb(blocks, slots, bounds.shape[0] - 1, cur_block, aux, st[14])
+            cur_block = cur_block + 1
+            sx = sxx = sa = saa = sd = sr = srr = 0.0
         end = min(bounds[cur_block + 1], hi)
         for u in range(v, end):
             if accrue_first or u > lo:
@@ -209,25 +232,34 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
                 h = units[held[i]] * pv[u, held[i]]
                 equity += h
                 largest = max(largest, abs(h))
-            st, x = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
-            bsum += x
-            bsq += x * x
+            st, x, a, r = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
+            m = min(x, 0.0)
+            sx += x
+            sxx += x * x
+            sa += a
+            saa += a * a
+            sd += m * m
+            sr += r
+            srr += r * r
             equity_sum += equity
             exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
         v = end
     mk.state_store_nb(st, state)
-    aux[CASH], aux[BSUM], aux[BSQ], aux[BLOCK] = cash, bsum, bsq, cur_block
-    aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL] = equity_sum, exposed_sum
+    aux[CASH], aux[BLOCK], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL] = (
+        cash, cur_block, equity_sum, exposed_sum,
+    )  # fmt: skip
+    aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA] = sx, sxx, sa, saa
+    aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR] = sd, sr, srr
 
 
 @njit(_CURVES_SIG, cache=True)
 def _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
-                           bench, has_bench, bounds, blocks, curves):  # fmt: skip
+                           bench, has_bench, bounds, blocks, slots, curves):  # fmt: skip
     """``_value_steps_nb`` one step at a time, writing each step's curves row (single runs)."""
     n = units.shape[0]
     for v in range(lo, hi):
         _value_steps_nb(v, v + 1, accrue_first or v > lo, state, aux, units, held, n_held, pv,
-                        growth, rf, bench, has_bench, bounds, blocks)  # fmt: skip
+                        growth, rf, bench, has_bench, bounds, blocks, slots)  # fmt: skip
         equity = aux[CASH]
         for i in range(n_held):  # as ``_value_steps_nb`` sums it: the same number
             equity += units[held[i]] * pv[v, held[i]]
@@ -240,19 +272,19 @@ def _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held
 
 @njit(_CURVES_SIG, cache=True)
 def _segment_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
-                has_bench, bounds, blocks, curves):  # fmt: skip
+                has_bench, bounds, blocks, slots, curves):  # fmt: skip
     if curves.shape[0] > 0:
         _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth,
-                               rf, bench, has_bench, bounds, blocks, curves)  # fmt: skip
+                               rf, bench, has_bench, bounds, blocks, slots, curves)  # fmt: skip
     else:
         _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
-                        bench, has_bench, bounds, blocks)  # fmt: skip
+                        bench, has_bench, bounds, blocks, slots)  # fmt: skip
 
 
 @njit(cache=True)
 def run_nb(
     fill, last, fx, vpos, is_val, pv, growth, rf, bench, has_bench, bounds, bench_moments,
-    step, weight, costs, init_cash, acc, blocks, counts, curves, orders,
+    step, weight, costs, init_cash, acc, blocks, slots, counts, curves, orders,
 ):  # fmt: skip
     """The step loop shared by single runs and grids, so the two cannot disagree.
 
@@ -277,14 +309,14 @@ def run_nb(
     scratch = np.empty(n)
     n_held, n_orders, traded_sum = 0, np.int64(0), 0.0  # no literal 0: one rebalance_nb version
     state = mk.state_init_nb(init_cash)
-    aux = np.zeros(6)
-    aux[CASH] = init_cash
+    aux = np.zeros(N_AUX)
+    aux[CASH] = aux[BLOCK_START] = init_cash
     c, v = 0, 0
     while v < n_val:
         stop = vpos[step[c]] if c < n_ord else n_val
         if stop > v:  # no order until valuation step ``stop``
             _segment_nb(v, stop, True, state, aux, units, held, n_held, pv, growth, rf, bench,
-                        has_bench, bounds, blocks, curves)  # fmt: skip
+                        has_bench, bounds, blocks, slots, curves)  # fmt: skip
             v = stop
             continue
         cash, accrued = aux[CASH], False
@@ -306,7 +338,7 @@ def run_nb(
                 n_held += 1
         aux[CASH] = cash
         _segment_nb(v, v + 1, False, state, aux, units, held, n_held, pv, growth, rf, bench,
-                    has_bench, bounds, blocks, curves)  # fmt: skip
+                    has_bench, bounds, blocks, slots, curves)  # fmt: skip
         v += 1
     cash = aux[CASH]
     while c < n_ord:  # fills after the last valuation
@@ -316,10 +348,8 @@ def run_nb(
         )  # fmt: skip
         traded_sum += traded
         c += 1
-    if n_val > 0:
-        cur_block = int(aux[BLOCK])
-        blocks[cur_block] += aux[BSUM]
-        blocks[blocks.shape[0] // 2 + cur_block] += aux[BSQ]
+    if n_val > 0:  # the last block: a valuation's equity is the state's ``prev``
+        _close_block_nb(blocks, slots, bounds.shape[0] - 1, int(aux[BLOCK]), aux, state[14])
     mk.finish_nb(mk.state_load_nb(state), bench_moments, acc)
     counts[N_ORDERS] = n_orders
     counts[TRADED] = traded_sum
@@ -339,8 +369,8 @@ def simulate_nb(fill, mark, fx, step, weight, is_val, accrual, costs, init_cash)
     zeros = np.zeros(n_val)
     run_nb(
         fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.array([0, n_val]),
-        np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(2),
-        counts, curves, orders,
+        np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(0),
+        np.full(len(BLOCK_FIELDS), -1), counts, curves, orders,
     )  # fmt: skip
     return curves, orders[: int(counts[N_ORDERS])], counts
 

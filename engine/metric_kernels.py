@@ -16,9 +16,10 @@ indices of its peak, trough and recovery). ``finish_nb`` turns a state into the 
 (``ACC`` fields: means and central moment sums) that ``engine.metrics`` reads; the benchmark's own
 moments do not depend on the run and are computed once by ``bench_moments_nb``.
 
-The fold also hands back each step's excess return x_t = r_t - c_t, which the step loop sums per
-block for the overfitting statistics: PBO ranks combos by the same Sharpe ratio (over cash) as the
-grid does, so a combo that holds nothing has the same undefined Sharpe ratio in every split.
+The fold also hands back each step's excess return x_t = r_t - c_t, active return a_t = r_t - b_t
+and return r_t, which the step loop sums per block for the overfitting statistics: PBO ranks combos
+by the same Sharpe ratio (over cash) and information ratio (against the benchmark) as the grid
+does, so a combo that holds nothing has the same undefined Sharpe ratio in every split.
 
 When a spread is zero (``spread_floor``): a run that holds nothing has excess returns of 0 +/- a
 fraction of an ulp, not exactly 0, so "sd > 0" lets rounding error through as a Sharpe ratio of
@@ -116,7 +117,7 @@ def state_store_nb(st, a):
 def fold_nb(st, t, equity, rf, b, e):
     """State after valuation step ``t``: ``equity``, cash return ``rf``, benchmark return ``b``
     (0 where none) and ``e`` (1.0 where the benchmark exists, else 0.0). Returns (state, excess
-    return r - rf)."""
+    return x = r - rf, active return a = r - b (0 where no benchmark), return r)."""
     (n, r0, sy, syy, x0, sz, szz, sz3, sz4, down2, sre, srb, sa, saa,
      prev, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value) = st  # fmt: skip
     r = equity / prev - 1.0
@@ -140,7 +141,7 @@ def fold_nb(st, t, equity, rf, b, e):
     st = (n + 1.0, r0, sy + y, syy + y * y, x0, sz + z, szz + zz, sz3 + zz * z, sz4 + zz * zz,
           down2 + m * m, sre + re, srb + r * b, sa + a, saa + a * a,
           equity, peak, peak_i, max_dd, dd_peak, dd_trough, dd_end, dd_peak_value)  # fmt: skip
-    return st, x
+    return st, x, a, r
 
 
 @njit(cache=True)
@@ -212,7 +213,7 @@ def stats_from_equity_nb(equity, start_value, rf, bench):
     b, e = bench_split_nb(bench)
     st = state_load_nb(state_init_nb(start_value))
     for t in range(equity.shape[0]):
-        st, _ = fold_nb(st, t, equity[t], rf[t], b[t], e[t])
+        st, _, _, _ = fold_nb(st, t, equity[t], rf[t], b[t], e[t])
     acc = np.empty(N_ACC)
     finish_nb(st, bench_moments_nb(rf, bench), acc)
     return acc

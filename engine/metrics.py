@@ -60,7 +60,9 @@ HEADLINE = (
     "exposure", "turnover", "trade_count",
 )  # fmt: skip
 # Ranking direction of metrics where smaller is better (all others: larger is better).
-HIGHER_IS_BETTER = {"ann_volatility": False, "tracking_error": False, "turnover": False}
+HIGHER_IS_BETTER = {
+    "ann_volatility": False, "tracking_error": False, "turnover": False, "max_drawdown_days": False,
+}  # fmt: skip
 
 
 def _trade_stats(trades: pd.DataFrame) -> dict[str, Any]:

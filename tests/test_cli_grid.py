@@ -36,21 +36,65 @@ def test_grid_writes_ranked_table_summary_report_and_manifest(grid_folder):
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["combos"] == 6 and summary["metric"] == "sharpe"
     assert summary["winner"]["params"]["hold_days"] == table["hold_days"].iloc[0]
-    assert {"deflated_sharpe", "pbo", "sharpe_ci95", "cagr_ci95"} <= set(summary["honesty"])
+    h = summary["honesty"]
+    assert {"over_cash", "vs_benchmark", "ranking", "cagr_ci95"} <= set(h)
+    assert (
+        h["over_cash"]["metric"] == "sharpe" and h["vs_benchmark"]["metric"] == "information_ratio"
+    )
+    assert h["vs_benchmark"]["benchmark"] == "XJO" and h["ranking"]["same_as"] == "over_cash"
     # These six combos differ only around the 2019 cuts, in 2 of the 16 blocks: whenever both
     # are out of sample (23% of splits) they tie in sample, so PBO is "not identifiable": null
     # in summary.json, said so on the console and in the report.
-    h = summary["honesty"]
-    assert h["pbo"] is None and h["pbo_identifiable"] is False
-    assert h["pbo_ambiguous_share"] > 0.1 and h["pbo_note"].startswith("not identifiable")
-    assert "PBO not identifiable" in result.output and h["pbo_note"] in result.output
+    cash = h["over_cash"]
+    assert cash["pbo"] is None and cash["pbo_identifiable"] is False
+    assert cash["pbo_ambiguous_share"] > 0.1 and cash["pbo_note"].startswith("not identifiable")
+    assert "PBO not identifiable" in result.output and cash["pbo_note"] in result.output
     assert '<td class="num">not identifiable</td>' in (folder / "report.html").read_text()
-    assert len(summary["walk_forward"]["folds"]) == 3
-    assert pd.read_csv(folder / "walk_forward.csv").shape[0] > 400
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["kind"] == "grid" and manifest["combos"] == 6
     html = (folder / "report.html").read_text()
     assert "synthetic sample data" in html.lower() and "chart-pair-0" in html
+
+
+def test_grid_console_judges_the_winner_over_cash_and_against_the_benchmark(grid_folder):
+    result, folder = grid_folder
+    h = json.loads((folder / "summary.json").read_text())["honesty"]
+    lines = result.output.replace("\n", " ")
+    cash, bench = h["over_cash"], h["vs_benchmark"]
+    assert f"over cash: winner's Sharpe {cash['winner']:.2f}, deflated Sharpe " in lines
+    assert f"{cash['effective_trials']:.1f} effective" in lines
+    assert "against buy-and-hold XJO: winner's information ratio " in lines
+    assert f"deflated information ratio {bench['deflated']:.2f} over " in lines
+
+
+def test_walk_forward_compares_like_with_like(grid_folder):
+    result, folder = grid_folder
+    wf = json.loads((folder / "summary.json").read_text())["walk_forward"]
+    assert len(wf["folds"]) == 3 and wf["embargo_sessions"] == 0
+    oos, full = wf["out_of_sample"], wf["full_window_best"]
+    assert oos["sessions"] == full["sessions"] == wf["test_windows"]["sessions"]
+    assert "chosen with hindsight" in full["covers"] and "starts from cash" in wf["restart"]
+    curves = pd.read_csv(folder / "walk_forward.csv")
+    assert list(curves.columns) == ["date", "walk_forward_equity", "full_window_best_equity"]
+    assert len(curves) == oos["sessions"] > 400
+    assert f"test slices {wf['test_windows']['first']}..{wf['test_windows']['last']}" in (
+        result.output.replace("\n", " ")
+    )
+    assert "full window's best, chosen with hindsight, same slices: Sharpe" in result.output
+
+
+def test_a_grid_ranked_by_drawdown_says_pbo_is_not_defined_for_it(tmp_path):
+    result = _grid(*SPACE, *WINDOW, "--metric", "max_drawdown", "--walk-forward",
+                   "train=4y,test=2y,embargo=40", "--out", str(tmp_path))  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = result.output.replace("\n", " ")
+    assert "ranked by max_drawdown (higher is better): PBO not defined" in text
+    assert "needs the path of equity inside each half" in text
+    assert "embargo 40 sessions" in text
+    (folder,) = [p for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    summary = json.loads((folder / "summary.json").read_text())
+    assert summary["honesty"]["ranking"]["pbo"] is None
+    assert summary["walk_forward"]["embargo_sessions"] == 40
 
 
 def test_all_cash_combos_no_longer_win_the_grid(tmp_path):
@@ -65,7 +109,7 @@ def test_all_cash_combos_no_longer_win_the_grid(tmp_path):
     assert (table["weight"].iloc[:-2] > 0).all() and table["sharpe"].iloc[:-2].notna().all()
     summary = json.loads((folder / "summary.json").read_text())
     assert summary["winner"]["params"]["weight"] > 0 and summary["top"][-1]["sharpe"] is None
-    assert summary["honesty"]["trials_undefined"] == 2
+    assert summary["honesty"]["over_cash"]["trials_undefined"] == 2
     assert "2 without a Sharpe ratio" in result.output
     last = [line for line in result.output.splitlines() if "│" in line][-1]
     assert "n/a" in last and "nan" not in result.output
@@ -92,6 +136,7 @@ def test_sampling_draws_the_requested_number_of_distinct_combos(tmp_path):
         (["--param", "hold_days=1:1000:1", "--param", "record_lookback=0:3000:1"], "--samples"),
         (["--param", "hold_days=1,2", "--cluster", "local"], "local:N"),
         (["--param", "hold_days=1,2", "--walk-forward", "train=5,test=1y"], "span"),
+        (["--param", "hold_days=1,2", "--walk-forward", "train=5y,test=1y,embargo=x"], "embargo"),
         (["--param", "hold_days=1,2", "--chunk", "0"], "--chunk"),
     ],
 )

@@ -65,10 +65,25 @@ def make_table(axes: dict[str, list], metric: str = "sharpe", seed: int = 0) -> 
     return table.iloc[rank(table, metric)].reset_index(drop=True)
 
 
-def honesty(**changes: object) -> dict[str, object]:
+def side(metric: str, **changes: object) -> dict[str, object]:
+    """One kind of return's statistics, as ``engine.honesty.judge`` makes them."""
     base = {
-        "trials": 12, "deflated_sharpe": 0.7077, "expected_max_sharpe_annualised": 1.1,
-        "pbo": 0.6, "splits": 6435, "logit_median": -0.4, "sharpe_ci95": (-0.62, 1.36),
+        "metric": metric, "winner": 1.25, "trials": 12, "trials_undefined": 0,
+        "effective_trials": 3.4, "average_correlation": 0.62, "expected_max": 1.1,
+        "expected_max_effective": 0.7, "deflated": 0.7077, "deflated_effective": 0.81, "pbo": 0.6,
+        "splits": 6435, "logit_median": -0.4, "pbo_identifiable": True, "pbo_tied_share": 0.0,
+        "pbo_ambiguous_share": 0.0, "pbo_distinct_combos": 12, "pbo_note": None,
+        "ci95": (-0.62, 1.36),
+    }  # fmt: skip
+    return {**base, **changes}
+
+
+def honesty(cash=None, bench=None, ranking=None, **changes: object) -> dict[str, object]:
+    base = {
+        "trials": 12, "metric": "sharpe", "over_cash": side("sharpe", **(cash or {})),
+        "vs_benchmark": {**side("information_ratio", **{"winner": 0.31, "deflated": 0.42,
+                                                        **(bench or {})}), "benchmark": "XJO"},
+        "ranking": ranking or {"metric": "sharpe", "direction": "higher", "same_as": "over_cash"},
         "cagr_ci95": (-0.078, 0.22), "bootstrap_seed": 20250918,
     }  # fmt: skip
     return {**base, **changes}
@@ -148,35 +163,85 @@ def test_choose_pairs_keeps_the_four_that_move_the_metric_most() -> None:
     assert gc.choose_pairs(["a", "b", "c"], [0, 0, 0]) == [("a", "b"), ("a", "c"), ("b", "c")]
 
 
+def panel(page: str) -> str:
+    return re.search(r'<section class="honesty">.*?</section>', page, re.S).group(0)
+
+
 def test_honesty_panel_shows_numbers_and_says_not_significant_and_overfit(page: str) -> None:
-    assert '<td class="num">12</td>' in page
-    assert "would show an annualised Sharpe of about 1.10" in page
-    assert '<td class="num">0.71</td>' in page
-    assert "Not significant (below 0.95): only a 71% probability" in page
-    assert '<td class="num">0.60</td>' in page
-    assert "Likely overfit: in 60% of 6,435 in-sample/out-of-sample splits" in page
-    assert "more likely than not" in page
-    assert "-0.62 to 1.36" in page and "-7.80% to 22.00%" in page
-    assert "Includes zero: the returns cannot tell this risk-adjusted return apart" in page
-    assert "seed 20250918" in page
+    h = panel(page)
+    assert "Over cash: the Sharpe ratio of excess returns" in h
+    assert '<td class="num">12 (≈3.4 effective)</td>' in h
+    assert "would show an annualised Sharpe ratio of about 1.10" in h
+    assert '<td class="num">0.71</td>' in h
+    assert "Not significant (below 0.95): only a 71% probability" in h
+    assert '<td class="num">0.60</td>' in h
+    assert "Likely overfit: in 60% of 6,435 in-sample/out-of-sample splits" in h
+    assert "more likely than not" in h
+    assert "-0.62 to 1.36" in h and "-7.80% to 22.00%" in h
+    assert "Includes zero: the returns cannot tell this risk-adjusted return apart" in h
+    assert "seed 20250918" in h
+
+
+def test_the_best_of_n_says_correlated_variants_are_not_independent_trials(page: str) -> None:
+    h = panel(page)
+    assert "12 correlated variants are not 12 independent trials" in h
+    assert "average correlation of 0.62, worth about 3.4 independent trials" in h
+    assert "the best of 3.4 independent ones about 0.70" in h
+    assert 'Deflated Sharpe ratio, effective trials</th><td class="num">0.81' in h
+    assert "the count of 12 is the conservative one" in h
+
+
+def test_honesty_panel_judges_against_the_benchmark_and_names_each_metric(page: str) -> None:
+    h = panel(page)
+    assert "Against buy-and-hold XJO: the information ratio of active returns" in h
+    assert "minus buy-and-hold XJO&#x27;s, per valuation session" in h
+    assert "only a 42% probability that the winner&#x27;s information ratio (0.31) beats" in h
+    assert "Probability of backtest overfitting, choosing by information ratio" in h
+    assert 'Information ratio, 95 % interval</th><td class="num">-0.62 to 1.36' in h
+    assert "By the ranking metric" not in h  # ranked by Sharpe: the over-cash section is it
+
+
+def test_a_grid_ranked_by_another_metric_says_what_is_defined_for_it() -> None:
+    ranking = {"metric": "max_drawdown", "direction": "higher", "same_as": None,
+               "deflated": None, "pbo": None,
+               "pbo_note": "not defined for max_drawdown: it needs the path of equity inside each "
+               "half, which per-block sums do not keep", "ci95": (-0.3, -0.1)}  # fmt: skip
+    ctx = make_context(metric="max_drawdown", honesty=honesty(ranking=ranking))
+    h = panel(render_grid_report(ctx))
+    assert "By the ranking metric: Max drawdown" in h
+    assert "choosing by Max drawdown (max_drawdown, higher is better)" in h
+    assert '<td class="num">not defined</td><td>Not defined: max_drawdown: it needs the path' in h
+    assert 'Max drawdown, 95 % interval</th><td class="num">-30.00% to -10.00%' in h
+    assert "the deflated Sharpe ratio deflates Sharpe-type ratios" in h
+    vol = {"metric": "ann_volatility", "direction": "lower", "same_as": None, "pbo": 0.12,
+           "splits": 100, "logit_median": 1.0, "ci95": None,
+           "ci95_note": "not defined for x: why"}  # fmt: skip
+    h = panel(
+        render_grid_report(make_context(metric="ann_volatility", honesty=honesty(ranking=vol)))
+    )
+    assert "choosing by Annualised volatility (ann_volatility, lower is better)" in h
+    assert "Selection held up: in 12% of 100" in h
 
 
 def test_honesty_panel_says_significant_held_up_and_above_zero() -> None:
-    h = honesty(deflated_sharpe=0.97, pbo=0.2, sharpe_ci95=np.array([0.3, 1.9]),
+    h = honesty(cash={"deflated": 0.97, "pbo": 0.2, "ci95": np.array([0.3, 1.9])},
+                bench={"deflated": 0.96, "pbo": 0.1, "ci95": (0.1, 0.5)},
                 cagr_ci95=[0.01, 0.2], trials=np.int64(12))  # fmt: skip
     page = render_grid_report(make_context(honesty=h))
     assert "Significant: a 97% probability" in page
     assert "Selection held up: in 20% of" in page
     assert "Above zero throughout: the positive risk-adjusted return survives" in page
     assert "Above zero throughout: the positive growth of capital survives" in page
+    assert "Above zero throughout: the positive edge over the benchmark survives" in page
     assert "Not significant" not in page and "Likely overfit" not in page
 
 
 def test_honesty_panel_says_what_cannot_be_computed() -> None:
-    h = honesty(deflated_sharpe=float("nan"), pbo=float("nan"), splits=float("nan"),
-                sharpe_ci95=(None, None), cagr_ci95=(-0.3, -0.1))  # fmt: skip
+    nan = float("nan")
+    h = honesty(cash={"deflated": nan, "pbo": nan, "splits": nan, "ci95": (None, None)},
+                cagr_ci95=(-0.3, -0.1))  # fmt: skip
     page = render_grid_report(make_context(honesty=h))
-    assert "Not computable: the winner&#x27;s Sharpe or return moments are undefined" in page
+    assert "Not computable: the winner&#x27;s Sharpe ratio or its moments are undefined" in page
     assert "Not computable: it needs at least two combinations" in page
     assert "Below zero throughout: the growth of capital is negative" in page
 
@@ -187,9 +252,9 @@ def test_honesty_panel_says_when_pbo_is_not_identifiable() -> None:
         "with identical returns there that land on both sides of the out-of-sample median, so "
         "a tie-break alone could move PBO by 0.50 (more than 0.1)"
     )
-    h = honesty(pbo=float("nan"), logit_median=float("nan"), pbo_identifiable=False,
-                pbo_tied_share=0.5, pbo_ambiguous_share=0.5, pbo_note=note)  # fmt: skip
-    page = render_grid_report(make_context(honesty=h))
+    tie = {"pbo": float("nan"), "logit_median": float("nan"), "pbo_identifiable": False,
+           "pbo_tied_share": 0.5, "pbo_ambiguous_share": 0.5, "pbo_note": note}  # fmt: skip
+    page = render_grid_report(make_context(honesty=honesty(cash=tie, bench=tie)))
     assert '<td class="num">not identifiable</td>' in page
     assert "Not identifiable: in 50% of 12,870 splits the in-sample best is a tie" in page
     assert "could move PBO by 0.50" in page and "cannot tell" in page
@@ -197,13 +262,14 @@ def test_honesty_panel_says_when_pbo_is_not_identifiable() -> None:
 
 
 def test_honesty_panel_says_how_ties_were_counted_and_which_trials_have_no_sharpe() -> None:
-    h = honesty(pbo=0.3, pbo_tied_share=0.21, pbo_ambiguous_share=0.04, trials_undefined=2)
-    page = render_grid_report(make_context(honesty=h))
+    cash = {"pbo": 0.3, "pbo_tied_share": 0.21, "pbo_ambiguous_share": 0.04, "trials": 10,
+            "trials_undefined": 2}  # fmt: skip
+    page = render_grid_report(make_context(honesty=honesty(cash=cash)))
     assert "Selection held up: in 30% of 6,435" in page
     assert "ties in sample (21% of splits) count each tied combination equally" in page
     assert "could move PBO by more than 0.04" in page
-    assert "the best of 10 strategies with no skill" in page
-    assert "2 combinations have no Sharpe ratio (nothing held): ranked last." in page
+    assert "The best of 10 such variants with no skill" in page
+    assert "2 combinations have no Sharpe ratio (it is undefined for them): ranked last." in page
 
 
 def test_ranked_table_shows_top_rows_varied_parameters_and_key_metrics(page: str) -> None:
@@ -309,8 +375,12 @@ def test_by_value_and_by_pair_match_plain_python(higher: bool) -> None:
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"honesty": {"trials": 3}}, r"honesty: lacks keys.*deflated_sharpe"),
-        ({"honesty": honesty(pbo_ci95=1, sharpe_ci95=0.5)}, r"honesty\['sharpe_ci95'\]"),
+        ({"honesty": {"trials": 3}}, r"honesty: lacks keys.*over_cash"),
+        ({"honesty": honesty(cash={"ci95": 0.5})}, r"honesty\['over_cash'\]\['ci95'\]"),
+        (
+            {"honesty": {**honesty(), "vs_benchmark": {"metric": "information_ratio"}}},
+            r"honesty\['vs_benchmark'\]: lacks keys.*winner",
+        ),
         ({"honesty": honesty(trials=float("nan"))}, r"honesty\['trials'\]: must be at least 1"),
         ({"metric": "sortino"}, r"metric: is not a metric column.*'sortino'"),
         ({"metric": "max_drawdown_end"}, r"metric: column 'max_drawdown_end' is not numeric"),
@@ -380,6 +450,7 @@ def test_flagship_grid_renders_with_its_winner_and_honesty() -> None:
     assert ids_drawn(page) == ["chart-param-0", "chart-param-1", "chart-pair-0", "chart-equity",
                                "chart-drawdown"]  # fmt: skip
     assert f"{len(result.table):,} combinations were tried" in page
-    assert f'<td class="num">{result.honesty["deflated_sharpe"]:.2f}</td>' in page
+    assert f'<td class="num">{result.honesty["over_cash"]["deflated"]:.2f}</td>' in page
+    assert "Against buy-and-hold XJO: the information ratio of active returns" in page
     assert ("synthetic sample data" in page.lower()) == winner.synthetic
     assert "Fixed parameters: record_lookback=0" in page

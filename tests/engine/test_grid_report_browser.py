@@ -61,9 +61,16 @@ def grid_context() -> GridReportContext:
         base_currency="AUD",
         synthetic=True,
     )
+    side = {
+        "winner": 0.4, "trials": n, "trials_undefined": 0, "effective_trials": 5.2,
+        "average_correlation": 0.7, "expected_max": 0.9, "expected_max_effective": 0.6,
+        "deflated": 0.42, "deflated_effective": 0.6, "pbo": 0.55, "splits": 6435,
+        "logit_median": -0.2, "ci95": (-0.3, 1.1),
+    }  # fmt: skip
     honesty = {
-        "trials": n, "deflated_sharpe": 0.42, "expected_max_sharpe_annualised": 0.9, "pbo": 0.55,
-        "splits": 6435, "logit_median": -0.2, "sharpe_ci95": (-0.3, 1.1),
+        "trials": n, "over_cash": {**side, "metric": "sharpe"},
+        "vs_benchmark": {**side, "metric": "information_ratio", "benchmark": "XJO"},
+        "ranking": {"metric": "sharpe", "direction": "higher", "same_as": "over_cash"},
         "cagr_ci95": (-0.04, 0.12), "bootstrap_seed": 1,
     }  # fmt: skip
     return GridReportContext(

@@ -1,6 +1,7 @@
-"""Overfitting statistics (``engine.overfit``) against hand-computed cases and a slow plain-Python
-CSCV: PSR, the expected maximum Sharpe ratio, the deflated Sharpe ratio, PBO and the stationary
-bootstrap."""
+"""Overfitting statistics (``engine.overfit``) against hand-computed cases and plain-Python
+references: PSR, the expected maximum Sharpe ratio, the deflated Sharpe ratio (also at a real,
+effective number of trials), the effective number of trials and the stationary bootstrap. PBO:
+``test_pbo``."""
 
 from __future__ import annotations
 
@@ -10,16 +11,14 @@ from statistics import NormalDist
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from engine import overfit
 from engine.overfit import (
     EULER_GAMMA,
     block_bootstrap_means_nb,
     deflated_sharpe,
+    effective_trials,
     expected_max_sharpe,
-    pbo_cscv,
     psr,
     stationary_bootstrap,
 )
@@ -133,402 +132,119 @@ def test_deflated_sharpe_of_a_single_trial_is_plain_psr():
     assert deflated_sharpe(0.05, 300, 0.0, 3.0, np.array([0.05])) == psr(0.05, 300, 0.0, 3.0)
 
 
-# --- pbo_cscv -------------------------------------------------------------------------------------
+def test_expected_max_sharpe_of_a_real_number_of_trials():
+    # An effective count is a real number: same values at whole numbers, continuous and never
+    # negative in between (the approximation dips below 0 near N = 1, where the best of one is 0).
+    for n in (2, 7, 36):
+        assert expected_max_sharpe(0.01, float(n)) == expected_max_sharpe(0.01, n)
+    grid = [1.0 + i / 100 for i in range(0, 301)]
+    values = [expected_max_sharpe(0.01, n) for n in grid]
+    assert values[0] == 0.0 and min(values) == 0.0
+    assert all(b >= a for a, b in itertools.pairwise(values))
+    assert max(abs(b - a) for a, b in itertools.pairwise(values)) < 0.01
 
 
-def blocks_of(returns: np.ndarray, bounds: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """As the grid kernel emits them: (K, 2S) per-block return sums then squared-return sums, and
-    sessions per block (S,); block b holds sessions bounds[b]:bounds[b + 1]."""
-    s = len(bounds) - 1
-    out = np.zeros((returns.shape[0], 2 * s))
-    counts = np.zeros(s)
-    for b in range(s):
-        part = returns[:, bounds[b] : bounds[b + 1]]
-        out[:, b] = part.sum(axis=1)
-        out[:, s + b] = (part * part).sum(axis=1)
-        counts[b] = part.shape[1]
-    return out, counts
+def test_deflated_sharpe_with_an_effective_number_of_trials():
+    trials = np.array([0.02, -0.01, 0.05, 0.03, 0.00, 0.08, -0.02])
+    var = sum((t - trials.mean()) ** 2 for t in trials) / 6
+    got = deflated_sharpe(0.08, 500, -0.3, 5.0, trials, trials=2.5)
+    assert got == pytest.approx(psr(0.08, 500, -0.3, 5.0, expected_max_sharpe(var, 2.5)))
+    assert got > deflated_sharpe(0.08, 500, -0.3, 5.0, trials)  # fewer trials: a lower bar
 
 
-def even(t: int, s: int) -> list[int]:
-    return [t * b // s for b in range(s + 1)]
+# --- effective_trials -----------------------------------------------------------------------------
 
 
-def slow_pbo(returns: np.ndarray, bounds: list[int]) -> tuple[float, float, int]:
-    """CSCV from the raw returns: every choice of S/2 in-sample blocks, Sharpe with ddof 1."""
-    k, s = returns.shape[0], len(bounds) - 1
-    logits = []
-    for chosen in itertools.combinations(range(s), s // 2):
-        cols_in = [t for b in chosen for t in range(bounds[b], bounds[b + 1])]
-        cols_out = [t for b in range(s) if b not in chosen for t in range(bounds[b], bounds[b + 1])]
-        sr_in = [np.mean(r[cols_in]) / np.std(r[cols_in], ddof=1) for r in returns]
-        sr_out = [np.mean(r[cols_out]) / np.std(r[cols_out], ddof=1) for r in returns]
-        best = max(range(k), key=lambda j: sr_in[j])
-        rank = 1 + sum(sr_out[j] < sr_out[best] for j in range(k))
-        w = rank / (k + 1)
-        logits.append(math.log(w / (1 - w)))
-    return sum(x <= 0 for x in logits) / len(logits), float(np.median(logits)), len(logits)
+def e_max(n: float) -> float:
+    """The DSR's expected maximum of n standard normals, written out (0 for the best of one)."""
+    if n <= 1:
+        return 0.0
+    g = 0.5772156649015329
+    return max(0.0, (1 - g) * Z.inv_cdf(1 - 1 / n) + g * Z.inv_cdf(1 - 1 / (n * math.e)))
 
 
-def alternating(t: int, d: float = 0.01) -> np.ndarray:
-    """+d, -d, +d, ...: within-block noise with mean 0 over each even-length block."""
-    return d * (1 - 2 * (np.arange(t) % 2))
+def ref_effective(block_sums: np.ndarray, counts: list[float], keep: list[bool]):
+    """(N_eff, rho) by hand: Pearson correlation of every pair of kept trials' block means (rows
+    whose means do not vary left out), their mean, and N_eff from sqrt(1 - rho) E_max(N) by
+    bisection on N."""
+    means = []
+    for row, k in zip(block_sums.tolist(), keep, strict=True):
+        m = [v / c for v, c in zip(row, counts, strict=True)]
+        mu = sum(m) / len(m)
+        if k and math.sqrt(sum((v - mu) ** 2 for v in m) / (len(m) - 1)) > 1e-12:
+            means.append([v - mu for v in m])
+    pairs = []
+    for i, j in itertools.combinations(range(len(means)), 2):
+        a, b = means[i], means[j]
+        dot = sum(x * y for x, y in zip(a, b, strict=True))
+        pairs.append(dot / math.sqrt(sum(x * x for x in a) * sum(y * y for y in b)))
+    rho = sum(pairs) / len(pairs)
+    n = sum(keep)
+    target = math.sqrt(1 - rho) * e_max(n) if rho > 0 else None
+    if target is None:
+        return float(n), rho
+    lo, hi = 1.0, float(n)
+    for _ in range(200):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if e_max(mid) < target else (lo, mid)
+    return hi, rho
 
 
-def test_pbo_is_zero_when_one_combo_is_best_in_every_block():
-    # K = 4, S = 4 blocks of 2 sessions. Combo 0 earns 0.01 + noise in every block; the others
-    # earn at most 0.005 per block. Whatever the split, combo 0 is best in sample and out of sample:
-    # OOS rank = 3 below + 1 = 4, w = 4 / 5, logit = ln(0.8 / 0.2) = ln 4 > 0 -> PBO 0.
-    means = np.array([[0.010, 0.010, 0.010, 0.010],
-                      [0.005, -0.004, 0.002, 0.000],
-                      [-0.003, 0.005, 0.001, 0.004],
-                      [0.000, 0.001, -0.005, 0.005]])  # fmt: skip
-    returns = np.repeat(means, 2, axis=1) + alternating(8)
-    blocks, counts = blocks_of(returns, even(8, 4))
-    np.testing.assert_array_equal(counts, [2, 2, 2, 2])
-    got = pbo_cscv(blocks, counts)
-    assert got["pbo"] == 0.0
-    assert got["splits"] == 6
-    assert got["logit_median"] == pytest.approx(math.log(4))
-
-
-def test_pbo_is_one_when_the_in_sample_best_is_always_the_out_of_sample_worst():
-    # Block means m[j, b] = 0.001 a_j v_b with a = (1, 2, 3, 4), v = (1, 2, 4, -7): sum(v) = 0, so
-    # a half's mean and its complement's have opposite signs (halves with block 0: v sums 3, 5, -6,
-    # never 0). A combo's Sharpe is increasing in a_j when the half's mean is positive and
-    # decreasing when it is negative, so the in-sample order of combos is exactly reversed out of
-    # sample: the IS best has OOS rank 1, w = 1/5, logit = ln(0.2 / 0.8) = -ln 4 <= 0 -> PBO 1.
-    a, v = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 2.0, 4.0, -7.0])
-    returns = np.repeat(0.001 * np.outer(a, v), 2, axis=1) + alternating(8)
-    blocks, counts = blocks_of(returns, even(8, 4))
-    got = pbo_cscv(blocks, counts)
-    assert got["pbo"] == 1.0
-    assert got["splits"] == 6
-    assert got["logit_median"] == pytest.approx(-math.log(4))
-
-
-def test_pbo_two_combos_two_blocks_by_hand():
-    # S = 2: block 0 in sample then block 1, and the reverse. Combo A is good in block 0 and bad in
-    # block 1, combo B the opposite; each in-sample winner is the other half's loser:
-    # rank 1 of 2, w = 1/3, logit = ln(1/2) < 0 in both directions -> PBO 1 over 2 splits.
-    returns = np.array([[0.02, 0.0, -0.02, 0.0], [-0.01, 0.01, 0.01, 0.03]])
-    blocks, counts = blocks_of(returns, [0, 2, 4])
-    got = pbo_cscv(blocks, counts)
-    assert {k: got[k] for k in ("pbo", "splits", "logit_median")} == {
-        "pbo": 1.0, "splits": 2, "logit_median": pytest.approx(math.log(0.5))
-    }  # fmt: skip
-    assert got["pbo_identifiable"] and got["pbo_tied_share"] == 0.0 and got["pbo_note"] is None
-
-
-@pytest.mark.parametrize(("k", "s", "t", "seed"), [(6, 4, 60, 0), (9, 6, 90, 1), (5, 8, 130, 2)])
-def test_pbo_matches_slow_cscv_from_raw_returns(k, s, t, seed):
-    rng = np.random.default_rng(seed)
-    skill = rng.normal(0, 0.002, size=(k, 1))
-    returns = skill + rng.normal(0.0003, 0.01, size=(k, t))
-    bounds = sorted({0, t, *rng.choice(np.arange(3, t - 3), s - 1, replace=False).tolist()})
-    assert len(bounds) == s + 1  # uneven blocks, as when sessions do not divide evenly
-    blocks, counts = blocks_of(returns, bounds)
-    pbo, median, n = slow_pbo(returns, bounds)
-    got = pbo_cscv(blocks, counts)
-    assert got["splits"] == n == math.comb(s, s // 2)
-    assert got["pbo"] == pytest.approx(pbo)
-    assert got["logit_median"] == pytest.approx(median)
-
-
-def test_pbo_of_pure_noise_is_near_one_half():
-    # Without skill the in-sample winner's out-of-sample rank is uniform: PBO about 1/2.
-    pbos = []
-    for seed in range(5):
-        returns = np.random.default_rng(seed).normal(0.0, 0.01, size=(40, 800))
-        pbos.append(pbo_cscv(*blocks_of(returns, even(800, 8)))["pbo"])
-    assert all(0.2 <= p <= 0.8 for p in pbos), pbos
-    assert 0.3 <= np.mean(pbos) <= 0.7, pbos
-
-
-def test_pbo_of_real_skill_is_low():
+def test_effective_trials_matches_a_plain_correlation_matrix():
     rng = np.random.default_rng(11)
-    returns = rng.normal(0.0, 0.01, size=(40, 800))
-    returns[17] += 0.004  # one combo with a Sharpe of about 0.4 per session
-    got = pbo_cscv(*blocks_of(returns, even(800, 8)))
-    assert got["pbo"] == 0.0 and got["logit_median"] == pytest.approx(math.log(40 / 1))
+    common = rng.normal(0, 0.01, 16)
+    sums = np.array([0.7 * common + 0.3 * rng.normal(0, 0.01, 16) for _ in range(9)])
+    sums[4] = 1e-19  # holds nothing: its block means do not vary - no correlation to speak of
+    counts = [100.0 + (b % 3) for b in range(16)]
+    keep = [True] * 9
+    keep[6] = False  # e.g. an undefined Sharpe ratio: no trial of it
+    wide = np.hstack([rng.normal(size=(9, 16)), sums])  # the field sits at column 16
+    got = effective_trials(wide, 16, np.array(counts), np.array(keep))
+    n_eff, rho = ref_effective(sums, counts, keep)
+    assert got["correlated"] == 7 and got["average_correlation"] == pytest.approx(rho, rel=1e-12)
+    assert got["effective_trials"] == pytest.approx(n_eff, rel=1e-9)
+    assert 1.0 < got["effective_trials"] < 8
 
 
-@pytest.mark.parametrize("s", [2, 4, 6, 8, 10])
-def test_pbo_split_count_is_every_ordered_half(s):
-    # Halves containing block 0: C(S, S/2) / 2, each used in both directions -> C(S, S/2):
-    # S = 2: 2, S = 4: 6, S = 6: 20, S = 8: 70, S = 10: 252.
-    returns = np.random.default_rng(s).normal(0, 0.01, size=(3, 10 * s))
-    assert pbo_cscv(*blocks_of(returns, even(10 * s, s)))["splits"] == math.comb(s, s // 2)
-
-
-def test_pbo_max_splits_draws_halves_with_the_seed():
-    # S = 8: 35 halves contain block 0; max_splits = 10 of them, each both ways -> 20 logits.
-    returns = np.random.default_rng(5).normal(0, 0.01, size=(12, 400))
-    blocks, counts = blocks_of(returns, even(400, 8))
-    a = pbo_cscv(blocks, counts, max_splits=10, seed=1)
-    assert a["splits"] == 20
-    assert a == pbo_cscv(blocks, counts, max_splits=10, seed=1)
-    assert pbo_cscv(blocks, counts, max_splits=35) == pbo_cscv(blocks, counts)
-
-
-def test_pbo_skips_splits_where_no_combo_has_a_sharpe():
-    # Zero returns in blocks 0 and 1 for every combo: the split {0, 1} in sample has no Sharpe
-    # ratio, so only 5 of the 6 ordered splits count.
-    returns = np.random.default_rng(3).normal(0, 0.01, size=(4, 40))
-    returns[:, :20] = 0.0
-    got = pbo_cscv(*blocks_of(returns, even(40, 4)))
-    assert got["splits"] == 5
-
-
-@pytest.mark.parametrize(("k", "s"), [(1, 4), (0, 4), (5, 3), (5, 5), (5, 1), (5, 0)])
-def test_pbo_is_nan_for_too_few_combos_or_an_odd_block_count(k, s):
-    blocks = np.ones((k, 2 * s))
-    got = pbo_cscv(blocks, np.full(s, 10.0))
-    assert math.isnan(got["pbo"]) and math.isnan(got["logit_median"]) and got["splits"] == 0
-
-
-# --- pbo_cscv: ties, undefined Sharpe ratios, row order ------------------------------------------
-
-ULP = 2.0**-52
-
-
-def ref_sharpe(x: list[float]) -> float:
-    """mean / sd (ddof 1), undefined (NaN) when sd is zero within precision: at most
-    max(1024 ulps x (1 + rms), 1e-4 x rms) - the rule documented in engine.metric_kernels."""
-    n = len(x)
-    mean = sum(x) / n
-    sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))
-    rms = math.sqrt(sum(v * v for v in x) / n)
-    return mean / sd if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else math.nan
-
-
-def sums_sharpe(sums: list[float], squares: list[float], n: float) -> float:
-    """The Sharpe ratio of a half from its blocks' sums, added in block order, as the kernel
-    forms it - so that float ties (equal sums) are the kernel's ties - with the rule above."""
-    total, sq = 0.0, 0.0
-    for a, b in zip(sums, squares, strict=True):
-        total, sq = total + a, sq + b
-    mean = total / n
-    sd = math.sqrt(max(sq - n * mean * mean, 0.0) / (n - 1))
-    rms = math.sqrt(sq / n)
-    return mean / sd if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else math.nan
-
-
-def ref_pbo(returns: np.ndarray, bounds: list[int], from_sums: bool = False):
-    """CSCV with the documented tie rules, written out: (pbo, tied share, ambiguous share,
-    splits).
-
-    Identical combos count once. In each ordered split, every combo tied for the best defined
-    in-sample Sharpe ratio is a winner; a winner's out-of-sample rank is its average rank (1 +
-    number below + (number equal - 1) / 2, undefined below everything); the split counts the
-    share of winners with logit(rank / (D + 1)) <= 0 - ambiguous when strictly between 0 and 1.
-    Sharpe ratios from the returns themselves,
-    or ``from_sums`` from the per-block sums (where rounding decides ties as in the kernel).
-    """
-    blocks, counts = blocks_of(returns, bounds)
-    # Identical combos count once: identical returns, or from sums identical block sums (all
-    # that CSCV sees of a combo).
-    keys = blocks.tolist() if from_sums else returns.tolist()
-    keep = list({tuple(key): j for j, key in enumerate(keys)}.values())
-    distinct, blocks = returns[keep].tolist(), blocks[keep]
-    d, s = len(distinct), len(bounds) - 1
-
-    def sharpe(j: int, half: list[int]) -> float:
-        if from_sums:
-            return sums_sharpe([blocks[j, b] for b in half], [blocks[j, s + b] for b in half],
-                               sum(counts[b] for b in half))  # fmt: skip
-        return ref_sharpe([distinct[j][t] for b in half for t in range(bounds[b], bounds[b + 1])])
-
-    shares, tied = [], []
-    for chosen in itertools.combinations(range(s), s // 2):  # each ordered split once
-        other = [b for b in range(s) if b not in chosen]
-        sr_in = [sharpe(j, list(chosen)) for j in range(d)]
-        sr_out = [sharpe(j, other) for j in range(d)]
-        defined = [v for v in sr_in if not math.isnan(v)]
-        if not defined:
-            continue
-        winners = [j for j in range(d) if sr_in[j] == max(defined)]
-        over = 0
-        for j in winners:
-            v = sr_out[j]
-            if math.isnan(v):
-                below, equal = 0, sum(math.isnan(o) for o in sr_out)
-            else:
-                below = sum(math.isnan(o) or o < v for o in sr_out)
-                equal = sum(o == v for o in sr_out)
-            w = (1 + below + (equal - 1) / 2) / (d + 1)
-            over += math.log(w / (1 - w)) <= 0
-        shares.append(over / len(winners))
-        tied.append(len(winners) > 1)
-    ambiguous = sum(0 < v < 1 for v in shares) / len(shares)
-    return sum(shares) / len(shares), sum(tied) / len(tied), ambiguous, len(shares)
-
-
-def same_result(a: dict, b: dict) -> bool:
-    return a.keys() == b.keys() and all(
-        a[k] == b[k] or (isinstance(a[k], float) and math.isnan(a[k]) and math.isnan(b[k]))
-        for k in a
-    )
-
-
-def issue_example() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Issue 13's case: 20 combos identical except in the last of 16 blocks; (blocks, counts,
-    full-sample Sharpe ratios)."""
-    rng = np.random.default_rng(0)
-    t, k, s = 4000, 20, 16
-    m = np.repeat(rng.normal(3e-4, 0.01, t)[:, None], k, 1)
-    m[-250:] += rng.normal(0, 0.005, (250, k))
-    cnt = np.full(s, 250.0)
-    b = np.arange(0, t, 250)
-    blk = np.hstack([np.add.reduceat(m, b).T, np.add.reduceat(m**2, b).T])
-    return blk, cnt, m.mean(0) / m.std(0)
-
-
-def test_pbo_of_combos_tied_in_sample_is_not_identifiable():
-    # Before: 0.42 with rows sorted by Sharpe, 0.84 sorted the other way, 0.50 in float32. When
-    # the last block is out of sample (half the splits) all 20 tie in sample.
-    blk, cnt, sr = issue_example()
-    got = [pbo_cscv(blk[o], cnt, max_splits=6435) for o in (np.argsort(-sr), np.argsort(sr))]
-    got.append(pbo_cscv(blk[np.argsort(-sr)].astype(np.float32), cnt, max_splits=6435))
-    for g in got:
-        assert math.isnan(g["pbo"]) and math.isnan(g["logit_median"]) and g["splits"] == 12870
-        assert not g["pbo_identifiable"] and g["pbo_tied_share"] == 0.5
-        assert g["pbo_ambiguous_share"] == 0.5 and g["pbo_distinct_combos"] == 20
-        assert g["pbo_note"].startswith("not identifiable: in 50% of 12,870 splits")
-    assert same_result(got[0], got[1])
-
-
-def test_pbo_of_the_issue_example_without_the_threshold_is_row_order_invariant(monkeypatch):
-    # The value the tie rules give (0.75: a random tie-break is below median half the time, and
-    # with the last block in sample every combo ties at the median out of sample, logit 0) is the
-    # same in any row order and in float32, and equals the written-out reference.
-    monkeypatch.setattr(overfit, "PBO_MAX_AMBIGUOUS", 1.0)
-    blk, cnt, sr = issue_example()
-    orders = [np.argsort(-sr), np.argsort(sr), np.random.default_rng(1).permutation(20)]
-    got = [pbo_cscv(blk[o], cnt, max_splits=6435)["pbo"] for o in orders]
-    got.append(pbo_cscv(blk[orders[0]].astype(np.float32), cnt, max_splits=6435)["pbo"])
-    assert got == [0.75] * 4
-
-
-def test_pbo_matches_the_reference_with_ties_duplicates_and_undefined_sharpe(monkeypatch):
-    monkeypatch.setattr(overfit, "PBO_MAX_AMBIGUOUS", 1.0)
-    rng = np.random.default_rng(8)
-    t, bounds = 48, even(48, 6)
-    base = rng.normal(0.0005, 0.01, size=(5, t))
-    returns = np.vstack([
-        base,
-        base[1],  # a duplicate: the same strategy under another name
-        np.where(np.arange(t) < bounds[2], base[2], base[3]),  # equal to 2, then to 3
-        np.where(np.arange(t) < bounds[1], base[0] + 0.02, base[0]),  # 0 but lucky in block 0
-        rng.normal(0, 1e-18, t),  # holds nothing: excess returns are rounding dust
-    ])  # fmt: skip
-    blocks, counts = blocks_of(returns, bounds)
-    got = pbo_cscv(blocks, counts)
-    pbo, tied, ambiguous, n = ref_pbo(returns, bounds)
-    assert got["splits"] == n == 20 and got["pbo_distinct_combos"] == 8
-    assert got["pbo_tied_share"] == pytest.approx(tied) and tied > 0
-    assert got["pbo_ambiguous_share"] == pytest.approx(ambiguous)
-    assert got["pbo"] == pytest.approx(pbo, abs=1e-12)
-
-
-def test_pbo_never_picks_a_combo_that_holds_nothing():
-    # Rounding dust around a tiny positive mean passed the old relative variance test (var >
-    # 1e-12 mean^2) with a Sharpe ratio of ~10 per session, won every split in and out of sample
-    # and drove PBO to 0. Now it has no Sharpe ratio: never the winner, last out of sample.
+def test_effective_trials_of_identical_and_of_independent_trials():
     rng = np.random.default_rng(2)
-    returns = rng.normal(0.0, 0.01, size=(6, 400))
-    returns[5] = 1e-16 + rng.normal(0, 1e-17, 400)
-    half = returns[5, :200]
-    assert math.isnan(overfit._sharpe_nb.py_func(half.sum(), (half**2).sum(), 200.0))
-    assert half.mean() / half.std(ddof=1) > 5  # what the old rule called its Sharpe ratio
-    got = pbo_cscv(*blocks_of(returns, even(400, 8)))
-    assert got["pbo"] == pytest.approx(ref_pbo(returns, even(400, 8))[0], abs=1e-12)
-    assert got["pbo"] > 0.2 and got["pbo_tied_share"] == 0.0
+    same = np.tile(rng.normal(0, 0.01, 16), (40, 1))
+    got = effective_trials(same, 0, np.full(16, 50.0))
+    assert got["average_correlation"] == pytest.approx(1.0) and got["effective_trials"] == 1.0
+    independent = rng.normal(0, 0.01, size=(400, 16))
+    got = effective_trials(independent, 0, np.full(16, 50.0))
+    assert abs(got["average_correlation"]) < 0.01  # sampling error ~ 1 / (15 sqrt(400))
+    assert got["effective_trials"] > 300
+    anti = np.vstack([same[0], -same[0]])  # negatively correlated: no fewer than N
+    assert effective_trials(anti, 0, np.full(16, 50.0))["effective_trials"] == 2.0
+    one = effective_trials(same[:1], 0, np.full(16, 50.0))
+    assert one["effective_trials"] == 1.0 and math.isnan(one["average_correlation"])
 
 
-def test_ties_that_do_not_change_the_verdict_keep_pbo_identifiable():
-    # Combos 0 and 1 are the same skilled strategy except for extra noise in block 0: with block 0
-    # out of sample (half the splits) they tie in sample, but both rank top out of sample, so no
-    # tie-break changes any verdict: PBO 0, tied share 1/2, ambiguous share 0.
-    rng = np.random.default_rng(6)
-    returns = rng.normal(0.0, 0.01, size=(8, 400))
-    returns[0] += 0.004
-    returns[1] = returns[0]
-    returns[1, :50] += rng.normal(0, 0.01, 50)
-    got = pbo_cscv(*blocks_of(returns, even(400, 8)))
-    assert got["pbo_tied_share"] == 0.5 and got["pbo_ambiguous_share"] == 0.0
-    assert got["pbo_identifiable"] and got["pbo"] == 0.0 and got["pbo_note"] is None
+def test_effective_trials_recovers_the_correlation_of_equicorrelated_trials():
+    # 2,000 trials, block returns sqrt(rho) Z + sqrt(1 - rho) e: the mean pairwise correlation
+    # of 16 block means estimates rho (within ~ 1 / sqrt(15)); N_eff follows from it.
+    rng = np.random.default_rng(5)
+    for rho in (0.2, 0.6, 0.95):
+        z = rng.normal(size=16)
+        sums = math.sqrt(rho) * z + math.sqrt(1 - rho) * rng.normal(size=(2000, 16))
+        got = effective_trials(sums, 0, np.full(16, 1.0))
+        assert got["average_correlation"] == pytest.approx(rho, abs=0.25)
+        target = math.sqrt(1 - got["average_correlation"]) * e_max(2000)
+        assert e_max(got["effective_trials"]) == pytest.approx(target, rel=1e-9)
 
 
-def test_duplicated_combos_count_once():
-    rng = np.random.default_rng(4)
-    returns = rng.normal(0.0002, 0.01, size=(7, 240))
-    blocks, counts = blocks_of(returns, even(240, 6))
-    once = pbo_cscv(blocks, counts)
-    twice = pbo_cscv(np.vstack([blocks, blocks[::-1]]), counts)
-    assert same_result(once, twice) and once["pbo_distinct_combos"] == 7
-
-
-def test_negative_zero_sums_equal_zero_sums():
-    blocks = np.random.default_rng(3).normal(0, 0.1, size=(4, 8))
-    blocks[:, 2] = blocks[:, 6] = 0.0
-    twin = blocks[1].copy()
-    twin[2] = twin[6] = -0.0
-    got = pbo_cscv(np.vstack([blocks, twin]), np.full(4, 10.0))
-    assert same_result(got, pbo_cscv(blocks, np.full(4, 10.0)))
-    assert got["pbo_distinct_combos"] == 4
-
-
-def test_pbo_does_not_copy_the_block_sums():
-    # A 10 M-combo grid's float64 block sums are 2.6 GB: PBO must read them in place.
+def test_effective_trials_of_a_million_combos_needs_no_k_by_k_memory():
     import tracemalloc
 
-    blocks = np.random.default_rng(0).normal(0, 0.1, size=(100_000, 32))
-    pbo_cscv(blocks[:10], np.full(16, 10.0), max_splits=2)  # compile outside the measurement
+    sums = np.random.default_rng(0).normal(0, 0.01, size=(1_000_000, 16))
+    effective_trials(sums[:10], 0, np.full(16, 1.0))  # compile outside the measurement
     tracemalloc.start()
-    pbo_cscv(blocks, np.full(16, 10.0), max_splits=2)
+    got = effective_trials(sums, 0, np.full(16, 1.0))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert peak < blocks.nbytes / 4
-
-
-def test_pbo_of_identical_combos_is_not_computable():
-    blocks, counts = blocks_of(
-        np.tile(np.random.default_rng(1).normal(0, 0.01, 80), (5, 1)), even(80, 4)
-    )
-    got = pbo_cscv(blocks, counts)
-    assert math.isnan(got["pbo"]) and got["pbo_distinct_combos"] == 1
-    assert "identical returns in every block" in got["pbo_note"]
-
-
-tie_values = st.sampled_from([-2 / 64, -1 / 64, 0.0, 1 / 64, 2 / 64, 3 / 64])
-
-
-@st.composite
-def tied_grids(draw):
-    """Small grids full of ties: returns from six values, some rows repeated."""
-    k, s, per = draw(st.integers(2, 7)), draw(st.sampled_from([2, 4, 6])), draw(st.integers(2, 3))
-    rows = [draw(st.lists(tie_values, min_size=s * per, max_size=s * per)) for _ in range(k)]
-    rows += [rows[i] for i in draw(st.lists(st.integers(0, k - 1), max_size=2))]
-    returns = np.array(rows)
-    perm = draw(st.permutations(range(len(rows))))
-    return returns, even(s * per, s), np.array(perm)
-
-
-@settings(max_examples=60, deadline=None)
-@given(case=tied_grids())
-def test_pbo_invariant_to_row_order(case):
-    returns, bounds, perm = case
-    blocks, counts = blocks_of(returns, bounds)
-    a, b = pbo_cscv(blocks, counts), pbo_cscv(blocks[perm], counts)
-    assert same_result(a, b)
-    if a["splits"]:
-        pbo, tied, ambiguous, n = ref_pbo(returns, bounds, from_sums=True)
-        assert a["splits"] == n and a["pbo_tied_share"] == pytest.approx(tied)
-        assert a["pbo_ambiguous_share"] == pytest.approx(ambiguous)
-        assert a["pbo_identifiable"] == (ambiguous <= overfit.PBO_MAX_AMBIGUOUS)
-        if a["pbo_identifiable"]:
-            assert a["pbo"] == pytest.approx(pbo, abs=1e-12)
+    assert peak < 2_000_000  # the keep mask (1 MB) and S numbers, never K x K or a copy
+    assert got["correlated"] == 1_000_000
 
 
 # --- stationary_bootstrap -------------------------------------------------------------------------
@@ -612,21 +328,6 @@ def test_module_names_its_sources():
     doc = overfit.__doc__
     for source in ("Bailey & Lopez de Prado (2014)", "Politis & Romano (1994)", "(2017)"):
         assert source in doc
-
-
-def test_block_sharpe_is_mean_over_sample_sd():
-    # PBO only compares combos within a split, so it cannot see the ddof; check it directly.
-    rng = np.random.default_rng(9)
-    returns = rng.normal(0.001, 0.01, size=(3, 50))
-    sharpe = overfit._sharpe_nb.py_func
-    got = [sharpe(r.sum(), (r**2).sum(), 50.0) for r in returns]
-    np.testing.assert_allclose(got, returns.mean(1) / returns.std(1, ddof=1), rtol=1e-9)
-    assert np.isnan(sharpe(0.0, 0.0, 10.0))  # no variance, no Sharpe ratio
-
-
-def test_pbo_default_splits_bound_the_work():
-    assert overfit.pbo_splits(10) == 5000 and overfit.pbo_splits(10**7) == 100
-    assert overfit.pbo_splits(10**6) == 200
 
 
 def test_block_bootstrap_means_by_hand():
