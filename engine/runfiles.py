@@ -29,6 +29,7 @@ from engine.api import RunResult
 from engine.eventstudy import render_html as render_study
 from engine.eventstudy import write_event_files
 from engine.report import ReportContext, trades_section, write_report
+from engine.timeline import VALUATION_CALENDAR
 
 PACKAGES = ("crosscurrent", "numpy", "pandas", "numba", "vectorbt", "exchange_calendars", "plotly")
 SYNTHETIC_NOTE = "synthetic sample data: numbers illustrate the engine, not market history"
@@ -127,7 +128,8 @@ def manifest(res: RunResult, run_id: str) -> dict:
         "sample_marker": seed_file.read_text(encoding="utf-8").strip()
         if seed_file.is_file()
         else None,
-        "calendar": res.strategy.assets()
+        "calendar": VALUATION_CALENDAR[res.config.base_currency],  # the valuation calendar
+        "traded_calendar": res.strategy.assets()
         and res.market[res.strategy.assets()[0]].instrument.calendar,
         "annualisation": annualisation_text(res),
         "cash_rate": res.cash_rate_key,
@@ -138,8 +140,10 @@ def manifest(res: RunResult, run_id: str) -> dict:
 
 
 def annualisation_text(res: RunResult) -> str:
+    """How the run annualises: valuation sessions per year of the base currency's calendar (the
+    portfolio is valued at the base market's closes, whatever market it trades)."""
     m = res.metrics
-    cal = res.market[res.strategy.assets()[0]].instrument.calendar
+    cal = VALUATION_CALENDAR[res.config.base_currency]
     return (
         f"{m['periods_per_year']:.1f} {cal} sessions/year (valuation calendar {cal}); "
         "CAGR on calendar time (365.25 days)"

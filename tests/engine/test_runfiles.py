@@ -1,13 +1,18 @@
-"""``write_csv``: the fast path for numeric frames writes exactly what ``DataFrame.to_csv`` writes."""
+"""``write_csv``: the fast path for numeric frames writes exactly what ``DataFrame.to_csv`` writes;
+the manifest and annualisation text name the valuation calendar of the run's base currency."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.runfiles import _write_numeric_csv, write_csv
+from engine import calendars
+from engine.api import RunConfig, run_backtest
+from engine.runfiles import _write_numeric_csv, annualisation_text, manifest, write_csv
+from strategies import get_strategy
 
 floats = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
@@ -44,3 +49,18 @@ def test_other_frames_go_through_pandas(tmp_path):
     assert not _write_numeric_csv(quoted, tmp_path / "q.csv", False, None)
     aware = pd.DataFrame({"x": [1.0]}, pd.DatetimeIndex(["2024-01-02"], tz="UTC"))
     assert not _write_numeric_csv(aware, tmp_path / "a.csv", True, "date")
+
+
+@pytest.mark.parametrize(("base", "calendar"), [("USD", "XNYS"), ("AUD", "XASX")])
+def test_manifest_names_the_base_currencys_valuation_calendar(base, calendar):
+    # A USD run of ASX assets is valued at NYSE closes; its manifest said XASX (issue 13).
+    cfg = RunConfig(base_currency=base, start=pd.Timestamp("2018-01-01"),
+                    end=pd.Timestamp("2019-12-31"))  # fmt: skip
+    res = run_backtest(get_strategy("russell-fed-rotation")(), cfg, sensitivity=False)
+    man = manifest(res, "test")
+    assert man["calendar"] == calendar and man["traded_calendar"] == "XASX"
+    text = annualisation_text(res)
+    assert f"{calendar} sessions/year (valuation calendar {calendar})" in text
+    labels = res.sim.equity.index
+    own = calendars.sessions(calendar).between(labels[0], labels[-1]).labels
+    assert labels.equals(pd.DatetimeIndex(own))  # valued on that calendar's sessions indeed
