@@ -47,12 +47,15 @@ def psr(sr: float, n: int, skew: float, kurt: float, sr0: float = 0.0) -> float:
 
 def _max_factor(trials: float) -> float:
     """E_max(N): the expected maximum of N independent standard normals, by the DSR's
-    approximation, for real N (never below 0, the maximum of one)."""
+    approximation, for real N. Between one trial (0) and two it is linear, since the
+    approximation dips below 0 near N = 1; so it rises strictly from N = 1."""
     if not trials > 1.0:
         return 0.0
+    if trials < 2.0:
+        return (trials - 1.0) * _max_factor(2.0)
     a = _Z.inv_cdf(1.0 - 1.0 / trials)
     b = _Z.inv_cdf(1.0 - 1.0 / (trials * math.e))
-    return max(0.0, (1.0 - EULER_GAMMA) * a + EULER_GAMMA * b)
+    return (1.0 - EULER_GAMMA) * a + EULER_GAMMA * b
 
 
 def expected_max_sharpe(sr_variance: float, trials: float) -> float:
