@@ -4,6 +4,7 @@ do not change results; the winner is ranked and judged."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from statistics import NormalDist
 
 import numba
@@ -258,3 +259,13 @@ def test_rank_rejects_unknown_metric_and_orders_drawdown_and_volatility():
         rank(table.assign(max_drawdown_end=["2020-01-02"] * 3), "max_drawdown_end")  # a date
     days = pd.DataFrame({"max_drawdown_days": [30, 10, 20]})
     assert list(rank(days, "max_drawdown_days")) == [1, 2, 0]  # shorter is better
+
+
+def test_every_honesty_key_is_documented_in_the_readme(grid):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    h = grid.honesty
+    keys = {*h, *h["over_cash"], *h["vs_benchmark"], *h["ranking"]}
+    keys |= set(run_grid(FLAGSHIP, grid.table.head(2)[["hold_days", "cut_window_days",
+                         "risk_off"]], CFG, metric="cagr").honesty["ranking"])  # fmt: skip
+    missing = sorted(k for k in keys if f"`{k}`" not in readme)
+    assert not missing, f"undocumented honesty keys: {missing}"
