@@ -269,3 +269,12 @@ def test_every_honesty_key_is_documented_in_the_readme(grid):
                          "risk_off"]], CFG, metric="cagr").honesty["ranking"])  # fmt: skip
     missing = sorted(k for k in keys if f"`{k}`" not in readme)
     assert not missing, f"undocumented honesty keys: {missing}"
+
+
+def test_every_rankable_metric_says_whether_pbo_is_defined_for_it():
+    from engine.grid import UNRANKABLE
+    from engine.honesty import PBO_BY_METRIC, PBO_UNDEFINED
+
+    for metric in GRID_METRICS:
+        if metric not in UNRANKABLE:
+            assert (metric in PBO_BY_METRIC) != (metric in PBO_UNDEFINED), metric
