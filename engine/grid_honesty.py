@@ -66,10 +66,21 @@ def _f(value: float, spec: str = ".2f") -> str:
     return format(value, spec) if np.isfinite(value) else "n/a"
 
 
+def _a(word: str) -> str:
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def _trials_row(h: Mapping, name: str, ranked_by: str, total: int) -> Row:
     n, k = int(_num(h["trials"])), int(_num(h["trials_undefined"]))
     if total <= 1:
         return "Trials", "1", "One combination: nothing was selected, so nothing to deflate.", ""
+    if n == 0:
+        text = (
+            f"{total:,} combinations were tried and none has {_a(name)} {name}: it is undefined for "
+            "every one (its returns of this kind do not vary, e.g. it holds nothing or holds "
+            "just the benchmark), so there is nothing to deflate."
+        )
+        return "Trials", f"0 of {total:,}", text, "bad"
     n_eff, rho = _num(h["effective_trials"]), _num(h["average_correlation"])
     sr0, sr0_eff = _num(h["expected_max"]), _num(h["expected_max_effective"])
     text = f"{total:,} combinations were tried and the best by {ranked_by} kept. "

@@ -223,6 +223,20 @@ def test_a_grid_ranked_by_another_metric_says_what_is_defined_for_it() -> None:
     assert "Selection held up: in 12% of 100" in h
 
 
+def test_a_grid_of_benchmark_clones_has_no_information_ratio_to_deflate() -> None:
+    # Real data 2011-2024: no combo of a small flagship grid ever fires, so all 12 hold XJO and
+    # their active returns over buy-and-hold XJO do not vary; over cash they still get a DSR.
+    nan = float("nan")
+    bench = {"winner": nan, "trials": 0, "trials_undefined": 12, "effective_trials": 0.0,
+             "average_correlation": nan, "deflated": nan, "deflated_effective": nan, "pbo": nan,
+             "pbo_note": "needs two combos whose returns differ; all 12 have identical returns "
+             "in every block", "ci95": (nan, nan)}  # fmt: skip
+    h = panel(render_grid_report(make_context(honesty=honesty(bench=bench))))
+    assert '<td class="num">0 of 12</td>' in h
+    assert "12 combinations were tried and none has an information ratio: it is undefined" in h
+    assert "holds just the benchmark" in h and "nothing to deflate" in h
+
+
 def test_honesty_panel_says_significant_held_up_and_above_zero() -> None:
     h = honesty(cash={"deflated": 0.97, "pbo": 0.2, "ci95": np.array([0.3, 1.9])},
                 bench={"deflated": 0.96, "pbo": 0.1, "ci95": (0.1, 0.5)},
