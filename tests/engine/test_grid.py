@@ -16,6 +16,7 @@ from engine import overfit
 from engine.api import RunConfig, run_backtest
 from engine.errors import ConfigError
 from engine.grid import GRID_METRICS, rank, run_grid, simulate_combos
+from engine.honesty import BOOTSTRAP_SEED
 from engine.paramspace import Space
 from engine.pbo import pbo_cscv
 from strategies import get_strategy
@@ -137,6 +138,24 @@ def test_dsr_against_the_benchmark_is_that_of_the_information_ratio_by_hand(grid
     assert h["deflated_effective"] == pytest.approx(dsr(h["effective_trials"]), rel=1e-9, abs=1e-12)
 
 
+def test_interval_of_the_information_ratio_is_the_bootstrap_of_active_returns(grid):
+    sim, bench = grid.winner.sim, grid.winner.benchmark
+    a = (sim.returns - bench.returns.reindex(sim.equity.index)).dropna().to_numpy()
+    root = math.sqrt(grid.winner.metrics["periods_per_year"])
+
+    def ir(x):  # written out: mean over sample standard deviation, annualised; undefined when
+        # the spread is zero within precision (a resample of sessions spent in XJO itself)
+        n = len(x)
+        mean = sum(x) / n
+        sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))
+        rms = math.sqrt(sum(v * v for v in x) / n)
+        return mean / sd * root if sd > max(1024 * 2.0**-52 * (1 + rms), 1e-4 * rms) else math.nan
+
+    want = overfit.stationary_bootstrap(a, ir, seed=BOOTSTRAP_SEED)
+    assert grid.honesty["vs_benchmark"]["ci95"] == pytest.approx(want, rel=1e-9)
+    assert grid.honesty["bootstrap_seed"] == BOOTSTRAP_SEED
+
+
 def test_effective_trials_come_from_the_block_sums_of_each_kind_of_return(grid):
     defined = grid.table["sharpe"].notna().to_numpy()
     n = len(grid.winner.sim.equity)
@@ -195,6 +214,18 @@ def test_a_grid_ranked_by_another_metric_judges_that_metric(metric, fields):
         assert {k: ranking[k] for k in want} == pytest.approx(want, nan_ok=True)
     lo, hi = ranking["ci95"]
     assert lo <= res.winner.metrics[metric] <= hi
+    years, root = res.winner.metrics["years"], math.sqrt(res.winner.metrics["periods_per_year"])
+    plain = {  # the metric of a resampled series, written out
+        "sortino": lambda i: x[i].mean() / math.sqrt((np.minimum(x[i], 0) ** 2).mean()) * root,
+        "ann_volatility": lambda i: r[i].std(ddof=1) * root,
+        "cagr": lambda i: float(np.prod(1 + r[i])) ** (1 / years) - 1,
+        "max_drawdown": lambda i: float(min(0.0, min(
+            e / p - 1 for e, p in zip(np.cumprod(1 + r[i]), np.maximum.accumulate(
+                np.maximum(np.cumprod(1 + r[i]), 1.0)), strict=True)))),
+    }[metric]  # fmt: skip
+    want = overfit.stationary_bootstrap(np.arange(len(r), dtype=float),
+                                        lambda i: plain(i.astype(int)), seed=BOOTSTRAP_SEED)  # fmt: skip
+    assert ranking["ci95"] == pytest.approx(want, rel=1e-9)
     assert ranking["direction"] == ("lower" if metric == "ann_volatility" else "higher")
 
 
