@@ -210,6 +210,11 @@ def main() -> None:
         code = 0
     except SystemExit as exc:
         code = exit_code(exc)
+    except ValueError as exc:  # typer converts path options before any command code runs
+        if "null byte" not in str(exc):
+            raise
+        err.print("error: a path given contains a NUL byte; type the path again.", style="red")
+        code = 2
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()

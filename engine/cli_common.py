@@ -5,6 +5,7 @@ Known errors (``BacktestError``) print one line to stderr and exit 2 with no tra
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -52,13 +53,27 @@ def fail(message: str, code: int = 2) -> None:
 
 @contextmanager
 def known_errors() -> Iterator[None]:
-    """Map ``BacktestError`` to exit 2 and Ctrl-C to exit 130, each with a one-line message."""
+    """Map ``BacktestError`` to exit 2 and Ctrl-C to exit 130, each with a one-line message; so
+    are the two errors only a path typed by the user can cause (a NUL byte, a name too long)."""
     try:
         yield
     except BacktestError as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         fail("interrupted; nothing was written.", code=130)
+    except ValueError as exc:
+        if "null byte" not in str(exc):
+            raise
+        fail("a path given contains a NUL byte; type the path again.")
+    except OSError as exc:
+        if exc.errno not in (errno.ENAMETOOLONG, errno.ELOOP):
+            raise
+        fail(f"a path given cannot be used ({exc.strerror}: {_short(exc.filename)}); shorten it.")
+
+
+def _short(value) -> str:
+    text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def print_warnings(warnings, where: str) -> None:
