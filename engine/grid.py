@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from engine import grid_kernels, kernels
+from engine import metric_kernels as mk
 from engine.api import Prepared, RunConfig, RunResult, prepare, run_backtest, window_targets
 from engine.errors import ConfigError
 from engine.honesty import BASE_FIELDS, block_fields, honesty
@@ -57,7 +58,7 @@ class GridResult:
     metric: str
     winner: RunResult
     honesty: dict[str, Any]
-    block_fields: tuple[str, ...] = tuple(kernels.BLOCK_FIELDS[f] for f in BASE_FIELDS)
+    block_fields: tuple[str, ...] = tuple(mk.BLOCK_FIELDS[f] for f in BASE_FIELDS)
 
 
 def _chunk_orders(cls: type[Strategy], p: Prepared, combos: pd.DataFrame) -> Orders:
@@ -97,16 +98,16 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
 
 
 def _slots(fields: tuple[int, ...]) -> np.ndarray:
-    """Where each of ``kernels.BLOCK_FIELDS`` goes in a combo's block row (-1: not kept)."""
-    slots = np.full(len(kernels.BLOCK_FIELDS), -1, dtype=np.int64)
+    """Where each ``metric_kernels.BLOCK_FIELDS`` goes in a combo's block row (-1: not kept)."""
+    slots = np.full(len(mk.BLOCK_FIELDS), -1, dtype=np.int64)
     slots[list(fields)] = np.arange(len(fields))
     return slots
 
 
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame, fields=BASE_FIELDS):
     """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
-    len(fields) N_BLOCKS: per-block sums of the ``kernels.BLOCK_FIELDS`` ``fields``, N_BLOCKS
-    columns each) of a chunk."""
+    len(fields) N_BLOCKS: per-block sums of the ``metric_kernels.BLOCK_FIELDS`` ``fields``,
+    N_BLOCKS columns each) of a chunk."""
     bounds, _ = _blocks(len(p.steps.val_labels))
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
@@ -131,7 +132,7 @@ def simulate_combos(
     fields: tuple[int, ...] = BASE_FIELDS,
 ):
     """Metrics table (K rows) and block sums (K, len(fields) N_BLOCKS: the per-block sums of the
-    ``kernels.BLOCK_FIELDS`` ``fields``) for ``combos`` on prepared data.
+    ``metric_kernels.BLOCK_FIELDS`` ``fields``) for ``combos`` on prepared data.
 
     ``executor`` (e.g. ``engine.cluster.DaskExecutor``) maps chunks elsewhere; results come back
     in chunk order, so the table is the same wherever the chunks ran.
@@ -203,5 +204,5 @@ def run_grid(
     winner = run_backtest(cls(**combos.iloc[order[0]].to_dict()), cfg)
     _, counts = _blocks(len(p.steps.val_labels))
     judged = honesty(table, blocks, fields, counts, winner, metric)
-    names = tuple(kernels.BLOCK_FIELDS[f] for f in fields)
+    names = tuple(mk.BLOCK_FIELDS[f] for f in fields)
     return GridResult(table, blocks, metric, winner, judged, names)

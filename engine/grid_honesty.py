@@ -36,9 +36,11 @@ SOURCES = (
 )
 Row = tuple[str, str, str, str]  # statistic, value, what it means, css class
 # Labels of the metrics the single-run report does not show (ratios to 2 decimals, else %).
-_OWN = {"information_ratio": ("Information ratio", "{:.2f}"), "tracking_error": ("Tracking error",
-        "{:.2%}"), "psr": ("PSR", "{:.2f}"), "beta": ("Beta", "{:.2f}"), "alpha": ("Alpha", "{:.2%}"),
-        "skew": ("Skew", "{:.2f}"), "kurtosis": ("Kurtosis", "{:.2f}")}  # fmt: skip
+_OWN = {
+    "information_ratio": ("Information ratio", "{:.2f}"), "tracking_error": ("Tracking error",
+    "{:.2%}"), "psr": ("PSR", "{:.2f}"), "beta": ("Beta", "{:.2f}"), "alpha": ("Alpha", "{:.2%}"),
+    "skew": ("Skew", "{:.2f}"), "kurtosis": ("Kurtosis", "{:.2f}"),
+}  # fmt: skip
 
 
 def label_value(metric: str, value: object = 0.0) -> tuple[str, str]:
@@ -76,8 +78,8 @@ def _trials_row(h: Mapping, name: str, ranked_by: str, total: int) -> Row:
         return "Trials", "1", "One combination: nothing was selected, so nothing to deflate.", ""
     if n == 0:
         text = (
-            f"{total:,} combinations were tried and none has {_a(name)} {name}: it is undefined for "
-            "every one (its returns of this kind do not vary, e.g. it holds nothing or holds "
+            f"{total:,} combinations were tried and none has {_a(name)} {name}: it is undefined "
+            "for every one (its returns of this kind do not vary, e.g. it holds nothing or holds "
             "just the benchmark), so there is nothing to deflate."
         )
         return "Trials", f"0 of {total:,}", text, "bad"

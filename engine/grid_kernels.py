@@ -24,8 +24,8 @@ def grid_nb(fill, mark, fx, is_val, accrual, offsets, step, weight, costs, init_
     """Combo k trades at ``step[offsets[k]:offsets[k+1]]`` towards ``weight`` (M, N) rows
     (``orders.Orders.on_steps``); fill, mark, fx: (S, N); is_val, accrual: (S,); costs:
     (K, N_COSTS); bench (benchmark return, NaN = none): (V,); bounds (B + 1,): the first
-    valuation step of each of B blocks, then V; slots (len(kernels.BLOCK_FIELDS),): where each
-    per-block field goes (0, 1, ...; -1: not kept).
+    valuation step of each of B blocks, then V; slots (len(metric_kernels.BLOCK_FIELDS),): where
+    each per-block field goes (0, 1, ...; -1: not kept).
 
     Returns acc (K, N_ACC), blocks (K, F B: the F kept fields, B blocks each, field f in columns
     slots[f] B ..), counts (K, N_COUNTS).

@@ -119,9 +119,10 @@ def _check_honesty(honesty: Mapping[str, object]) -> None:
     trials = honesty["trials"]
     if _missing(trials) or not float(trials) >= 1:  # type: ignore[arg-type]
         _fail("honesty['trials']", "must be at least 1", repr(trials), "count every combo run")
-    for where, value in (("['cagr_ci95']", honesty["cagr_ci95"]),
-                         ("['over_cash']['ci95']", honesty["over_cash"]["ci95"]),  # type: ignore[index]
-                         ("['vs_benchmark']['ci95']", honesty["vs_benchmark"]["ci95"])):  # type: ignore[index]  # fmt: skip
+    pairs = {"['cagr_ci95']": honesty["cagr_ci95"]}
+    for side in ("over_cash", "vs_benchmark"):
+        pairs[f"[{side!r}]['ci95']"] = honesty[side]["ci95"]  # type: ignore[index]
+    for where, value in pairs.items():
         if not _is_pair(value):
             _fail(f"honesty{where}", "must be (lo, hi)", repr(value), "pass a 2-tuple")
 

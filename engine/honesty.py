@@ -3,8 +3,8 @@ rotation rotates out of, and by the metric the grid ranked by.
 
 This logic lives here, in order:
 
-1. ``block_fields`` - which per-block sums (``kernels.BLOCK_FIELDS``) a grid keeps for a ranking
-   metric: always excess returns over cash and active returns over the benchmark (and their
+1. ``block_fields`` - which per-block sums (``metric_kernels.BLOCK_FIELDS``) a grid keeps for a
+   ranking metric: always excess returns over cash and active returns over the benchmark (and their
    squares), plus what CSCV needs to rank by the metric itself (``PBO_BY_METRIC``);
 2. ``judge`` - for one kind of return, a Sharpe-type ratio of every trial: the Sharpe ratio of
    excess returns (``over_cash``) or the information ratio of active returns, strategy minus the
@@ -29,7 +29,7 @@ import numpy as np
 
 from engine import metric_kernels as mk
 from engine import overfit
-from engine.kernels import F_A, F_AA, F_D, F_G, F_R, F_RR, F_X, F_XX
+from engine.metric_kernels import F_A, F_AA, F_D, F_G, F_R, F_RR, F_X, F_XX
 from engine.metrics import HIGHER_IS_BETTER, spread_defined
 from engine.pbo import pbo_cscv
 
@@ -65,7 +65,7 @@ ACTIVE = "active returns: the strategy's minus buy-and-hold {key}'s, per valuati
 
 
 def block_fields(metric: str) -> tuple[int, ...]:
-    """The ``kernels.BLOCK_FIELDS`` a grid ranked by ``metric`` keeps, in column order."""
+    """The ``metric_kernels.BLOCK_FIELDS`` a grid ranked by ``metric`` keeps, in column order."""
     extra = PBO_BY_METRIC.get(metric, ("", ()))[1]
     return BASE_FIELDS + tuple(f for f in extra if f not in BASE_FIELDS)
 
@@ -170,8 +170,8 @@ def _series_stats(years: float, root: float, init_cash: float):
 def by_metric(metric, same_as, blocks, fields, counts, series, stats) -> dict[str, Any]:
     """The statistics of the ranking ``metric``: PBO and a bootstrap interval where defined, the
     reason where not; ``same_as`` names the block that already holds them (Sharpe, IR).
-    ``fields`` the ``kernels.BLOCK_FIELDS`` of ``blocks``' columns; ``series`` (V, 3): r, x, a
-    per session; ``stats`` from ``_series_stats``."""
+    ``fields`` the ``metric_kernels.BLOCK_FIELDS`` of ``blocks``' columns; ``series`` (V, 3): r,
+    x, a per session; ``stats`` from ``_series_stats``."""
     higher = HIGHER_IS_BETTER.get(metric, True)
     out: dict[str, Any] = {"metric": metric, "direction": "higher" if higher else "lower",
                            "same_as": same_as}  # fmt: skip
@@ -199,8 +199,8 @@ def by_metric(metric, same_as, blocks, fields, counts, series, stats) -> dict[st
 
 def honesty(table, blocks, fields, counts, winner, metric: str = "sharpe") -> dict[str, Any]:
     """The honesty block of a grid ranked by ``metric``: ``table`` ranked best first, ``blocks``
-    (K, F S) in the same order holding the ``kernels.BLOCK_FIELDS`` ``fields``, ``counts`` (S,)
-    sessions per block, ``winner`` the full single run of the table's first row."""
+    (K, F S) in the same order holding the ``metric_kernels.BLOCK_FIELDS`` ``fields``, ``counts``
+    (S,) sessions per block, ``winner`` the full single run of the table's first row."""
     m = winner.metrics
     root = float(np.sqrt(m["periods_per_year"]))
     sim = winner.sim

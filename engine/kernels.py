@@ -169,35 +169,39 @@ def timeline_nb(mark, fx, is_val, accrual):
     return last, vpos, pv, growth, rf
 
 
-# Per-block sums a run can keep for the overfitting statistics (``run_nb``'s ``slots`` says which,
-# and where): excess returns over cash x and their squares, active returns over the benchmark a
-# and their squares, squared downside min(x, 0)^2, returns r and their squares, and the log growth
-# of equity over the block (log E_end / E_start; -inf once equity is not positive).
-BLOCK_FIELDS = (
-    "excess", "excess_sq", "active", "active_sq", "downside_sq", "ret", "ret_sq", "log_growth",
-)  # fmt: skip
-F_X, F_XX, F_A, F_AA, F_D, F_R, F_RR, F_G = range(len(BLOCK_FIELDS))
 # ``run_nb``'s running totals besides the metric state (``aux``): cash, the block's index, the sum
 # of equity, the sessions exposed, the equity at the block's start, then this block's sums of the
-# first seven ``BLOCK_FIELDS``.
-CASH, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL, BLOCK_START, SUMS = range(6)
-N_AUX = SUMS + F_G
+# first seven ``metric_kernels.BLOCK_FIELDS``.
+CASH, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL, BLOCK_START = range(5)
+SX, SXX, SA, SAA, SD, SR, SRR = range(5, 5 + mk.F_G)  # in the order of the fields
+N_AUX = SRR + 1
 
 
 @njit(cache=True)
 def _close_block_nb(blocks, slots, n_b, b, aux, equity):
-    """Add block ``b``'s sums (``aux[SUMS:]``) and its log growth (from ``aux[BLOCK_START]`` to
+    """Add block ``b``'s sums (``aux[SX:]``) and its log growth (from ``aux[BLOCK_START]`` to
     ``equity``, its last valuation) into the fields ``slots`` keeps (field f at ``slots[f] n_b +
-    b``, of ``n_b`` blocks); the next block starts at ``equity``. Once per block, outside the
-    hot loop."""
-    for f in range(F_G):
+    b`` of ``blocks``, -1 not kept); the next block starts at ``equity``. Once per block, outside
+    the hot loop (a call into ``metric_kernels`` here cost the loop 3 %)."""
+    for f in range(mk.F_G):
         if slots[f] >= 0:
-            blocks[slots[f] * n_b + b] += aux[SUMS + f]
-    if slots[F_G] >= 0:
+            blocks[slots[f] * n_b + b] += aux[SX + f]
+    if slots[mk.F_G] >= 0:
         start = aux[BLOCK_START]
         g = np.log(equity / start) if equity > 0.0 and start > 0.0 else -np.inf
-        blocks[slots[F_G] * n_b + b] += g
+        blocks[slots[mk.F_G] * n_b + b] += g
     aux[BLOCK_START] = equity
+
+
+@njit(cache=True, inline="always")
+def _book_nb(cash, units, held, n_held, pv, u):
+    """(equity, largest holding's absolute value) at valuation step ``u``."""
+    equity, largest = cash, 0.0
+    for i in range(n_held):
+        h = units[held[i]] * pv[u, held[i]]
+        equity += h
+        largest = max(largest, abs(h))
+    return equity, largest
 
 
 @njit(_STEPS_SIG, cache=True)
@@ -212,44 +216,47 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
     curves inside this loop made it 3x slower)."""
     st = mk.state_load_nb(state)
     cash, equity_sum, exposed_sum = aux[CASH], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL]
-    sx, sxx, sa, saa = aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA]
-    sd, sr, srr = aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR]
+    # Four and three: one six-value unpacking here made the loop 15 % slower (register use).
+    sx, sxx, sa, saa = aux[SX], aux[SXX], aux[SA], aux[SAA]
+    sd, sr, srr = aux[SD], aux[SR], aux[SRR]
     cur_block = int(aux[BLOCK])
+    extra = slots[mk.F_D] >= 0 or slots[mk.F_R] >= 0 or slots[mk.F_RR] >= 0
     v = lo
     while v < hi:
         while v >= bounds[cur_block + 1]:  # close finished blocks
-            aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA] = sx, sxx, sa, saa
-            aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR] = sd, sr, srr
+            aux[SX], aux[SXX], aux[SA], aux[SAA] = sx, sxx, sa, saa
+            aux[SD], aux[SR], aux[SRR] = sd, sr, srr
             _close_block_nb(blocks, slots, bounds.shape[0] - 1, cur_block, aux, st[14])
             cur_block = cur_block + 1
             sx = sxx = sa = saa = sd = sr = srr = 0.0
         end = min(bounds[cur_block + 1], hi)
-        for u in range(v, end):
-            if accrue_first or u > lo:
-                cash *= growth[u]
-            equity, largest = cash, 0.0
-            for i in range(n_held):
-                h = units[held[i]] * pv[u, held[i]]
-                equity += h
-                largest = max(largest, abs(h))
-            st, x, a, r = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
-            m = min(x, 0.0)
-            sx += x
-            sxx += x * x
-            sa += a
-            saa += a * a
-            sd += m * m
-            sr += r
-            srr += r * r
-            equity_sum += equity
-            exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
+        # Two copies of the loop: the one a ranking metric needing downside or return sums takes
+        # carries three more sums (~8 % slower), the usual one only what it keeps.
+        if extra:
+            for u in range(v, end):
+                cash *= growth[u] if accrue_first or u > lo else 1.0
+                equity, largest = _book_nb(cash, units, held, n_held, pv, u)
+                st, x, a, r = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
+                m = min(x, 0.0)
+                sx, sxx, sa, saa, sd, sr, srr = (sx + x, sxx + x * x, sa + a, saa + a * a,
+                                                 sd + m * m, sr + r, srr + r * r)  # fmt: skip
+                equity_sum += equity
+                exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
+        else:
+            for u in range(v, end):
+                cash *= growth[u] if accrue_first or u > lo else 1.0
+                equity, largest = _book_nb(cash, units, held, n_held, pv, u)
+                st, x, a, _ = mk.fold_nb(st, u, equity, rf[u], bench[u], has_bench[u])
+                sx, sxx, sa, saa = sx + x, sxx + x * x, sa + a, saa + a * a
+                equity_sum += equity
+                exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
         v = end
     mk.state_store_nb(st, state)
     aux[CASH], aux[BLOCK], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL] = (
         cash, cur_block, equity_sum, exposed_sum,
     )  # fmt: skip
-    aux[SUMS + F_X], aux[SUMS + F_XX], aux[SUMS + F_A], aux[SUMS + F_AA] = sx, sxx, sa, saa
-    aux[SUMS + F_D], aux[SUMS + F_R], aux[SUMS + F_RR] = sd, sr, srr
+    aux[SX], aux[SXX], aux[SA], aux[SAA] = sx, sxx, sa, saa
+    aux[SD], aux[SR], aux[SRR] = sd, sr, srr
 
 
 @njit(_CURVES_SIG, cache=True)
@@ -297,10 +304,11 @@ def run_nb(
     Between two orders only prices and interest move, so the loop runs over valuation steps -
     accrue, value the assets held, fold into the metric state - and stops at an order's step to
     rebalance: an open fill before the next valuation's accrual, a close fill after its own
-    valuation step's accrual and before its valuation. Writes ``acc`` (N_ACC,), ``blocks`` (2B:
-    per-block sums of excess returns over cash, then of their squares) and ``counts`` (N_COUNTS,); ``curves``
-    (V, 2 + 2N: equity, cash, units, holdings) and ``orders`` only when they have rows (a grid
-    passes empty arrays).
+    valuation step's accrual and before its valuation. Writes ``acc`` (N_ACC,), ``blocks`` (F B:
+    the F per-block sums ``slots`` keeps - field f of ``metric_kernels.BLOCK_FIELDS`` in columns
+    slots[f] B .. slots[f] B + B - 1, -1 not kept) and ``counts`` (N_COUNTS,); ``curves`` (V, 2 +
+    2N: equity, cash, units, holdings) and ``orders`` only when they have rows (a grid passes
+    empty arrays).
     """
     n = last.shape[1]
     n_val, n_ord = pv.shape[0], step.shape[0]
@@ -370,7 +378,7 @@ def simulate_nb(fill, mark, fx, step, weight, is_val, accrual, costs, init_cash)
     run_nb(
         fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.array([0, n_val]),
         np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(0),
-        np.full(len(BLOCK_FIELDS), -1), counts, curves, orders,
+        np.full(len(mk.BLOCK_FIELDS), -1), counts, curves, orders,
     )  # fmt: skip
     return curves, orders[: int(counts[N_ORDERS])], counts
 

@@ -65,6 +65,14 @@ N_BENCH = 4
 
 
 N_STATE = len(STATE)
+# Per-block sums a run can keep for the overfitting statistics (``kernels.run_nb``'s ``slots`` says
+# which, and where): excess returns over cash x and their squares, active returns over the
+# benchmark a and their squares, squared downside min(x, 0)^2, returns r and their squares, and
+# the log growth of equity over the block (log E_end / E_start; -inf once equity is not positive).
+BLOCK_FIELDS = (
+    "excess", "excess_sq", "active", "active_sq", "downside_sq", "ret", "ret_sq", "log_growth",
+)  # fmt: skip
+F_X, F_XX, F_A, F_AA, F_D, F_R, F_RR, F_G = range(len(BLOCK_FIELDS))
 
 ABS_FLOOR = 1024.0 * np.finfo(np.float64).eps
 REL_FLOOR = 1e-4

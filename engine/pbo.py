@@ -4,11 +4,11 @@ Bailey, Borwein, Lopez de Prado & Zhu (2017), "The Probability of Backtest Overf
 sessions into S blocks, and for every way of choosing S/2 blocks as in-sample, take the in-sample
 best combo and the relative rank w of its out-of-sample statistic among all combos; PBO = share
 of splits with logit(w) <= 0. Built from the per-block sums the grid kernel emits
-(``kernels.BLOCK_FIELDS``), so nothing is re-simulated; any statistic a half's sums determine can
-rank the combos (``STATISTICS``): a Sharpe ratio (of excess returns over cash, or of active
-returns over a benchmark: the information ratio), a Sortino ratio, a standard deviation (lower is
-better: volatility, tracking error) or growth (log growth of equity: total return, CAGR). Max
-drawdown and Calmar need the path inside each half, which block sums do not keep.
+(``metric_kernels.BLOCK_FIELDS``), so nothing is re-simulated; any statistic a half's sums
+determine can rank the combos (``STATISTICS``): a Sharpe ratio (of excess returns over cash, or of
+active returns over a benchmark: the information ratio), a Sortino ratio, a standard deviation
+(lower is better: volatility, tracking error) or growth (log growth of equity: total return,
+CAGR). Max drawdown and Calmar need the path inside each half, which block sums do not keep.
 
 What the paper leaves open is fixed so that nothing depends on row order: identical combos count
 once, a tie for in-sample best counts each tied combo equally (a random tie-break's expectation),

@@ -179,8 +179,8 @@ def run_walk_forward(
            "folds": rows, "restart": RESTART_NOTE,
            "test_windows": {"first": str(first.date()), "last": str(last.date()),
                             "sessions": int(len(equity))},
-           "out_of_sample": {**oos, "covers": "parameters chosen on each training slice by "
-                             f"{metric}, traded on the test slice after it, folds chained"}}  # fmt: skip
+           "out_of_sample": {**oos, "covers": f"parameters chosen on each training slice by "
+                             f"{metric}, traded on the test slice after it, chained"}}  # fmt: skip
     frame = {"walk_forward_equity": equity}
     if full_best is not None:
         frame["full_window_best_equity"], full = _chain(hindsight, cfg)

@@ -522,6 +522,6 @@ def test_pbo_refuses_fields_that_do_not_fit_its_statistic(statistic, fields, mes
 
 
 def test_pbo_module_names_its_source_and_what_it_cannot_rank_by():
-    doc = pbo_module.__doc__
+    doc = " ".join(pbo_module.__doc__.split())
     assert "Bailey, Borwein, Lopez de Prado & Zhu (2017)" in doc
-    assert "Max\ndrawdown and Calmar need the path" in doc
+    assert "Max drawdown and Calmar need the path" in doc
