@@ -30,6 +30,7 @@ from engine.cli_common import (
     err,
     known_errors,
     out,
+    print_warnings,
 )
 from engine.errors import ConfigError
 
@@ -140,6 +141,7 @@ def grid(
     if quiet:
         typer.echo(str(folder))
         return
+    print_warnings(res.winner.warnings, str(folder / "summary.json"))
     _print(res, space.varied, top, folder, wf)
 
 
@@ -159,6 +161,9 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
         table.add_row(*(_cell(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys))
     out.print(table)
     _print_honesty(res.honesty)
+    sentence = res.winner.activity.get("sentence")
+    if sentence:
+        out.print(f"winner: {sentence}", soft_wrap=True)
     if wf is not None:
         _print_walk_forward(wf)
     if res.winner.market.synthetic:
