@@ -27,8 +27,9 @@ def _key_numba_cache() -> None:
     here = Path(__file__).resolve().parent
     digest = hashlib.sha256()
     for folder in (here, here.parent / "strategies"):
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for path in sorted(folder.rglob("*.py")):  # subpackages too: a kernel may live in one
+            name = path.relative_to(folder).as_posix()
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     folder = user_cache_dir() / "numba" / digest.hexdigest()[:16]
     if not folder.is_dir():
         _prune(folder.parent, keep=KEEP_NUMBA_CACHES - 1)

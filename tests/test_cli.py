@@ -212,3 +212,10 @@ def test_console_command_flushes_output_and_keeps_exit_codes():
     assert bad.returncode == 2 and "unknown strategy 'nosuch'" in bad.stderr
     usage = _console("run", "--no-such-flag")
     assert usage.returncode == 2 and "No such option" in usage.stderr
+
+
+def test_python_dash_m_engine_is_the_backtest_command():
+    out = subprocess.run([sys.executable, "-m", "engine", "strategies", "list", "--help"],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Usage: python -m engine strategies list" in " ".join(out.stdout.split())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,8 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _expected_key() -> str:
     digest = hashlib.sha256()
     for folder in (ROOT / "engine", ROOT / "strategies"):
-        for path in sorted(folder.glob("*.py")):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        for path in sorted(folder.rglob("*.py")):
+            digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -52,3 +53,26 @@ def test_old_source_versions_are_pruned_when_a_new_one_starts(tmp_path):
     env["PYTHONPATH"] = str(ROOT)
     _cache_dir(env)
     assert sorted(p.name for p in root.iterdir()) == ["old3", "old4", "old5"]
+
+
+def test_an_edit_inside_a_subpackage_changes_the_cache_key(tmp_path):
+    # Once engine/ has subpackages, a kernel in engine/sim/ must key the cache as one in engine/.
+    pkg = tmp_path / "engine"
+    shutil.copytree(ROOT / "engine", pkg, ignore=shutil.ignore_patterns("__pycache__", "_data"))
+    shutil.copytree(ROOT / "strategies", tmp_path / "strategies",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    env["PYTHONPATH"] = str(tmp_path)
+    code = "import os, engine; print(os.environ['NUMBA_CACHE_DIR'])"
+
+    def key() -> str:
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, check=True, cwd=tmp_path)  # fmt: skip
+        return out.stdout.strip()
+
+    (pkg / "sub").mkdir()
+    (pkg / "sub" / "kernel.py").write_text("X = 1\n")
+    before = key()
+    (pkg / "sub" / "kernel.py").write_text("X = 2\n")
+    assert key() != before

@@ -209,3 +209,14 @@ def test_accounting_properties(seed, fees, perm_seed):
     )
     np.testing.assert_allclose(shuffled.equity, res.equity, rtol=1e-10)
     np.testing.assert_allclose(shuffled.weights, res.weights.iloc[:, perm], atol=1e-12)
+
+
+def test_to_vectorbt_annualises_with_the_engines_sessions_per_year():
+    # freq="1D" made vectorbt annualise over 365 days: its Sharpe was the engine's x sqrt(365/P).
+    prices, w, fees, slip = _random_case(11, max_bars=1500)
+    ours = simulate(prices["close"], w, fees_bps=fees, slippage_bps=slip, init_cash=100.0)
+    pf = ours.to_vectorbt()
+    m = ours.metrics
+    assert pf.sharpe_ratio() == pytest.approx(m["sharpe"], rel=1e-9, abs=1e-12)
+    assert pf.annualized_volatility() == pytest.approx(m["ann_volatility"], rel=1e-9)
+    assert pf.sortino_ratio() == pytest.approx(m["sortino"], rel=1e-9, abs=1e-12)

@@ -1,0 +1,5 @@
+"""``python -m engine ...`` behaves as ``backtest ...``."""
+
+from engine.cli import main
+
+main()
