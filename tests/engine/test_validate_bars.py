@@ -109,7 +109,9 @@ def test_an_index_open_away_from_both_closes_beyond_max_move_is_an_error(tmp_pat
     # Orders fill at the open: an index or ETF open 28 % from both closes around it is a bad tick.
     (p,) = [p for p in _problems(tmp_path, _with(2, open=130.0, high=130.0)) if p.check == "jump"]
     assert (p.severity, p.row, p.column) == ("error", 4, "open")
-    assert "130 is off by a factor of 1.3 or more from the previous close 101 and the close" in str(p)
+    assert "130 is off by a factor of 1.3 or more from the previous close 101 and the close" in str(
+        p
+    )
     relaxed = _problems(tmp_path, _with(2, open=130.0, high=130.0), checks={"max_move": 0.5})
     assert not [p for p in relaxed if p.check in ("move", "jump")]
 
