@@ -208,9 +208,16 @@ def _check_fill_prices(p: Prepared, targets: np.ndarray, fill: str) -> None:
 
 
 def _benchmark(market, cfg, labels) -> SimResult:
+    """Buy-and-hold of ``cfg.benchmark`` from the window's first session, bought at its open, or
+    at its close when its opens are mostly stale (``opens``): a benchmark, too, buys at a price
+    one could have traded at."""
     inst = market[cfg.benchmark].instrument
     own = calendars.sessions(inst.calendar).between(labels[0], labels[-1]).labels
-    steps = build_steps(market, (cfg.benchmark,), inst.calendar, cfg.base_currency, own, cfg.fill)
+    fill = cfg.fill
+    if fill == "open":
+        share = opens.stale_shares(market, (cfg.benchmark,), own[0], own[-1])[cfg.benchmark]
+        fill = "close" if share > opens.stale_limit(inst) else fill
+    steps = build_steps(market, (cfg.benchmark,), inst.calendar, cfg.base_currency, own, fill)
     targets = np.full((len(own), 1), np.nan)
     targets[0] = 1.0
     return simulate_steps(steps, targets, (cfg.benchmark,), cfg.costs(), cfg.init_cash)

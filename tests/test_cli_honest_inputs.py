@@ -8,6 +8,7 @@ into the repository) and skip where it is absent.
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pandas as pd
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from engine.cli import app
 from engine.errors import ConfigError
 from engine.frames import simulate
-from tests.realdata import etf_folder, index_folder, needs_real_data
+from tests.realdata import SHARED, etf_folder, index_folder, needs_real_data
 
 runner = CliRunner()
 
@@ -221,3 +222,28 @@ def test_summary_does_not_depend_on_how_the_data_folder_was_spelled(tmp_path, mo
     summary = json.loads(texts[0])
     assert summary["data_warnings"] and all(str(tmp_path) not in w for w in summary["warnings"])
     assert np.isfinite(summary["metrics"]["sharpe"])
+
+
+@needs_real_data
+def test_a_benchmark_with_stale_opens_is_bought_at_its_close(etf_dir, tmp_path):
+    # Trading the ISO.AX ETF (tradable opens) against the ASX 200 index (stale opens): the
+    # benchmark's one purchase must not be at yesterday's close either.
+    folder = tmp_path / "mixed"
+    shutil.copytree(etf_dir, folder)
+    shutil.copyfile(SHARED / "axjo_2011_2025.csv", folder / "XJO.csv")
+    toml = (
+        (folder / "instruments.toml")
+        .read_text()
+        .replace(
+            'name = "ioz_ax_daily.csv as XJO"\nkind = "etf"', 'name = "ASX 200"\nkind = "index"'
+        )
+    )
+    (folder / "instruments.toml").write_text(toml)
+    totals = []
+    for fill in ("open", "close"):
+        result = _run("run", "buy-and-hold", "--param", "asset=XSO", "--data-dir", folder,
+                      "--start", "2015-01-02", "--end", "2019-12-31", "--fill", fill,
+                      "--format", "json", "--out", tmp_path / "o")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        totals.append(json.loads(result.stdout)["benchmark"]["total_return"])
+    assert totals[0] == totals[1]
