@@ -4,7 +4,7 @@ One fresh process (``race``): draw K distinct combos from the flagship space (``
 timed on its own), then
 
 1. in-process: ``simulate_combos`` (numba threads over the chunks' combos), after a warm-up;
-2. Dask: ``engine.cluster.DaskExecutor("local:2")`` - cluster start-up timed on its own, a
+2. Dask: ``engine.research.cluster.DaskExecutor("local:2")`` - cluster start-up timed on its own, a
    warm-up on every worker (kernels, calendars) and through the executor, then the same K combos
    through ``map_chunks``, as ``backtest grid --cluster local:2`` runs them.
 
@@ -35,7 +35,7 @@ def _phase(fn, *args, **kwargs):
 
 
 def race(k: int, workers: int = 2, target_k: int = 1_000_000) -> dict:
-    from engine.cluster import DaskExecutor
+    from engine.research.cluster import DaskExecutor
 
     w = wl.load()
     combos, sample_wall = harness.timed(w.combos, k)

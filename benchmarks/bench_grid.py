@@ -3,7 +3,7 @@
 For each K, one fresh worker process (``race``): load the workload (``workload``: untimed), compile
 or load both engines from the numba cache with a small warm-up grid each, then time
 
-- crosscurrent: ``engine.grid.simulate_combos`` on all K combos - target weights (signals, holds,
+- crosscurrent: ``engine.research.grid.simulate_combos`` on all K combos - target weights (signals, holds,
   change points), orders on the step timeline, the parallel kernel, all 26 grid metrics per combo,
   the result table;
 - vectorbt: from the same data, the trigger flags per distinct signal setting, holds/weights/change

@@ -1,4 +1,4 @@
-"""A huge sampled grid end to end: ``engine.grid.run_grid`` (simulation, ranking, winner, PBO and
+"""A huge sampled grid end to end: ``engine.research.grid.run_grid`` (simulation, ranking, winner, PBO and
 the other honesty statistics) on K combos drawn from the flagship workload's space widened by a
 drawdown derail (``SPACE``: 11.2 M combos), in this process; prints the wall time and the peak
 RSS. Not part of ``make bench`` (10 M combos take ~10 min on 2 cores).
@@ -15,8 +15,8 @@ import time
 import harness
 import workload as wl
 
-from engine.grid import run_grid
-from engine.paramspace import Space
+from engine.research.grid import run_grid
+from engine.strategy.space import Space
 
 SPACE = (*wl.SPACE, "exit_drawdown=0:0.3:0.05")
 

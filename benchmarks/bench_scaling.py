@@ -4,11 +4,11 @@ Every point is its own process (warm-up first, then one timed run; memory is the
 during the timed run). The growth exponent is the slope of log(cost) on log(size) over the three
 points: 1 means cost grows linearly.
 
-- T and K: the flagship grid of ``workload`` through ``engine.grid.simulate_combos`` (N = 2 traded
+- T and K: the flagship grid of ``workload`` through ``engine.research.grid.simulate_combos`` (N = 2 traded
   plus cash); T by moving the window's start (the data before it still feeds the signals), K by
   the number of sampled combos.
 - N: the flagship has two instruments, so N runs a synthetic universe through the public
-  ``engine.frames.simulate`` (one run: the same kernel, plus validation, order and trade records
+  ``engine.sim.portfolio.simulate`` (one run: the same kernel, plus validation, order and trade records
   and metrics): N random-walk closes over 6,579 sessions, a rebalance every 21 sessions to random
   weights, close fills, 10 bps fees. Timed: the ``simulate`` call (inputs are built before it).
 """
@@ -50,7 +50,7 @@ def _universe(n: int, t_len: int, seed: int = 0):
 
 
 def simulate_point(n: int, t_len: int = 6579) -> dict:
-    from engine.frames import simulate
+    from engine.sim.portfolio import simulate
 
     simulate(*_universe(n, 64), fees_bps=10.0)  # warm-up
     close, weights = _universe(n, t_len)

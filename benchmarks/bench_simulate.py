@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import vectorbt as vbt
 
-from engine.frames import simulate
+from engine.sim.portfolio import simulate
 
 
 def make_case(t_len: int = 6500, n: int = 3, seed: int = 0):

@@ -29,14 +29,14 @@ CLI = [str(Path(sys.executable).with_name("backtest")), "run", "russell-fed-rota
 VBT = [sys.executable, str(harness.HERE / "vbt_flagship.py")]
 # (label, file suffix, function name) of the stages reported by ``profile``.
 STAGES = (
-    ("prepare: data, calendars, steps, benchmark", "engine/api.py", "prepare"),
-    ("  load + validate the data folder", "engine/marketdata.py", "load_folder"),
-    ("  exchange calendars (disk cache)", "engine/calendars.py", "sessions"),
-    ("  benchmark buy-and-hold run", "engine/api.py", "_benchmark"),
-    ("simulations (kernel + labelling)", "engine/simulate.py", "simulate_steps"),
-    ("event study", "engine/eventstudy.py", "event_study"),
-    ("write run folder", "engine/runfiles.py", "write_run"),
-    ("  report.html", "engine/report.py", "write_report"),
+    ("prepare: data, calendars, steps, benchmark", "engine/backtest/run.py", "prepare"),
+    ("  load + validate the data folder", "engine/feeds/marketdata.py", "load_folder"),
+    ("  exchange calendars (disk cache)", "engine/feeds/calendars.py", "sessions"),
+    ("  benchmark buy-and-hold run", "engine/backtest/run.py", "_benchmark"),
+    ("simulations (kernel + labelling)", "engine/sim/simulate.py", "simulate_steps"),
+    ("event study", "engine/backtest/eventstudy.py", "event_study"),
+    ("write run folder", "engine/store/run_folder.py", "write_run"),
+    ("  report.html", "engine/report/run_page.py", "write_report"),
     ("numba: load kernels from the disk cache", "numba/core/dispatcher.py", "_compile_for_args"),
 )
 
@@ -96,7 +96,8 @@ def run(repeat: int = 3) -> dict:
 def profile(out: str) -> dict:
     """Where a warm ``backtest run`` spends its time, inside one process."""
     t0 = time.perf_counter()
-    from engine import api, cli, cli_strategies, runfiles  # noqa: F401  (what the run imports)
+    from engine.backtest import run as api  # noqa: F401  (what the run imports)
+    from engine.cli import main as cli
 
     imports = time.perf_counter() - t0
     prof = cProfile.Profile()

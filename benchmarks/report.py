@@ -17,12 +17,12 @@ WORKLOAD = {
     "strategy": "russell-fed-rotation grid: record_lookback x cut_window_days x hold_days x weight"
     " x risk_off, sampled (seed 7) from 1.6 M combos; holdings XSO, XJO and cash",
     "costs": "10 bps fees, 5 bps slippage, close fills, AUD 100,000",
-    "crosscurrent_timed": "engine.grid.simulate_combos: signals, holds, weights, orders, parallel"
+    "crosscurrent_timed": "engine.research.grid.simulate_combos: signals, holds, weights, orders, parallel"
     " kernel, all grid metrics, result table",
     "vectorbt_timed": "trigger flags per signal setting, holds/weights/change points by NumPy"
     " broadcasting, Portfolio.from_orders(targetpercent, cash_sharing, group_by), sharpe_ratio(),"
     " max_drawdown(); chunks of 1,000 combos",
-    "untimed": "loading data and building the step timeline (engine.api.prepare), drawing combos",
+    "untimed": "loading data and building the step timeline (engine.backtest.run.prepare), drawing combos",
 }
 
 
@@ -83,7 +83,7 @@ def _single_profile(s: dict) -> Table:
     t.add_column("stage")
     t.add_column("s", justify="right")
     t.add_row("python start-up (bare interpreter)", f"{s['python_startup_s']:.2f}")
-    t.add_row("imports (engine.cli, api, runfiles; not profiled)", f"{p['imports_s']:.2f}")
+    t.add_row("imports (engine.cli.main, api, runfiles; not profiled)", f"{p['imports_s']:.2f}")
     t.add_row("the run, under cProfile", f"{p['run_profiled_s']:.2f}", end_section=True)
     for label, sec in p["stages_s"].items():
         t.add_row(label, f"{sec:.2f}")

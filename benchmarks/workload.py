@@ -10,7 +10,7 @@ This logic lives here, in order:
    combos): signals from a record-high rule (``record_lookback``) and an event window after a Fed
    cut (``cut_window_days``), a ``hold_days`` hold, a ``weight`` in XSO and the rest in XJO or cash
    (``risk_off``) - a target-weight rotation across three holdings: XSO, XJO and cash;
-3. crosscurrent - ``engine.grid.simulate_combos``: signals, holds and target weights
+3. crosscurrent - ``engine.research.grid.simulate_combos``: signals, holds and target weights
    (the strategy's ``grid_weights``), orders on the step timeline, the parallel kernel and every grid
    metric (26 per combo, Sharpe and max drawdown among them);
 4. vectorbt - what a vectorbt user writes: the same trigger flags per distinct signal setting (the
@@ -37,10 +37,10 @@ import numpy as np
 import pandas as pd
 
 from engine import paths
-from engine.api import Prepared, RunConfig, prepare
-from engine.grid import simulate_combos
-from engine.paramspace import Space
-from engine.strategy import with_lead_in
+from engine.backtest.run import Prepared, RunConfig, prepare
+from engine.research.grid import simulate_combos
+from engine.strategy.base import with_lead_in
+from engine.strategy.space import Space
 from strategies.russell_fed_rotation import SIGNAL_KEYS, RussellFedRotation, cut_age_days
 
 STRATEGY = RussellFedRotation

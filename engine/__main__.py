@@ -1,5 +1,5 @@
 """``python -m engine ...`` behaves as ``backtest ...``."""
 
-from engine.cli import main
+from engine.cli.main import main
 
 main()

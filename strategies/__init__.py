@@ -1,14 +1,14 @@
 """Built-in strategies and the registry the CLI reads.
 
-Each strategy lives in its own module and subclasses ``engine.strategy.Strategy``; every class in
-``REGISTRY`` passes ``engine.strategy.check_strategy_class`` when this package is imported, the same
+Each strategy lives in its own module and subclasses ``engine.strategy.base.Strategy``; every class in
+``REGISTRY`` passes ``engine.strategy.base.check_strategy_class`` when this package is imported, the same
 checks a user's ``--strategy-file`` class must pass.
 """
 
 from __future__ import annotations
 
 from engine.errors import StrategyError, did_you_mean
-from engine.strategy import Strategy, check_strategy_class
+from engine.strategy.base import Strategy, check_strategy_class
 from strategies.buy_and_hold import BuyAndHold
 from strategies.fed_easing_cycle import FedEasingCycle
 from strategies.rba_easing_cycle import RbaEasingCycle

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.strategy import Param, Strategy
+from engine.strategy.base import Param, Strategy
 
 
 class BuyAndHold(Strategy):

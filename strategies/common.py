@@ -4,7 +4,7 @@ Lives here: the hold/exit state machine over decision points (``hold_1d_nb``), a
 switch (``hysteresis_1d_nb``), the running or rolling high (``running_high_1d_nb``), features on a
 series' own axis (``trailing_return``, ``moving_average``), the shared ``risk_off``/``weight``
 parameters and the small-caps/large-caps weight layout. Not here: any strategy's rule (each strategy
-has its own module) or alignment onto decision points (``engine.align``, via ``Context``).
+has its own module) or alignment onto decision points (``engine.timing.align``, via ``Context``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
-from engine.strategy import Param
+from engine.strategy.base import Param
 
 SMALL, LARGE = "XSO", "XJO"
 

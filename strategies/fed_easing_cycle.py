@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.events import Decisions
-from engine.strategy import Strategy
+from engine.feeds.events import Decisions
+from engine.strategy.base import Strategy
 from strategies.common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
 
 

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 from numba import njit, prange
 
-from engine.orders import Orders
-from engine.strategy import Param, Strategy, with_lead_in
+from engine.sim.orders import Orders
+from engine.strategy.base import Param, Strategy, with_lead_in
 from strategies.common import (
     hold_1d_nb,
     hold_days_param,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from engine.strategy import Param, Strategy
+from engine.strategy.base import Param, Strategy
 from strategies.common import LARGE, SMALL, period_starts
 
 

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import paths
-from engine.cli import app
+from engine.cli.main import app
 
 runner = CliRunner()
 WINDOW = ["--start", "2019-01-01", "--end", "2020-12-31"]
@@ -147,7 +147,7 @@ def test_strategies_list_shows_every_registered_strategy():
 def test_run_accepts_a_strategy_file(tmp_path):
     code = (
         "import numpy as np\n"
-        "from engine.strategy import Param, Strategy\n\n"
+        "from engine.strategy.base import Param, Strategy\n\n"
         "class HalfHalf(Strategy):\n"
         "    name = 'half-half'\n"
         "    rule = 'Hold half in small caps and half in large caps, never rebalancing.'\n"
@@ -199,9 +199,7 @@ def test_config_file_with_unknown_keys_names_them(tmp_path):
 
 
 def _console(*args: str):
-    code = (
-        f"import sys; sys.argv = ['backtest', *{list(args)!r}]; from engine.cli import main; main()"
-    )
+    code = f"import sys; sys.argv = ['backtest', *{list(args)!r}]; from engine.cli.main import main; main()"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
 
 

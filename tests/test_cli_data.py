@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import paths
-from engine.cli import app
-from engine.marketdata import describe_folder
+from engine.cli.main import app
+from engine.feeds.marketdata import describe_folder
 
 runner = CliRunner()
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "providers"

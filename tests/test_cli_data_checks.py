@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
+from engine.cli.main import app
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 RAW = {

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
+from engine.cli.main import app
 
 runner = CliRunner()
 WINDOW = ["--start", "2012-01-01", "--end", "2020-12-31"]
@@ -151,7 +151,7 @@ def test_bad_grids_exit_2_with_a_message_and_write_nothing(tmp_path, args, messa
 def test_cli_chunk_default_is_the_engine_default():
     import inspect
 
-    from engine import cli_grid
-    from engine.grid import CHUNK
+    from engine.cli import grid as cli_grid
+    from engine.research.grid import CHUNK
 
     assert f"typer.Option({CHUNK}," in inspect.getsource(cli_grid)

@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
+from engine.cli.main import app
 from engine.errors import ConfigError
-from engine.frames import simulate
+from engine.sim.portfolio import simulate
 from tests.realdata import SHARED, etf_folder, index_folder, needs_real_data
 
 runner = CliRunner()

@@ -1,6 +1,6 @@
 """`backtest compare`, `runs list|show` and `report` in-process, and every bad input exits cleanly.
 
-The commands are attached to a fresh typer app with ``cli_runs.register``, as ``engine.cli`` does.
+The commands are attached to a fresh typer app with ``cli_runs.register``, as ``engine.cli.main`` does.
 """
 
 from __future__ import annotations
@@ -13,9 +13,11 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from engine import cli_runs, compare, compare_report
-from engine.api import RunConfig, run_backtest
-from engine.runfiles import write_run
+from engine.backtest.run import RunConfig, run_backtest
+from engine.cli import runs as cli_runs
+from engine.research import compare
+from engine.store import compare_folder
+from engine.store.run_folder import write_run
 from strategies import REGISTRY
 
 runner = CliRunner()
@@ -178,7 +180,7 @@ def test_ctrl_c_while_writing_exits_130_and_leaves_no_half_written_folder(tmp_pa
         raise KeyboardInterrupt
 
     # Called after compare.json and equity.csv are in the temporary folder.
-    monkeypatch.setattr(compare_report, "write_compare_report", interrupt)
+    monkeypatch.setattr(compare_folder, "write_compare_report", interrupt)
     out = tmp_path / "out"
     result = _invoke("compare", *INPUTS, *WINDOW, "--resamples", "100", "--out", str(out))
     assert result.exit_code == 130, result.output

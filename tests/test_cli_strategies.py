@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from engine.cli import app
+from engine.cli.main import app
 from strategies import REGISTRY
 
 runner = CliRunner()
@@ -21,7 +21,7 @@ def run(*args: str, width: int = 200):
 
 CHEAT = """
 import numpy as np
-from engine.strategy import Strategy
+from engine.strategy.base import Strategy
 
 
 class Cheat(Strategy):

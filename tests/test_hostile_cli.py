@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from engine import folders
-from engine.cli import app
+from engine.cli.main import app
+from engine.store import folders
 
 runner = CliRunner()
 WINDOW = ["--start", "2018-01-01", "--end", "2019-12-31"]
@@ -45,7 +45,7 @@ def _refused(result, out: Path, *words: str) -> None:
 STRATEGY_FILE = """\
 import sys
 import numpy as np
-from engine.strategy import Strategy, Param
+from engine.strategy.base import Strategy, Param
 
 
 class Good(Strategy):
@@ -282,7 +282,7 @@ def test_a_run_writing_to_a_file_path_or_read_only_out_is_refused(tmp_path):
 def test_a_full_disk_is_a_clean_error_and_no_partial_folder_remains(tmp_path, monkeypatch):
     import errno
 
-    from engine import runfiles
+    from engine.store import run_folder as runfiles
 
     def full(frame, path, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(path))

@@ -35,8 +35,8 @@ import pytest
 from typer.testing import CliRunner
 
 from engine import paths
-from engine.cli import app
-from engine.readers import parse_dates
+from engine.cli.main import app
+from engine.feeds.readers import parse_dates
 from tests.realdata import etf_folder, needs_real_data
 
 runner = CliRunner()

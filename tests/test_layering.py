@@ -1,69 +1,107 @@
-"""Imports flow one way: kernels (numpy + numba) <- wrappers <- API <- CLI; strategies -> engine."""
+"""The house: engine/ is subpackages with ranks, and imports flow one way (checked with ast).
+
+rank 0  errors, paths
+rank 1  stats (metric kernels, metrics, overfitting), feeds (instruments, calendars, data files)
+rank 2  timing (alignment, the step timeline)
+rank 3  sim (accounting kernels, orders, simulate)
+rank 4  strategy (Param, Strategy, spaces, strategy files, the audit)
+rank 5  backtest (config, prepare, run, event study, diagnostics)
+rank 6  research (grid, walk-forward, cluster, compare, honesty)
+rank 7  report (pages and charts)
+rank 8  store (result folders, saved runs)
+rank 9  cli
+
+A module imports only from its own subpackage or lower ranks; kernels use numpy and numba only;
+only the CLI imports typer, rich or the built-in strategies; strategies import the engine.
+"""
 
 from __future__ import annotations
 
 import ast
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+ENGINE = ROOT / "engine"
+RANKS = {
+    "errors": 0, "paths": 0, "stats": 1, "feeds": 1, "timing": 2, "sim": 3, "strategy": 4,
+    "backtest": 5, "research": 6, "report": 7, "store": 8, "cli": 9,
+}  # fmt: skip
+KERNELS = ("stats/kernels.py", "sim/kernels.py", "sim/grid_kernels.py")
 
 
 def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, with ``from X import y`` also as ``X.y``."""
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] if a.name != "engine" else a.name for a in node.names)
             names.update(a.name for a in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module:
             names.add(node.module)
-            names.add(node.module.split(".")[0])
             names.update(f"{node.module}.{a.name}" for a in node.names)
     return names
 
 
-def test_kernels_use_only_numpy_numba_and_other_kernels():
-    kernel_modules = {"engine.kernels", "engine.metric_kernels", "engine.grid_kernels"}
-    for name in ("kernels", "metric_kernels", "grid_kernels"):
-        imported = _imports(ROOT / "engine" / f"{name}.py")
-        outside = {n for n in imported if n.split(".")[0] not in {"__future__", "numpy", "numba"}}
-        assert {
-            n for n in outside if n != "engine" and not n.startswith(tuple(kernel_modules))
-        } == set(), name
+def _unit(dotted: str) -> str | None:
+    """The ranked unit of an engine module name: ``engine.sim.kernels`` -> ``sim``."""
+    parts = dotted.split(".")
+    if parts[0] != "engine" or len(parts) < 2:
+        return None
+    return parts[1] if parts[1] in RANKS else None
 
 
-def test_engine_never_imports_strategies_except_the_cli():
-    for path in (ROOT / "engine").rglob("*.py"):
-        if path.name.startswith("cli"):
+def _modules() -> list[Path]:
+    return sorted(p for p in ENGINE.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _unit_of(path: Path) -> str | None:
+    rel = path.relative_to(ENGINE)
+    return rel.parts[0] if len(rel.parts) > 1 else (rel.stem if rel.stem in RANKS else None)
+
+
+def test_every_engine_module_lives_in_a_ranked_place():
+    loose = [p.name for p in ENGINE.glob("*.py")]
+    assert set(loose) <= {"__init__.py", "__main__.py", "errors.py", "paths.py"}, loose
+    for folder in (p for p in ENGINE.iterdir() if p.is_dir() and p.name[0] not in "_."):
+        assert folder.name in RANKS, f"engine/{folder.name}/ has no rank"
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ENGINE)))
+def test_imports_flow_down_the_ranks(path):
+    own = _unit_of(path)
+    if own is None:  # engine/__init__ and __main__: the public API and python -m engine
+        return
+    for name in _imports(path):
+        other = _unit(name)
+        if other is None or other == own:
             continue
-        assert "strategies" not in _imports(path), f"{path.name} imports strategies"
+        assert RANKS[other] < RANKS[own], (
+            f"{path.relative_to(ENGINE)} ({own}, rank {RANKS[own]}) imports {name} "
+            f"({other}, rank {RANKS[other]})"
+        )
 
 
-def test_only_the_cli_imports_typer_or_rich():
-    for path in (ROOT / "engine").rglob("*.py"):
-        if not path.name.startswith("cli"):
-            assert not {"typer", "rich"} & _imports(path), path.name
+def test_kernels_use_only_numpy_numba_and_other_kernels():
+    kernel_names = {"engine." + k.removesuffix(".py").replace("/", ".") for k in KERNELS}
+    for rel in KERNELS:
+        for name in _imports(ENGINE / rel):
+            top = name.split(".")[0]
+            if top in {"__future__", "numpy", "numba"} or any(
+                k.startswith(name + ".") for k in kernel_names
+            ):
+                continue
+            assert any(name.startswith(k) for k in kernel_names), f"{rel} imports {name}"
 
 
-def test_wrappers_do_not_import_the_api_or_cli():
-    low = [
-        "kernels",
-        "calendars",
-        "instruments",
-        "marketdata",
-        "events",
-        "align",
-        "simulate",
-        "metrics",
-        "strategy",
-        "report",
-        "report_charts",
-        "sample",
-    ]
-    for name in low:
-        imported = _imports(ROOT / "engine" / f"{name}.py")
-        assert not {"engine.api", "engine.cli", "engine.runfiles"} & imported, name
+def test_only_the_cli_imports_typer_rich_or_the_built_in_strategies():
+    for path in _modules():
+        if _unit_of(path) == "cli":
+            continue
+        found = {n.split(".")[0] for n in _imports(path)} & {"typer", "rich", "strategies"}
+        assert not found, f"{path.relative_to(ENGINE)} imports {found}"
 
 
 def test_modules_stay_small():
-    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "strategies").rglob("*.py")]:
+    for path in [*_modules(), *(ROOT / "strategies").rglob("*.py")]:
         assert len(path.read_text().splitlines()) <= 450, path.name

@@ -1,8 +1,8 @@
-"""The time contract: ``engine.align`` by hand, and the knowledge instants it is fed.
+"""The time contract: ``engine.timing.align`` by hand, and the knowledge instants it is fed.
 
 Hand-worked cases for ``asof_index``/``asof`` (strictly before: a value known exactly at the decision
 instant is not visible) and ``count_since_previous``; then the knowledge instants that
-``engine.calendars`` and ``engine.events`` stamp on real dates where US and Australian clocks
+``engine.feeds.calendars`` and ``engine.feeds.events`` stamp on real dates where US and Australian clocks
 disagree (daylight saving), on early closes, on holidays of one market only, and for the pre-1994
 FOMC and FRED-style "D+1 24:00" rules. Every expected instant below was worked out by hand from
 the exchanges' hours and the time-zone rules, not read back from the code.
@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import align, calendars
 from engine.errors import DataError
-from engine.events import load_decisions
-from engine.instruments import get_instrument, load_instruments
-from engine.marketdata import MarketData, load_folder
+from engine.feeds import calendars
+from engine.feeds.events import load_decisions
+from engine.feeds.instruments import get_instrument, load_instruments
+from engine.feeds.marketdata import MarketData, load_folder
+from engine.timing import align
 
 HOUR_NS = 3_600 * 10**9
 

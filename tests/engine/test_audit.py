@@ -1,4 +1,4 @@
-"""The lookahead audit (``engine.audit``): every registered strategy passes on the embedded sample
+"""The lookahead audit (``engine.strategy.audit``): every registered strategy passes on the embedded sample
 and on the real data in ``../shared/data`` (converted to the project's plain format in a temporary
 folder at test time, never copied into the repository); a cheating strategy fails and the report
 names the first decision that moved."""
@@ -12,9 +12,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import audit, calendars
-from engine.instruments import load_instruments
-from engine.strategy import Strategy, strategy_context
+from engine.feeds import calendars
+from engine.feeds.instruments import load_instruments
+from engine.strategy import audit
+from engine.strategy.base import Strategy, strategy_context
 from strategies import REGISTRY
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"

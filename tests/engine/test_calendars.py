@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import calendars
 from engine.errors import DataError
+from engine.feeds import calendars
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ def test_unknown_calendar_names_the_fix(cache):
 def test_a_warm_process_does_not_import_exchange_calendars(cache):
     calendars.sessions("XASX")
     code = (
-        "import sys; from engine import calendars; calendars.sessions('XASX'); "
+        "import sys; from engine.feeds import calendars; calendars.sessions('XASX'); "
         "print('exchange_calendars' in sys.modules)"
     )
     env = {"XDG_CACHE_HOME": str(cache.parent.parent), "PATH": "/usr/bin:/bin"}
@@ -103,7 +103,7 @@ def test_calendar_names_come_from_the_disk_cache(cache):
         assert len(list(cache.glob("names-*.txt"))) == 1
         # A warm process checks an instruments.toml's calendars without importing them.
         code = (
-            "import sys; from engine.instruments import load_instruments; load_instruments(); "
+            "import sys; from engine.feeds.instruments import load_instruments; load_instruments(); "
             "print('exchange_calendars' in sys.modules)"
         )
         env = {"XDG_CACHE_HOME": str(cache.parent.parent), "PATH": "/usr/bin:/bin"}

@@ -12,11 +12,11 @@ import pytest
 
 pytest.importorskip("distributed", reason="the cluster path needs the 'distributed' package")
 
-from engine.api import RunConfig, prepare  # noqa: E402
-from engine.cluster import DaskExecutor, parse_cluster  # noqa: E402
+from engine.backtest.run import RunConfig, prepare  # noqa: E402
 from engine.errors import ConfigError  # noqa: E402
-from engine.grid import simulate_combos  # noqa: E402
-from engine.paramspace import Space  # noqa: E402
+from engine.research.cluster import DaskExecutor, parse_cluster  # noqa: E402
+from engine.research.grid import simulate_combos  # noqa: E402
+from engine.strategy.space import Space  # noqa: E402
 from strategies import get_strategy  # noqa: E402
 
 FLAGSHIP = get_strategy("russell-fed-rotation")

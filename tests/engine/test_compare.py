@@ -1,4 +1,5 @@
-"""engine.compare: resolving inputs, aligning runs, the paired Sharpe test and the folder it writes."""
+"""engine.research.compare and engine.store.compare_folder: resolving inputs, aligning runs, the
+paired Sharpe test and the folder it writes."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import compare
-from engine.api import RunConfig, run_backtest
+from engine.backtest.run import RunConfig, run_backtest
 from engine.errors import ConfigError, ParamError, StrategyError
-from engine.overfit import bootstrap_indices_nb
-from engine.runfiles import write_run
+from engine.research import compare
+from engine.stats.overfit import bootstrap_indices_nb
+from engine.store import compare_folder
+from engine.store.run_folder import write_run
 from strategies import REGISTRY
 
 WINDOW = RunConfig(start=pd.Timestamp("2015-01-01"), end=pd.Timestamp("2019-12-31"))
@@ -33,7 +35,7 @@ def saved_root(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def comparison():
     return compare.run_compare(
-        compare.resolve_inputs(SPECS, REGISTRY, Path("/nonexistent")), WINDOW
+        compare_folder.resolve_inputs(SPECS, REGISTRY, Path("/nonexistent")), WINDOW
     )
 
 
@@ -43,13 +45,13 @@ def comparison():
 def test_names_variants_and_saved_runs_resolve_to_strategies(saved_root):
     (run_id,) = [p.name for p in saved_root.iterdir() if not p.name.startswith(".")]
     specs = ["static-mix", "russell-fed-rotation:hold_days=30, weight=0.5", run_id, run_id[:20]]
-    a, b, c, d = compare.resolve_inputs(specs, REGISTRY, saved_root)
+    a, b, c, d = compare_folder.resolve_inputs(specs, REGISTRY, saved_root)
     assert a.strategy.values == REGISTRY["static-mix"]().values and a.from_run is None
     assert b.strategy.values["hold_days"] == 30 and b.strategy.values["weight"] == 0.5
     assert c.label == run_id and c.from_run == run_id and c.strategy.values["hold_days"] == 40
     assert c.run_config["fees_bps"] == 3.0
     assert d.label == f"{run_id} #2", "a repeated label is made unique"
-    by_path = compare.resolve_input(str(saved_root / run_id), REGISTRY, Path("/elsewhere"))
+    by_path = compare_folder.resolve_input(str(saved_root / run_id), REGISTRY, Path("/elsewhere"))
     assert by_path.from_run == run_id
 
 
@@ -59,28 +61,28 @@ def test_a_grid_folder_compares_its_winner(tmp_path):
     manifest = {"kind": "grid", "strategy": "trend", "params": {"ma_days": 50}, "config": {}}
     (folder / "manifest.json").write_text(json.dumps(manifest))
     (folder / "summary.json").write_text("{}")
-    inp = compare.resolve_input(folder.name, REGISTRY, tmp_path)
+    inp = compare_folder.resolve_input(folder.name, REGISTRY, tmp_path)
     assert inp.strategy.name == "trend" and inp.strategy.values["ma_days"] == 50
 
 
 def test_unknown_specs_name_close_strategies_and_run_ids(saved_root):
     with pytest.raises(ConfigError, match="Did you mean 'russell-fed-rotation'"):
-        compare.resolve_input("russel-fed-rotation", REGISTRY, saved_root)
+        compare_folder.resolve_input("russel-fed-rotation", REGISTRY, saved_root)
     with pytest.raises(ConfigError, match="neither a strategy nor a saved run"):
-        compare.resolve_input("russel-fed-rotation:hold_days=4", REGISTRY, saved_root)
+        compare_folder.resolve_input("russel-fed-rotation:hold_days=4", REGISTRY, saved_root)
     (run_id,) = [p.name for p in saved_root.iterdir() if not p.name.startswith(".")]
     typo = run_id[:17] + "rusell" + run_id[23:]
     with pytest.raises(ConfigError, match=f"no saved run .*Close matches: {run_id}"):
-        compare.resolve_input(typo, REGISTRY, saved_root)
+        compare_folder.resolve_input(typo, REGISTRY, saved_root)
 
 
 def test_bad_variants_and_too_few_inputs_are_clear_errors():
     with pytest.raises(ParamError, match="Did you mean 'hold_days'"):
-        compare.resolve_input("russell-fed-rotation:hold_dayz=4", REGISTRY)
+        compare_folder.resolve_input("russell-fed-rotation:hold_dayz=4", REGISTRY)
     with pytest.raises(ParamError, match="not KEY=VALUE"):
-        compare.resolve_input("russell-fed-rotation:hold_days", REGISTRY)
+        compare_folder.resolve_input("russell-fed-rotation:hold_days", REGISTRY)
     with pytest.raises(ConfigError, match="at least two inputs"):
-        compare.resolve_inputs(["trend"], REGISTRY)
+        compare_folder.resolve_inputs(["trend"], REGISTRY)
 
 
 def test_a_compare_folder_is_not_an_input(tmp_path):
@@ -89,7 +91,7 @@ def test_a_compare_folder_is_not_an_input(tmp_path):
     (folder / "manifest.json").write_text(json.dumps({"kind": "compare"}))
     (folder / "compare.json").write_text("{}")
     with pytest.raises(ConfigError, match="is a compare folder"):
-        compare.resolve_input(folder.name, REGISTRY, tmp_path)
+        compare_folder.resolve_input(folder.name, REGISTRY, tmp_path)
 
 
 def test_a_saved_run_of_an_unregistered_strategy_is_named(tmp_path):
@@ -97,7 +99,7 @@ def test_a_saved_run_of_an_unregistered_strategy_is_named(tmp_path):
     folder.mkdir()
     (folder / "manifest.json").write_text(json.dumps({"strategy": "gone", "params": {}}))
     with pytest.raises(StrategyError, match="'gone' is not registered"):
-        compare.resolve_input(folder.name, REGISTRY, tmp_path)
+        compare_folder.resolve_input(folder.name, REGISTRY, tmp_path)
 
 
 # --- running and comparing ----------------------------------------------------------------------
@@ -121,7 +123,7 @@ def test_comparison_aligns_equity_and_its_sharpe_matches_the_runs_metrics(compar
 
 
 def test_the_same_input_twice_differs_by_exactly_zero_with_p_one():
-    inputs = compare.resolve_inputs(["static-mix", "static-mix"], REGISTRY)
+    inputs = compare_folder.resolve_inputs(["static-mix", "static-mix"], REGISTRY)
     cmp = compare.run_compare(inputs, WINDOW, compare.Bootstrap(resamples=200))
     (test,) = cmp.tests
     assert test["input"] == "static-mix #2"
@@ -215,7 +217,7 @@ ULP = 2.0**-52
 
 def _ref_sharpe(x, ppy):
     """mean / sd * sqrt(ppy), undefined when sd is zero within precision: at most
-    max(1024 ulps x (1 + rms), 1e-4 x rms) (the rule in engine.metric_kernels)."""
+    max(1024 ulps x (1 + rms), 1e-4 x rms) (the rule in engine.stats.kernels)."""
     sd, rms = np.std(x, ddof=1), np.sqrt(np.mean(np.square(x)))
     return (
         np.mean(x) / sd * np.sqrt(ppy) if sd > max(1024 * ULP * (1 + rms), 1e-4 * rms) else np.nan
@@ -266,8 +268,8 @@ def test_a_constant_series_has_nan_correlation_and_no_sharpe_test():
 
 
 def test_the_folder_is_byte_identical_for_the_same_inputs(comparison, tmp_path):
-    first = compare.write_compare(comparison, tmp_path)
-    second = compare.write_compare(comparison, tmp_path)
+    first = compare_folder.write_compare(comparison, tmp_path)
+    second = compare_folder.write_compare(comparison, tmp_path)
     assert first != second
     for name in ("compare.json", "equity.csv", "report.html"):
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
@@ -288,6 +290,6 @@ def test_the_folder_is_byte_identical_for_the_same_inputs(comparison, tmp_path):
 
 def test_notes_say_when_a_saved_run_had_other_settings(saved_root):
     (run_id,) = [p.name for p in saved_root.iterdir() if not p.name.startswith(".")]
-    inputs = compare.resolve_inputs(["russell-fed-rotation", run_id], REGISTRY, saved_root)
+    inputs = compare_folder.resolve_inputs(["russell-fed-rotation", run_id], REGISTRY, saved_root)
     cmp = compare.run_compare(inputs, WINDOW, compare.Bootstrap(resamples=100))
     assert any("fees_bps=3.0" in n and "fees_bps=10.0" in n for n in cmp.notes)

@@ -13,8 +13,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine import compare
-from engine.api import RunConfig
+from engine.backtest.run import RunConfig
+from engine.research import compare
+from engine.store import compare_folder
 from strategies import REGISTRY
 
 pytest.register_assert_rewrite("browser_kit")  # so its asserts report like this file's own
@@ -30,8 +31,8 @@ def compare_page(tmp_path: Path) -> Path:
         "static-mix",
         "buy-and-hold:asset=XSO",
     ]
-    cmp = compare.run_compare(compare.resolve_inputs(specs, REGISTRY, tmp_path), WINDOW)
-    return compare.write_compare(cmp, tmp_path / "results") / "report.html"
+    cmp = compare.run_compare(compare_folder.resolve_inputs(specs, REGISTRY, tmp_path), WINDOW)
+    return compare_folder.write_compare(cmp, tmp_path / "results") / "report.html"
 
 
 @pytest.mark.slow

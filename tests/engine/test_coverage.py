@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.api import RunConfig, run_backtest
-from engine.coverage import MAX_STALE_DAYS, check_rates
+from engine.backtest.run import RunConfig, run_backtest
 from engine.errors import DataError
-from engine.instruments import load_instruments
+from engine.feeds.coverage import MAX_STALE_DAYS, check_rates
+from engine.feeds.instruments import load_instruments
 from strategies import get_strategy
 from tests.realdata import etf_folder, needs_real_data
 

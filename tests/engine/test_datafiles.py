@@ -12,9 +12,9 @@ import sys
 import pandas as pd
 import pytest
 
-from engine import datafiles
-from engine.datafiles import decode, problem_at, quoted, quoted_list, read_bytes, read_parquet
 from engine.errors import DataError
+from engine.feeds import datafiles
+from engine.feeds.datafiles import decode, problem_at, quoted, quoted_list, read_bytes, read_parquet
 
 posix = pytest.mark.skipif(sys.platform == "win32", reason="needs POSIX file types")
 

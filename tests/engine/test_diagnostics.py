@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.diagnostics import (
+from engine.backtest.diagnostics import (
     CAGR_GAP,
     SHARPE_GAP,
     FillSensitivity,

@@ -8,7 +8,7 @@ import pytest
 
 from engine import paths
 from engine.errors import DataError
-from engine.events import BANKS, load_decisions
+from engine.feeds.events import BANKS, load_decisions
 
 FOMC_HEADER = "date,time,tz,target_low,target_high,change_bps,scheduled\n"
 RBA_HEADER = "date,time,tz,cash_rate,change_bps,scheduled\n"

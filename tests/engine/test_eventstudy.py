@@ -1,4 +1,4 @@
-"""The event study (``engine.eventstudy``): fill rows, forward returns and statistics by hand, a
+"""The event study (``engine.backtest.eventstudy``): fill rows, forward returns and statistics by hand, a
 hand-built signal end to end, the sample run, files and HTML, and the real September 2025 signal."""
 
 from __future__ import annotations
@@ -11,9 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import align, calendars
-from engine.errors import ConfigError
-from engine.eventstudy import (
+from engine.backtest.eventstudy import (
     MIN_EVENTS,
     StudyConfig,
     clusters,
@@ -23,9 +21,12 @@ from engine.eventstudy import (
     render_html,
     summarise,
     verdict,
-    write_event_study,
 )
-from engine.strategy import strategy_context
+from engine.errors import ConfigError
+from engine.feeds import calendars
+from engine.store.event_folder import write_event_study
+from engine.strategy.base import strategy_context
+from engine.timing import align
 from strategies import REGISTRY
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "strategies"))

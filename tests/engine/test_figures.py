@@ -1,4 +1,4 @@
-"""Tests for engine.figures: the dict figures draw what plotly.graph_objects would, the JSON is
+"""Tests for engine.report.figures: the dict figures draw what plotly.graph_objects would, the JSON is
 plotly's, and no report path imports plotly.graph_objects."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import pytest
 from plotly.io.json import to_json_plotly
 from plotly.offline import get_plotlyjs
 
-from engine.figures import RDBU, RDYLGN, figure_div, hline, plotlyjs, to_json, vline
+from engine.report.figures import RDBU, RDYLGN, figure_div, hline, plotlyjs, to_json, vline
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,7 +33,7 @@ def newplot_args(fragment: str) -> list:
 
 
 def plotly_fragment(fig: go.Figure, div_id: str, height_px: int) -> str:
-    # What the charts did before engine.figures: validated figures written by plotly.
+    # What the charts did before engine.report.figures: validated figures written by plotly.
     fig.update_layout(template=go.layout.Template(layout={"colorway": ["#636efa"]}))
     fig.update_layout(height=height_px)
     return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id)
@@ -100,9 +100,9 @@ sys.path.insert(0, "tests/engine")
 import numpy as np, pandas as pd
 from test_report import make_context
 from test_grid_report import make_context as make_grid_context
-from engine.report import render_report
-from engine.grid_report import render_grid_report
-from engine import compare_report as cr
+from engine.report.run_page import render_report
+from engine.report.grid_page import render_grid_report
+from engine.report import compare_page as cr
 page = render_report(make_context())
 grid = render_grid_report(make_grid_context())
 equity = make_context().equity

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import overfit
-from engine.api import RunConfig, run_backtest
+from engine.backtest.run import RunConfig, run_backtest
 from engine.errors import ConfigError
-from engine.grid import GRID_METRICS, rank, run_grid, simulate_combos
-from engine.honesty import BOOTSTRAP_SEED
-from engine.paramspace import Space
-from engine.pbo import pbo_cscv
+from engine.research.grid import GRID_METRICS, rank, run_grid, simulate_combos
+from engine.research.honesty import BOOTSTRAP_SEED
+from engine.stats import overfit
+from engine.stats.pbo import pbo_cscv
+from engine.strategy.space import Space
 from strategies import get_strategy
 
 CFG = RunConfig(start=pd.Timestamp("2015-01-01"), end=pd.Timestamp("2021-12-31"))
@@ -46,7 +46,7 @@ def test_every_sampled_combo_equals_backtest_run(grid):
 
 
 def test_results_do_not_depend_on_chunk_size_or_threads(grid):
-    from engine.api import prepare
+    from engine.backtest.run import prepare
 
     combos = grid.table[[p.name for p in FLAGSHIP.params]]
     p = prepare(FLAGSHIP(), CFG)
@@ -303,8 +303,8 @@ def test_every_honesty_key_is_documented_in_the_readme(grid):
 
 
 def test_every_rankable_metric_says_whether_pbo_is_defined_for_it():
-    from engine.grid import UNRANKABLE
-    from engine.honesty import PBO_BY_METRIC, PBO_UNDEFINED
+    from engine.research.grid import UNRANKABLE
+    from engine.research.honesty import PBO_BY_METRIC, PBO_UNDEFINED
 
     for metric in GRID_METRICS:
         if metric not in UNRANKABLE:

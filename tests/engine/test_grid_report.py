@@ -1,4 +1,4 @@
-"""Tests for engine.grid_report and engine.grid_charts: content, honesty wording, aggregations,
+"""Tests for engine.report.grid_page and engine.report.grid_charts: content, honesty wording, aggregations,
 0/1/2+ varied parameters, escaping, determinism, validation, and a 100,000-row grid's size/time."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from engine import grid_charts as gc
-from engine.grid import rank
-from engine.grid_report import GridReportContext, render_grid_report, write_grid_report
-from engine.report import ReportContext
+from engine.report import grid_charts as gc
+from engine.report.grid_page import GridReportContext, render_grid_report, write_grid_report
+from engine.report.run_page import ReportContext
+from engine.research.grid import rank
 
 AXES = {"hold_days": [5, 15, 25], "cut_window_days": [20, 60], "risk_off": ["large", "cash"]}
 FIXED = {"weight": 1.0, "exit_on_hike": "off"}
@@ -66,7 +66,7 @@ def make_table(axes: dict[str, list], metric: str = "sharpe", seed: int = 0) -> 
 
 
 def side(metric: str, **changes: object) -> dict[str, object]:
-    """One kind of return's statistics, as ``engine.honesty.judge`` makes them."""
+    """One kind of return's statistics, as ``engine.research.honesty.judge`` makes them."""
     base = {
         "metric": metric, "winner": 1.25, "trials": 12, "trials_undefined": 0,
         "effective_trials": 3.4, "average_correlation": 0.62, "expected_max": 1.1,
@@ -438,10 +438,10 @@ def test_100k_row_grid_renders_under_8_mb_in_under_5_s() -> None:
 
 @pytest.mark.slow
 def test_flagship_grid_renders_with_its_winner_and_honesty() -> None:
-    from engine.api import RunConfig
-    from engine.grid import run_grid
-    from engine.paramspace import Space
-    from engine.runfiles import report_context
+    from engine.backtest.run import RunConfig
+    from engine.research.grid import run_grid
+    from engine.store.run_folder import report_context
+    from engine.strategy.space import Space
     from strategies import get_strategy
 
     flagship = get_strategy("russell-fed-rotation")

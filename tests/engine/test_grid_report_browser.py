@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.grid import rank
-from engine.grid_report import GridReportContext, write_grid_report
-from engine.report import ReportContext
+from engine.report.grid_page import GridReportContext, write_grid_report
+from engine.report.run_page import ReportContext
+from engine.research.grid import rank
 
 pytest.register_assert_rewrite("browser_kit")  # so its asserts report like this file's own
 from browser_kit import NO_CHROMIUM, check_page, find_chromium, render  # noqa: E402

@@ -9,7 +9,7 @@ import pytest
 
 from engine import paths
 from engine.errors import DataError
-from engine.instruments import Instrument, Known, get_instrument, load_instruments
+from engine.feeds.instruments import Instrument, Known, get_instrument, load_instruments
 
 FLAGSHIP = {
     # key: (kind, currency, calendar, tz, returns)

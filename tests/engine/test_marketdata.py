@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import MarketData, describe_folder, find_file, load_folder, load_series
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import MarketData, describe_folder, find_file, load_folder, load_series
 
 PRICE_HEADER = "date,open,high,low,close,volume\n"
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from engine import calendars
-from engine import metric_kernels as mk
-from engine.frames import simulate
-from engine.metrics import METRIC_KEYS, compute_metrics
-from engine.runfiles import _clean
-from engine.simulate import SimResult
+from engine.feeds import calendars
+from engine.sim.portfolio import simulate
+from engine.sim.simulate import SimResult
+from engine.stats import kernels as mk
+from engine.stats.metrics import METRIC_KEYS, compute_metrics
+from engine.store.run_folder import clean
 
 # Keys that must not change when equity, initial cash and traded values are scaled together.
 SCALE_FREE = (
@@ -527,7 +527,7 @@ def test_all_cash_run_has_undefined_sharpe(cash_rate):
     assert math.isnan(res.metrics["calmar"]) == (cash_rate > 0)
     # The cash return itself varies (three days' interest over a weekend): a real volatility.
     assert res.metrics["ann_volatility"] > 0 and res.metrics["total_return"] != 0
-    assert _clean(res.metrics)["sharpe"] is None  # null in JSON
+    assert clean(res.metrics)["sharpe"] is None  # null in JSON
 
 
 def test_a_tiny_real_position_keeps_its_sharpe():

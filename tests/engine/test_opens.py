@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import opens
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
+from engine.feeds import opens
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
 from tests.realdata import SHARED, index_folder, needs_real_data
 
 INST = load_instruments()

@@ -1,4 +1,4 @@
-"""Overfitting statistics (``engine.overfit``) against hand-computed cases and plain-Python
+"""Overfitting statistics (``engine.stats.overfit``) against hand-computed cases and plain-Python
 references: PSR, the expected maximum Sharpe ratio, the deflated Sharpe ratio (also at a real,
 effective number of trials), the effective number of trials and the stationary bootstrap. PBO:
 ``test_pbo``."""
@@ -12,8 +12,8 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from engine import overfit
-from engine.overfit import (
+from engine.stats import overfit
+from engine.stats.overfit import (
     EULER_GAMMA,
     block_bootstrap_means_nb,
     deflated_sharpe,

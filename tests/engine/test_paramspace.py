@@ -1,4 +1,4 @@
-"""Parameter spaces (``engine.paramspace``): ``--param`` specs, ``Space`` enumeration and sampling,
+"""Parameter spaces (``engine.strategy.space``): ``--param`` specs, ``Space`` enumeration and sampling,
 and ``--constraint`` filters, on a small test strategy and once on the flagship."""
 
 from __future__ import annotations
@@ -11,10 +11,10 @@ import pandas as pd
 import pytest
 
 import strategies
-from engine import paramspace
 from engine.errors import BacktestError, ConfigError, ParamError
-from engine.paramspace import Space, apply_constraint, parse_spec
-from engine.strategy import Param, Strategy
+from engine.strategy import space as paramspace
+from engine.strategy.base import Param, Strategy
+from engine.strategy.space import Space, apply_constraint, parse_spec
 
 
 class Toy(Strategy):

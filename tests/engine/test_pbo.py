@@ -1,4 +1,4 @@
-"""PBO by CSCV (``engine.pbo``) against a slow plain-Python CSCV over raw returns and over block
+"""PBO by CSCV (``engine.stats.pbo``) against a slow plain-Python CSCV over raw returns and over block
 sums, with the documented rules for ties, duplicates, undefined statistics and row order; and for
 every statistic CSCV can rank by (Sharpe, Sortino, standard deviation, growth) against a written-out
 reference."""
@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import pbo as pbo_module
-from engine.pbo import pbo_cscv
+from engine.stats import pbo as pbo_module
+from engine.stats.pbo import pbo_cscv
 
 # --- pbo_cscv -------------------------------------------------------------------------------------
 
@@ -177,7 +177,7 @@ ULP = 2.0**-52
 
 def ref_sharpe(x: list[float]) -> float:
     """mean / sd (ddof 1), undefined (NaN) when sd is zero within precision: at most
-    max(1024 ulps x (1 + rms), 1e-4 x rms) - the rule documented in engine.metric_kernels."""
+    max(1024 ulps x (1 + rms), 1e-4 x rms) - the rule documented in engine.stats.kernels."""
     n = len(x)
     mean = sum(x) / n
     sd = math.sqrt(sum((v - mean) ** 2 for v in x) / (n - 1))

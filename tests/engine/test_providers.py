@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 from werkzeug.wrappers import Response
 
-from engine import cache, providers
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
+from engine.feeds import cache, providers
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
 INST = load_instruments()

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.readers import from_frame, parse_bytes, read_table
+from engine.feeds.instruments import load_instruments
+from engine.feeds.readers import from_frame, parse_bytes, read_table
 
 INST = load_instruments()
 

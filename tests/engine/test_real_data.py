@@ -19,12 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import calendars
 from engine.errors import DataError
-from engine.events import load_decisions
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
-from engine.validate import validate_file
+from engine.feeds import calendars
+from engine.feeds.events import load_decisions
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
+from engine.feeds.validate import validate_file
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 RAW = {
@@ -169,7 +169,7 @@ def test_the_flagship_runs_on_the_real_files(real_folder, tmp_path):
 
     from typer.testing import CliRunner
 
-    from engine.cli import app
+    from engine.cli.main import app
 
     args = ["run", "russell-fed-rotation", "--data-dir", str(real_folder), "--out", str(tmp_path)]
     result = CliRunner().invoke(app, [*args, "--quiet"])

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
-from engine.validate import validate_file
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
+from engine.feeds.validate import validate_file
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 INST = load_instruments()

@@ -1,4 +1,5 @@
-"""Tests for engine.report and engine.report_charts: content, offline, determinism, validation."""
+"""Tests for engine.report.run_page and engine.report.run_charts: content, offline, determinism,
+validation."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
-from engine.report import ReportContext, format_metric, render_report, write_report
-from engine.report_charts import monthly_returns, rolling_sharpe, snap_to_sessions
+from engine.report.run_charts import monthly_returns, rolling_sharpe, snap_to_sessions
+from engine.report.run_page import ReportContext, format_metric, render_report, write_report
 
 CHART_IDS = ("chart-equity", "chart-drawdown", "chart-weights", "chart-monthly")
 

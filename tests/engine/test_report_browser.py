@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.report import ReportContext, write_report
+from engine.report.run_page import ReportContext, write_report
 
 pytest.register_assert_rewrite("browser_kit")  # so its asserts report like this file's own
 from browser_kit import NO_CHROMIUM, check_page, find_chromium, render  # noqa: E402

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import calendars
-from engine.api import RunConfig, run_backtest
-from engine.runfiles import _write_numeric_csv, annualisation_text, manifest, write_csv
+from engine.backtest.run import RunConfig, run_backtest
+from engine.feeds import calendars
+from engine.store.run_folder import _write_numeric_csv, annualisation_text, manifest, write_csv
 from strategies import get_strategy
 
 floats = st.one_of(

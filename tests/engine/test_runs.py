@@ -1,4 +1,4 @@
-"""engine.runs: finding and listing saved runs, and regenerating their reports exactly."""
+"""engine.store.saved: finding and listing saved runs, and regenerating their reports exactly."""
 
 from __future__ import annotations
 
@@ -9,10 +9,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from engine import compare, paths, runs
-from engine.api import RunConfig, run_backtest
+from engine import paths
+from engine.backtest.run import RunConfig, run_backtest
 from engine.errors import ConfigError, DataError
-from engine.runfiles import write_run
+from engine.research import compare
+from engine.store import compare_folder
+from engine.store import saved as runs
+from engine.store.run_folder import write_run
 from strategies import REGISTRY
 
 START, END = pd.Timestamp("2015-01-01"), pd.Timestamp("2019-12-31")
@@ -33,8 +36,10 @@ def root(tmp_path_factory, data_copy) -> Path:
     root = tmp_path_factory.mktemp("results")
     cfg = RunConfig(data_dir=data_copy, start=START, end=END)
     write_run(run_backtest(REGISTRY["russell-fed-rotation"](hold_days=40), cfg), root)
-    inputs = compare.resolve_inputs(["static-mix", "trend"], REGISTRY, root)
-    compare.write_compare(compare.run_compare(inputs, cfg, compare.Bootstrap(resamples=200)), root)
+    inputs = compare_folder.resolve_inputs(["static-mix", "trend"], REGISTRY, root)
+    compare_folder.write_compare(
+        compare.run_compare(inputs, cfg, compare.Bootstrap(resamples=200)), root
+    )
     grid = root / "20240101T000000Z-grid-trend-0000aaaa"
     grid.mkdir()
     (grid / "manifest.json").write_text(json.dumps({"kind": "grid", "strategy": "trend"}))

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import calendars, paths, sample
-from engine.events import load_decisions
+from engine import paths
+from engine.feeds import calendars, sample
+from engine.feeds.events import load_decisions
 
 
 @pytest.fixture(scope="module")

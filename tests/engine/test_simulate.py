@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.errors import ConfigError, StrategyError
-from engine.frames import simulate
+from engine.sim.portfolio import simulate
 
 
 def _random_case(seed: int, max_bars: int = 2000):

@@ -1,4 +1,4 @@
-"""The strategy API (``engine.strategy``): the warm-up replay, weight checks, default signals,
+"""The strategy API (``engine.strategy.base``): the warm-up replay, weight checks, default signals,
 ``describe`` and the declaration checks every strategy passes (built-in or from a user's file)."""
 
 from __future__ import annotations
@@ -7,15 +7,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine import align, calendars
 from engine.errors import StrategyError
-from engine.strategy import (
+from engine.feeds import calendars
+from engine.strategy.base import (
     Param,
     Strategy,
     check_strategy_class,
     strategy_context,
     with_lead_in,
 )
+from engine.timing import align
 
 ASX = calendars.sessions("XASX")
 

@@ -1,4 +1,4 @@
-"""``--strategy-file PATH:CLASS`` (``engine.strategy_file``): a user's class loads and passes the
+"""``--strategy-file PATH:CLASS`` (``engine.strategy.file``): a user's class loads and passes the
 built-ins' checks; every failure names the file (and line) and the fix."""
 
 from __future__ import annotations
@@ -8,12 +8,12 @@ import textwrap
 import pytest
 
 from engine.errors import StrategyError
-from engine.strategy import Strategy, strategy_context
-from engine.strategy_file import load_strategy_file, parse_spec
+from engine.strategy.base import Strategy, strategy_context
+from engine.strategy.file import load_strategy_file, parse_spec
 
 GOOD = """
 import numpy as np
-from engine.strategy import Param, Strategy
+from engine.strategy.base import Param, Strategy
 
 
 class Half(Strategy):

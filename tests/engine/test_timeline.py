@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from engine.errors import ConfigError, DataError
-from engine.marketdata import load_folder
-from engine.simulate import Costs, simulate_steps
-from engine.timeline import build_steps, fx_to_base
+from engine.feeds.marketdata import load_folder
+from engine.sim.simulate import Costs, simulate_steps
+from engine.timing.timeline import build_steps, fx_to_base
 
 START, END = "2024-03-01", "2024-05-31"
 

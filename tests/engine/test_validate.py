@@ -9,12 +9,13 @@ import textwrap
 import pandas as pd
 import pytest
 
-from engine import paths, validate
+from engine import paths
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder, validate_folder
-from engine.readers import read_table
-from engine.validate import Problem, check_table, raise_for_errors
+from engine.feeds import validate
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder, validate_folder
+from engine.feeds.readers import read_table
+from engine.feeds.validate import Problem, check_table, raise_for_errors
 
 INST = load_instruments()
 FLAGSHIP = ["RUT", "XSO", "XJO", "AUDUSD", "FED_TARGET", "RBA_CASH", "US10Y"]
@@ -39,7 +40,7 @@ def _closes(days: list[str], closes: list[float], volume: list[float] | None = N
 
 
 def _sessions(code: str, start: str, n: int) -> list[str]:
-    from engine import calendars
+    from engine.feeds import calendars
 
     labels = calendars.sessions(code).labels
     i = labels.searchsorted(pd.Timestamp(start))
@@ -298,7 +299,7 @@ def test_raise_for_errors_ignores_warnings():
 
 
 def test_backtest_refuses_bad_data_before_simulating(tmp_path, monkeypatch):
-    from engine import api
+    from engine.backtest import run as api
     from strategies import get_strategy
 
     for key in FLAGSHIP:

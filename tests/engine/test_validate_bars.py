@@ -1,4 +1,4 @@
-"""Opens, highs and lows checked like closes (engine/validate_bars.py): hand-made bars, each bad tick
+"""Opens, highs and lows checked like closes (engine/feeds/validate_bars.py): hand-made bars, each bad tick
 an error naming file, row, column, value and fix; real gaps and bars that are merely odd are not."""
 
 from __future__ import annotations
@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
-from engine.readers import read_table
-from engine.validate import check_table
-from engine.validate_bars import lone_spikes
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
+from engine.feeds.readers import read_table
+from engine.feeds.validate import check_table
+from engine.feeds.validate_bars import lone_spikes
 
 INST = load_instruments()
 # Five XASX sessions; each bar: open, high, low, close.

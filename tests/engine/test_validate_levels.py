@@ -1,4 +1,4 @@
-"""Units of rates, rate jumps and plausible level ranges (engine/validate_levels.py), on hand-made
+"""Units of rates, rate jumps and plausible level ranges (engine/feeds/validate_levels.py), on hand-made
 files: each refusal names the file, the row or column and the fix; real low levels stay accepted."""
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ import textwrap
 import pandas as pd
 import pytest
 
-from engine import validate
 from engine.errors import DataError
-from engine.instruments import load_instruments
-from engine.marketdata import load_folder
-from engine.readers import read_table
-from engine.validate import check_table
+from engine.feeds import validate
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import load_folder
+from engine.feeds.readers import read_table
+from engine.feeds.validate import check_table
 
 INST = load_instruments()
 

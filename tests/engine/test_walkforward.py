@@ -1,4 +1,4 @@
-"""Walk-forward (``engine.walkforward``): the embargo between training and test slices, the
+"""Walk-forward (``engine.research.walkforward``): the embargo between training and test slices, the
 training value of the chosen combo in the metric's own direction, and the full window's best
 traded on the same test slices, chained the same way - each against a plain recomputation."""
 
@@ -10,11 +10,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.api import RunConfig, prepare, run_backtest
+from engine.backtest.run import RunConfig, prepare, run_backtest
 from engine.errors import ConfigError
-from engine.grid import simulate_combos
-from engine.paramspace import Space
-from engine.walkforward import folds, parse_walk_forward, run_walk_forward
+from engine.research.grid import simulate_combos
+from engine.research.walkforward import folds, parse_walk_forward, run_walk_forward
+from engine.strategy.space import Space
 from strategies import get_strategy
 
 FLAGSHIP = get_strategy("russell-fed-rotation")

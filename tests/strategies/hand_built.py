@@ -13,10 +13,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from engine import align, calendars
-from engine.events import Decisions, load_decisions
-from engine.instruments import load_instruments
-from engine.marketdata import MarketData, Series
+from engine.feeds import calendars
+from engine.feeds.events import Decisions, load_decisions
+from engine.feeds.instruments import load_instruments
+from engine.feeds.marketdata import MarketData, Series
+from engine.timing import align
 
 INSTRUMENTS = load_instruments()
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.api import RunConfig, prepare, window_targets
+from engine.backtest.run import RunConfig, prepare, window_targets
 from strategies.russell_fed_rotation import RussellFedRotation, grid_orders_nb
 
 

@@ -16,10 +16,10 @@ import pandas as pd
 from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
-from engine import align
-from engine.marketdata import load_folder
+from engine.feeds.marketdata import load_folder
 from engine.paths import sample_dir
-from engine.strategy import Strategy
+from engine.strategy.base import Strategy
+from engine.timing import align
 from strategies import REGISTRY
 
 SETTINGS = settings(

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from engine.errors import ParamError, StrategyError
-from engine.strategy import Param, Strategy
+from engine.strategy.base import Param, Strategy
 from strategies import REGISTRY, get_strategy
 
 STRATEGIES = sorted(REGISTRY.items())

@@ -19,9 +19,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine import align, calendars
 from engine.errors import ParamError
-from engine.marketdata import load_folder
+from engine.feeds import calendars
+from engine.feeds.marketdata import load_folder
+from engine.timing import align
 from strategies.russell_fed_rotation import (
     RussellFedRotation,
     hold_mask_1d_nb,

@@ -1,0 +1,1 @@
+"""One backtest: its config, preparing data once, running it, the event study and the run's diagnostics."""

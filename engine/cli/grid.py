@@ -1,0 +1,255 @@
+"""``backtest grid STRATEGY``: grid search from the command line (a thin shell over ``grid``)."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from engine.cli.common import (
+    ALLOW_STALE_OPEN,
+    BAND,
+    BASE_CURRENCY,
+    BENCHMARK,
+    DATA_DIR,
+    END,
+    FEES_BPS,
+    FILL,
+    INIT_CASH,
+    MAX_LEVERAGE,
+    MIN_FEE,
+    OUT_DIR,
+    SLIPPAGE_BPS,
+    START,
+    SYNTHETIC_LINE,
+    config_from,
+    err,
+    known_errors,
+    out,
+    print_warnings,
+)
+from engine.errors import ConfigError
+
+
+def _rate_column():
+    class Rate(TextColumn):
+        def render(self, task):
+            speed = task.finished_speed or task.speed
+            return super().render(task) if speed is None else f"{speed:,.0f} combos/s"
+
+    return Rate("")
+
+
+def _check_counts(samples: int | None, seed: int, top: int) -> None:
+    if samples is not None and samples < 1:
+        raise ConfigError(f"--samples must be at least 1; got {samples} (leave it out for all).")
+    if not 0 <= seed < 2**63:
+        raise ConfigError(f"--seed must be a whole number from 0 to 2**63-1; got {seed}.")
+    if top < 1:
+        raise ConfigError(f"--top must be at least 1; got {top}.")
+
+
+def grid(
+    strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="KEY=a:b:step or KEY=v1,v2 (repeatable)"
+    ),
+    constraint: str | None = typer.Option(
+        None, help='keep combos where this holds, e.g. "hold_days > 5"'
+    ),
+    samples: int | None = typer.Option(None, help="draw this many combos at random instead of all"),
+    seed: int = typer.Option(0, help="seed for --samples"),
+    metric: str = typer.Option("sharpe", help="rank by this metric"),
+    top: int = typer.Option(20, help="rows to show and keep in summary.json"),
+    chunk: int = typer.Option(4096, help="combos simulated per parallel batch"),  # grid.CHUNK
+    cluster: str | None = typer.Option(
+        None, help="run chunks on Dask: local:N workers, or tcp://HOST:PORT of a scheduler"
+    ),
+    walk_forward: str | None = typer.Option(
+        None,
+        help="train=SPAN,test=SPAN[,anchored][,embargo=N], e.g. train=5y,test=1y,embargo=60: "
+        "out-of-sample check (N sessions between each training and test slice)",
+    ),
+    data_dir: Path | None = DATA_DIR,
+    start: str | None = START,
+    end: str | None = END,
+    base_currency: str = BASE_CURRENCY,
+    fees_bps: float = FEES_BPS,
+    slippage_bps: float = SLIPPAGE_BPS,
+    fill: str = FILL,
+    benchmark: str = BENCHMARK,
+    min_fee: float = MIN_FEE,
+    band: float = BAND,
+    max_leverage: float = MAX_LEVERAGE,
+    init_cash: float = INIT_CASH,
+    allow_stale_open: bool = ALLOW_STALE_OPEN,
+    out_dir: Path | None = OUT_DIR,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
+) -> None:
+    """Search a strategy's parameters; rank combos; report overfitting statistics.
+
+    Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
+    """
+    from engine.research.cluster import DaskExecutor, parse_cluster
+    from engine.research.grid import rank, run_grid
+    from engine.research.walkforward import parse_walk_forward, run_walk_forward
+    from engine.store.grid_folder import grid_summary, write_grid
+    from engine.strategy.space import Space, apply_constraint
+    from strategies import get_strategy
+
+    with known_errors():
+        _check_counts(samples, seed, top)
+        cls = get_strategy(strategy)
+        space = Space.from_specs(cls, param)
+        combos = space.sample(samples, seed) if samples is not None else space.combos()
+        combos = apply_constraint(combos, constraint)
+        rank(combos.head(0).assign(**{metric: []}), metric)  # fail fast on an unknown metric
+        if walk_forward:
+            parse_walk_forward(walk_forward)
+        if cluster:
+            parse_cluster(cluster)
+        cfg = config_from(locals())
+        columns = (TextColumn("grid"), BarColumn(), MofNCompleteColumn(), _rate_column(),
+                   TimeRemainingColumn())  # fmt: skip
+        with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+            task = bar.add_task("grid", total=len(combos))
+            with DaskExecutor(cluster) if cluster else nullcontext() as executor:
+                res = run_grid(
+                    cls,
+                    combos,
+                    cfg,
+                    metric=metric,
+                    chunk=chunk,
+                    progress=lambda n: bar.advance(task, n),
+                    executor=executor,
+                )
+        summary = grid_summary(res, space.axes, constraint, samples, seed if samples else None, top)
+        wf = None
+        if walk_forward:
+            spec = parse_walk_forward(walk_forward)
+            with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+                task = bar.add_task("walk-forward", total=None)
+                wf = run_walk_forward(cls, combos, cfg, spec, metric, chunk,
+                                      progress=lambda n: bar.advance(task, n),
+                                      full_best=res.winner.strategy.values)  # fmt: skip
+            summary["walk_forward"] = {k: v for k, v in wf.items() if k != "equity"}
+        folder = write_grid(res, summary, out_dir, top, wf)
+    if quiet:
+        typer.echo(str(folder))
+        return
+    print_warnings(res.winner.warnings, str(folder / "summary.json"))
+    _print(res, space.varied, top, folder, wf)
+
+
+def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
+    table = Table(
+        title=f"{res.winner.strategy.name}: {len(res.table):,} combos ranked by {res.metric}"
+    )
+    keys = [
+        *varied,
+        res.metric,
+        *(k for k in ("sharpe", "cagr", "max_drawdown") if k != res.metric),
+    ]
+    for k in keys:
+        table.add_column(k, justify="right")
+    for row in res.table.head(top).itertuples(index=False):
+        d = row._asdict()
+        table.add_row(*(_cell(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys))
+    out.print(table)
+    _print_honesty(res.honesty)
+    sentence = res.winner.activity.get("sentence")
+    if sentence:
+        out.print(f"winner: {sentence}", soft_wrap=True)
+    if wf is not None:
+        _print_walk_forward(wf)
+    if res.winner.market.synthetic:
+        out.print(SYNTHETIC_LINE)
+    out.print(f"results: {folder}", soft_wrap=True)
+
+
+def _cell(value, spec: str = ".2f") -> str:
+    """A number for the console; undefined (NaN or None) reads n/a, as in the reports."""
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
+_SIDES = (
+    ("over_cash", "Sharpe", "a Sharpe ratio", "excess returns over cash that do not vary"),
+    ("vs_benchmark", "information ratio", "an information ratio",
+     "active returns that do not vary: the combo is its benchmark"),
+)  # fmt: skip
+
+
+def _pbo_text(h: dict) -> str:
+    note = h.get("pbo_note") or ""
+    if note.startswith("not identifiable"):
+        return "not identifiable"
+    return "not defined" if note.startswith("not defined") else _cell(h.get("pbo"))
+
+
+def _print_side(h: dict, name: str, article: str, why: str, title: str) -> None:
+    undefined = h["trials_undefined"]
+    trials = f"{h['trials']} trials" + (
+        f" ({undefined} without {article}: {why}; ranked last)" if undefined else ""
+    )
+    lo, hi = h["ci95"]
+    rho = h["average_correlation"]
+    effective = f"{_cell(h['deflated_effective'])} over {h['effective_trials']:.1f} effective" + (
+        f" (average correlation {rho:.2f})" if rho == rho else ""
+    )
+    out.print(
+        f"{title}: winner's {name} {_cell(h['winner'])}, deflated {name} "
+        f"{_cell(h['deflated'])} over {trials}, {effective}; PBO {_pbo_text(h)}; "
+        f"{name} 95% CI {_cell(lo)}..{_cell(hi)}",
+        soft_wrap=True,
+    )
+    if h.get("pbo_note"):
+        out.print(Text.assemble(("PBO", "yellow"), f" ({title}): {h['pbo_note']}"), soft_wrap=True)
+
+
+def _print_honesty(h: dict) -> None:
+    """The honesty block, one line per kind of return, each naming its metric."""
+    bench = h["vs_benchmark"].get("benchmark", "the benchmark")
+    titles = {"over_cash": "over cash", "vs_benchmark": f"against buy-and-hold {bench}"}
+    for key, name, article, why in _SIDES:
+        _print_side(h[key], name, article, why, titles[key])
+    r = h["ranking"]
+    if r["same_as"] is not None:
+        return
+    ci = r.get("ci95")
+    interval = f"{_cell(ci[0])}..{_cell(ci[1])}" if ci is not None else "not defined"
+    out.print(
+        f"ranked by {r['metric']} ({r['direction']} is better): PBO {_pbo_text(r)}; "
+        f"{r['metric']} 95% CI {interval}; no deflated value (Sharpe-type ratios only)",
+        soft_wrap=True,
+    )
+    if r.get("pbo_note"):
+        out.print(Text.assemble(("PBO", "yellow"), f" ({r['metric']}): {r['pbo_note']}"),
+                  soft_wrap=True)  # fmt: skip
+
+
+def _print_walk_forward(wf: dict) -> None:
+    """Like for like: the walk-forward's chained test slices beside the full window's best
+    traded on the same slices, each saying what it covers."""
+    w, oos = wf["test_windows"], wf["out_of_sample"]
+    embargo = f", embargo {wf['embargo_sessions']} sessions" if wf["embargo_sessions"] else ""
+    out.print(
+        f"walk-forward {wf['spec']} ({len(wf['folds'])} folds{embargo}; test slices "
+        f"{w['first']}..{w['last']}, {w['sessions']:,} sessions; {wf['restart']}):",
+        soft_wrap=True,
+    )
+    rows = [("out-of-sample (chosen on each training slice)", oos)]
+    if "full_window_best" in wf:
+        rows.append(
+            ("full window's best, chosen with hindsight, same slices", wf["full_window_best"])
+        )
+    for label, m in rows:
+        cagr = "n/a" if m["cagr"] is None or m["cagr"] != m["cagr"] else f"{m['cagr']:.2%}"
+        out.print(f"  {label}: Sharpe {_cell(m['sharpe'])}, CAGR {cagr}", soft_wrap=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("grid")(grid)

@@ -1,0 +1,1 @@
+"""Research over many runs: grid search, walk-forward, Dask chunks, comparisons, the honesty statistics."""

@@ -1,0 +1,1 @@
+"""Statistics: metric kernels (numba), metric definitions, overfitting statistics (DSR, PBO, bootstrap)."""

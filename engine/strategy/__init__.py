@@ -1,0 +1,1 @@
+"""Strategies: Param and the Strategy base class, parameter spaces, strategy files, the lookahead audit."""
