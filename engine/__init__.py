@@ -1,9 +1,8 @@
 """crosscurrent: a backtesting engine for cross-market, event-driven rotation strategies.
 
-The package is layered so imports flow one way:
-``kernels`` (numpy + numba only) <- pandas-facing wrappers (``simulate``, ``metrics``, ``align``,
-``marketdata``, ``events``) <- the run API (``api``) <- the CLI (``cli``). ``strategies`` (a sibling
-package) imports ``engine``; ``engine`` imports ``strategies`` only in the CLI's registry lookup.
+The package is subpackages with ranks, imports flowing one way (``tests/test_layering.py``):
+errors, paths <- stats, feeds <- timing <- sim <- strategy <- backtest <- research <- report <- store
+<- cli. ``strategies`` (a sibling package) imports ``engine``; only the CLI imports ``strategies``.
 """
 
 import hashlib
