@@ -18,7 +18,7 @@ from engine.feeds.instruments import load_instruments
 from engine.feeds.marketdata import load_folder
 from engine.feeds.validate import validate_file
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 INST = load_instruments()
 FILES = [
     "rut_daily_yahoo.csv",

@@ -21,7 +21,7 @@ from engine.feeds import cache, providers
 from engine.feeds.instruments import load_instruments
 from engine.feeds.marketdata import load_folder
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "providers"
+FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "providers"
 INST = load_instruments()
 DAY = pd.Timestamp
 

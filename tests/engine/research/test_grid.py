@@ -293,7 +293,7 @@ def test_rank_rejects_unknown_metric_and_orders_drawdown_and_volatility():
 
 
 def test_every_honesty_key_is_documented_in_the_readme(grid):
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
     h = grid.honesty
     keys = {*h, *h["over_cash"], *h["vs_benchmark"], *h["ranking"]}
     keys |= set(run_grid(FLAGSHIP, grid.table.head(2)[["hold_days", "cut_window_days",

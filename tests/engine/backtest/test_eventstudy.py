@@ -29,7 +29,7 @@ from engine.strategy.base import strategy_context
 from engine.timing import align
 from strategies import REGISTRY
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "strategies"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "strategies"))
 from hand_built import close_ns, context, flat, market, series  # noqa: E402
 
 NAN = np.nan
@@ -263,7 +263,7 @@ def test_html_section_shows_verdict_table_and_every_signal(sample_study):
 
 # --- the real September 2025 signal ------------------------------------------------------------
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 
 
 @pytest.mark.skipif(
@@ -271,6 +271,7 @@ SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
     reason=f"real data folder {SHARED} is absent (it sits beside the repository root)",
 )
 def test_the_real_2025_09_18_record_fills_at_the_2025_09_19_asx_open(tmp_path):
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "strategy"))
     from test_audit import convert_shared
 
     folder = convert_shared(SHARED, tmp_path / "real")

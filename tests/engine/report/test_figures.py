@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 
 from engine.report.figures import RDBU, RDYLGN, figure_div, hline, plotlyjs, to_json, vline
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def newplot_args(fragment: str) -> list:
@@ -96,10 +96,10 @@ def test_plotlyjs_is_plotlys_bundle() -> None:
 def test_no_report_path_imports_plotly_graph_objects() -> None:
     code = """
 import sys
-sys.path.insert(0, "tests/engine")
+sys.path.insert(0, "tests/engine/report")
 import numpy as np, pandas as pd
-from test_report import make_context
-from test_grid_report import make_context as make_grid_context
+from test_run_page import make_context
+from test_grid_page import make_context as make_grid_context
 from engine.report.run_page import render_report
 from engine.report.grid_page import render_grid_report
 from engine.report import compare_page as cr

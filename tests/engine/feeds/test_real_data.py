@@ -26,7 +26,7 @@ from engine.feeds.instruments import load_instruments
 from engine.feeds.marketdata import load_folder
 from engine.feeds.validate import validate_file
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 RAW = {
     "RUT": "rut_daily_yahoo.csv",  # Yahoo: Date,Close,High,Low,Open,Volume
     "XJO": "axjo_2011_2025.csv",  # plain date,open,high,low,close,volume

@@ -18,7 +18,7 @@ from engine.strategy import audit
 from engine.strategy.base import Strategy, strategy_context
 from strategies import REGISTRY
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
+SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 NAMES = sorted(REGISTRY)
 ALL_DERAILS = dict(exit_on_hike="on", exit_drawdown=0.08, yield_spike_bp=30, aud_drop=0.04)
 
