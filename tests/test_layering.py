@@ -105,3 +105,11 @@ def test_only_the_cli_imports_typer_rich_or_the_built_in_strategies():
 def test_modules_stay_small():
     for path in [*_modules(), *(ROOT / "strategies").rglob("*.py")]:
         assert len(path.read_text().splitlines()) <= 450, path.name
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: str(p.relative_to(ENGINE)))
+def test_no_private_name_crosses_a_module_boundary(path):
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("engine"):
+            private = [a.name for a in node.names if a.name.startswith("_")]
+            assert not private, f"{path.relative_to(ENGINE)} imports {private} from {node.module}"

@@ -26,22 +26,22 @@ import numpy as np
 import pandas as pd
 
 from engine.report.figures import RDBU, figure_div, plotlyjs, vline
-from engine.report.run_charts import Chart, _dates, _plain, drawdown
+from engine.report.run_charts import Chart, chart_dates, drawdown, plain_text
 from engine.report.run_page import (
-    _CSS,
-    _ERROR_HOOK,
-    _STATUS_SCRIPT,
+    ERROR_HOOK,
+    PAGE_CSS,
+    STATUS_SCRIPT,
     SYNTHETIC_BANNER,
-    _as_floats,
-    _chart_section,
-    _check_index,
-    _check_values,
-    _esc,
-    _missing,
-    _notes_section,
-    _provenance_section,
+    as_floats,
+    chart_section,
+    check_index,
+    check_values,
+    esc,
     fmt_value,
     format_metric,
+    is_missing,
+    notes_section,
+    provenance_section,
 )
 from engine.stats.metrics import HEADLINE
 
@@ -88,10 +88,10 @@ class CompareReportContext:
             _fail("equity", "columns must be the input labels in order", list(found), "reorder")
         if self.equity.empty:
             _fail("equity", "has no sessions", 0, "pass at least one session")
-        _check_index("equity", self.equity.index, None)
-        _check_values("equity", _as_floats("equity", self.equity), allow_nan=False)
+        check_index("equity", self.equity.index, None)
+        check_values("equity", as_floats("equity", self.equity), allow_nan=False)
         if self.benchmark is not None:
-            _check_index("benchmark", self.benchmark[1].index, self.equity.index)
+            check_index("benchmark", self.benchmark[1].index, self.equity.index)
         corr = self.correlations
         if list(corr.index) != labels or list(corr.columns) != labels:
             _fail("correlations", "must be label x label", corr.shape, "pass compare's matrix")
@@ -108,12 +108,12 @@ def _grid_table(
 ) -> str:
     """A table whose columns from ``num_from`` on are right-aligned numbers."""
     cells = "".join(
-        f'<th class="{"num" if i >= num_from else ""}">{_esc(h)}</th>' for i, h in enumerate(head)
+        f'<th class="{"num" if i >= num_from else ""}">{esc(h)}</th>' for i, h in enumerate(head)
     )
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="{"num" if i >= num_from else ""}">{_esc(c)}</td>' for i, c in enumerate(r)
+            f'<td class="{"num" if i >= num_from else ""}">{esc(c)}</td>' for i, c in enumerate(r)
         )
         + "</tr>"
         for r in rows
@@ -140,7 +140,7 @@ def _inputs_section(ctx: CompareReportContext) -> str:
     return f"<section><h2>Inputs</h2>{table}</section>"
 
 
-def _metrics_section(ctx: CompareReportContext) -> str:
+def metrics_section(ctx: CompareReportContext) -> str:
     columns = list(ctx.metrics)
     rows = []
     for key in TABLE_METRICS:
@@ -152,7 +152,7 @@ def _metrics_section(ctx: CompareReportContext) -> str:
 
 
 def _finite(value: object) -> bool:
-    return not _missing(value) and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
+    return not is_missing(value) and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
 
 
 def _verdict(t: Mapping[str, Any]) -> str:
@@ -195,7 +195,7 @@ def _tests_section(ctx: CompareReportContext) -> str:
     return (
         "<section><h2>Sharpe ratio against the first input</h2>"
         f"{_grid_table(head, rows, num_from=1, table_css='tests')}"
-        f'<p class="small">{_esc(how)}</p></section>'
+        f'<p class="small">{esc(how)}</p></section>'
     )
 
 
@@ -208,9 +208,9 @@ def _first_sharpe(ctx: CompareReportContext) -> object:
 
 def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Chart:
     """Every input's equity in base currency (log y when all positive), the benchmark dotted."""
-    x = _dates(equity.index)
+    x = chart_dates(equity.index)
     data = [
-        {"type": "scatter", "x": x, "y": equity[col].to_numpy(float), "name": _plain(col),
+        {"type": "scatter", "x": x, "y": equity[col].to_numpy(float), "name": plain_text(col),
          "line": {"width": 1.6}}
         for col in equity.columns
     ]  # fmt: skip
@@ -220,7 +220,7 @@ def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Char
         y = curve.to_numpy(float)
         curves.append(y[np.isfinite(y)])
         line = {"width": 1, "dash": "dot", "color": "#7b8794"}
-        data.append({"type": "scatter", "x": x, "y": y, "name": _plain(name), "line": line})
+        data.append({"type": "scatter", "x": x, "y": y, "name": plain_text(name), "line": line})
     log = all(bool((c > 0).all()) for c in curves)
     title = f"equity ({currency}{', log' if log else ''})"
     yaxis = {"type": "log" if log else "linear", "title": {"text": title}}
@@ -229,10 +229,10 @@ def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Char
 
 
 def drawdown_overlay_chart(equity: pd.DataFrame) -> Chart:
-    x = _dates(equity.index)
+    x = chart_dates(equity.index)
     data = [
         {"type": "scatter", "x": x, "y": drawdown(equity[col]).to_numpy(float),
-         "name": _plain(col), "line": {"width": 1.2}, "hovertemplate": "%{y:.2%}"}
+         "name": plain_text(col), "line": {"width": 1.2}, "hovertemplate": "%{y:.2%}"}
         for col in equity.columns
     ]  # fmt: skip
     yaxis = {"tickformat": ".0%", "title": {"text": "below peak"}}
@@ -244,7 +244,7 @@ def correlation_chart(corr: pd.DataFrame) -> Chart:
     """Heatmap of the daily-return correlations, -1 blue to +1 red, values written in; inputs by
     number on the axes (labels can be long), by name in the hover text."""
     nums = [f"#{n}" for n in range(1, len(corr.columns) + 1)]
-    names = [_plain(c) for c in corr.columns]
+    names = [plain_text(c) for c in corr.columns]
     values = corr.to_numpy(dtype=float)
     z = [[None if not np.isfinite(v) else round(float(v), 4) for v in row] for row in values]
     pairs = [[f"{a} / {b}" for b in names] for a in names]
@@ -280,7 +280,7 @@ def sharpe_diff_chart(
         "error_x": error,
         "marker": {"size": 10, "color": "#2166ac"},
         "name": "difference",
-        "text": [_plain(t["input"]) for t in ok],
+        "text": [plain_text(t["input"]) for t in ok],
         "hovertemplate": "%{text}: %{x:.2f}<extra></extra>",
     }
     layout = {
@@ -308,8 +308,8 @@ def _head(ctx: CompareReportContext) -> str:
     return (
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_esc(ctx.title)} — crosscurrent comparison</title>"
-        f"<style>{_CSS}{_COMPARE_CSS}</style><script>{_ERROR_HOOK}</script>"
+        f"<title>{esc(ctx.title)} — crosscurrent comparison</title>"
+        f"<style>{PAGE_CSS}{_COMPARE_CSS}</style><script>{ERROR_HOOK}</script>"
         f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
@@ -328,17 +328,17 @@ def render_compare_report(ctx: CompareReportContext) -> str:
     ]
     ids = json.dumps([c.div_id for c in charts if c.fragment])
     banner = (
-        f'<div class="banner" role="alert">{_esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
+        f'<div class="banner" role="alert">{esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
     )
     body = (
-        f'<body>{banner}<main><h1>{_esc(ctx.title)}</h1><p class="rule">{_esc(ctx.summary)}</p>'
-        f"{_inputs_section(ctx)}{_metrics_section(ctx)}{_tests_section(ctx)}"
-        f"{_notes_section(ctx.notes)}"
-        + "".join(_chart_section(c) for c in charts)
-        + _provenance_section(ctx.provenance)
-        + f"<footer>Base currency: {_esc(ctx.base_currency)}. Generated by crosscurrent.</footer>"
+        f'<body>{banner}<main><h1>{esc(ctx.title)}</h1><p class="rule">{esc(ctx.summary)}</p>'
+        f"{_inputs_section(ctx)}{metrics_section(ctx)}{_tests_section(ctx)}"
+        f"{notes_section(ctx.notes)}"
+        + "".join(chart_section(c) for c in charts)
+        + provenance_section(ctx.provenance)
+        + f"<footer>Base currency: {esc(ctx.base_currency)}. Generated by crosscurrent.</footer>"
         f'</main><div id="report-status" hidden></div>'
-        f"<script>{_STATUS_SCRIPT % ids}</script></body>"
+        f"<script>{STATUS_SCRIPT % ids}</script></body>"
     )
     return f'<!DOCTYPE html>\n<html lang="en">{_head(ctx)}{body}</html>\n'
 

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from engine.report.figures import RDYLGN, figure_div
-from engine.report.run_charts import Chart, _plain
+from engine.report.run_charts import Chart, plain_text
 from engine.report.run_page import METRICS, fmt_value
 
 MAX_PAIRS = 6  # heatmaps drawn at most; C(4, 2) = 6, so the four most influential parameters
@@ -62,7 +62,7 @@ def tick_labels(values: Sequence[object]) -> list[str]:
     labels = [fmt_value(v) for v in values]
     if len(set(labels)) < len(labels):
         labels = [repr(v) for v in values]
-    return [_plain(label) for label in labels]
+    return [plain_text(label) for label in labels]
 
 
 def by_value(data: pd.DataFrame, param: str, higher_is_better: bool) -> pd.DataFrame:
@@ -139,7 +139,7 @@ def param_chart(
             "type": "scatter",
             "x": x,
             "y": _none(stats[name].to_numpy(float)),
-            "name": _plain(label) if single else name,
+            "name": plain_text(label) if single else name,
             "mode": mode,
             "line": {"color": colour, "dash": dash, "width": 2 if name == "best" else 1.5},
             "marker": {"size": 8 if name == "best" else 6, "color": colour},
@@ -150,8 +150,8 @@ def param_chart(
     ]
     x_type = "linear" if numeric else "category"
     layout = {
-        "xaxis": {"title": {"text": _plain(param)}, "type": x_type, "automargin": True},
-        "yaxis": {"title": {"text": _plain(label)}, "tickformat": fmt.replace(".2%", ".1%")},
+        "xaxis": {"title": {"text": plain_text(param)}, "type": x_type, "automargin": True},
+        "yaxis": {"title": {"text": plain_text(label)}, "tickformat": fmt.replace(".2%", ".1%")},
         "hovermode": "closest",
         "showlegend": not single,
     }
@@ -176,7 +176,7 @@ def pair_chart(
         "colorscale": RDYLGN,
         "reversescale": not higher,
         "hovertemplate": (
-            f"{_plain(x)}=%{{x}}<br>{_plain(y)}=%{{y}}<br>best: %{{z:{fmt}}}<extra></extra>"
+            f"{plain_text(x)}=%{{x}}<br>{plain_text(y)}=%{{y}}<br>best: %{{z:{fmt}}}<extra></extra>"
         ),
         "colorbar": {"tickformat": fmt.replace(".2%", ".1%"), "title": {"text": "best"}},
         "xgap": 1,
@@ -184,8 +184,8 @@ def pair_chart(
         **text,
     }
     layout = {
-        "xaxis": {"title": {"text": _plain(x)}, "type": "category", "automargin": True},
-        "yaxis": {"title": {"text": _plain(y)}, "type": "category", "automargin": True},
+        "xaxis": {"title": {"text": plain_text(x)}, "type": "category", "automargin": True},
+        "yaxis": {"title": {"text": plain_text(y)}, "type": "category", "automargin": True},
     }
     fig = {"data": [trace], "layout": layout}
     height = min(640, max(280, 110 + 24 * len(grid.index)))

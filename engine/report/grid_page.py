@@ -41,20 +41,20 @@ from engine.report.grid_honesty import (
 )
 from engine.report.run_charts import Chart, drawdown_chart, equity_chart
 from engine.report.run_page import (
-    _CSS,
-    _ERROR_HOOK,
-    _STATUS_SCRIPT,
+    ERROR_HOOK,
+    PAGE_CSS,
+    STATUS_SCRIPT,
     SYNTHETIC_BANNER,
     ReportContext,
-    _chart_section,
-    _esc,
-    _metrics_section,
-    _missing,
-    _notes_section,
-    _params_section,
-    _provenance_section,
+    chart_section,
+    esc,
     fmt_value,
     format_metric,
+    is_missing,
+    metrics_section,
+    notes_section,
+    params_section,
+    provenance_section,
 )
 from engine.stats.metrics import HIGHER_IS_BETTER
 
@@ -120,7 +120,7 @@ def _check_honesty(honesty: Mapping[str, object]) -> None:
                 f"honesty[{side!r}]", "lacks keys", lacking, "pass engine.research.honesty.honesty"
             )
     trials = honesty["trials"]
-    if _missing(trials) or not float(trials) >= 1:  # type: ignore[arg-type]
+    if is_missing(trials) or not float(trials) >= 1:  # type: ignore[arg-type]
         _fail("honesty['trials']", "must be at least 1", repr(trials), "count every combo run")
     pairs = {"['cagr_ci95']": honesty["cagr_ci95"]}
     for side in ("over_cash", "vs_benchmark"):
@@ -174,13 +174,13 @@ def _honesty_section(ctx: GridReportContext) -> str:
     parts = []
     for title, why, rows in sections:
         body = "".join(
-            f'<tr class="{css}"><th>{_esc(name)}</th><td class="num">{_esc(value)}</td>'
-            f"<td>{_esc(text)}</td></tr>"
+            f'<tr class="{css}"><th>{esc(name)}</th><td class="num">{esc(value)}</td>'
+            f"<td>{esc(text)}</td></tr>"
             for name, value, text, css in rows
         )
-        intro = f'<p class="small">{_esc(why)}</p>' if why else ""
+        intro = f'<p class="small">{esc(why)}</p>' if why else ""
         parts.append(
-            f'<h3>{_esc(title)}</h3>{intro}<table class="grid"><tbody>{body}</tbody></table>'
+            f'<h3>{esc(title)}</h3>{intro}<table class="grid"><tbody>{body}</tbody></table>'
         )
     sources = SOURCES.format(seed=fmt_value(ctx.honesty["bootstrap_seed"]))
     return (
@@ -189,7 +189,7 @@ def _honesty_section(ctx: GridReportContext) -> str:
         "winner's result could be selection luck, over cash and against the benchmark, each "
         "naming the metric it is about.</p>"
         f"{''.join(parts)}"
-        f'<p class="small">{_esc(sources)}</p></section>'
+        f'<p class="small">{esc(sources)}</p></section>'
     )
 
 
@@ -200,20 +200,20 @@ def _ranked_section(ctx: GridReportContext, currency: str) -> str:
     shown = [m for m in dict.fromkeys((ctx.metric, *KEY_METRICS)) if m in ctx.table.columns]
     params = list(ctx.varied)
     top = ctx.table.head(int(ctx.top))
-    head = "<th>#</th>" + "".join(f"<th>{_esc(p)}</th>" for p in params)
-    head += "".join(f'<th class="num">{_esc(format_metric(m, 0, currency)[0])}</th>' for m in shown)
+    head = "<th>#</th>" + "".join(f"<th>{esc(p)}</th>" for p in params)
+    head += "".join(f'<th class="num">{esc(format_metric(m, 0, currency)[0])}</th>' for m in shown)
     rows = []
     for rank, (_, row) in enumerate(top.iterrows(), start=1):
-        cells = "".join(f"<td>{_esc(fmt_value(row[p]))}</td>" for p in params)
+        cells = "".join(f"<td>{esc(fmt_value(row[p]))}</td>" for p in params)
         cells += "".join(
-            f'<td class="num">{_esc(format_metric(m, row[m], currency)[1])}</td>' for m in shown
+            f'<td class="num">{esc(format_metric(m, row[m], currency)[1])}</td>' for m in shown
         )
         rows.append(f"<tr><td>{rank}</td>{cells}</tr>")
     n = len(ctx.table)
     caption = f"Top {len(top):,} of {n:,} combinations, best first"
     return (
         f'<section><h2>Ranked combinations</h2><div class="scroll"><table class="grid ranked">'
-        f"<caption>{_esc(caption)}</caption><thead><tr>{head}</tr></thead>"
+        f"<caption>{esc(caption)}</caption><thead><tr>{head}</tr></thead>"
         f"<tbody>{''.join(rows)}</tbody></table></div></section>"
     )
 
@@ -224,14 +224,14 @@ def _fixed_line(ctx: GridReportContext) -> str:
         return ""
     first = ctx.table.iloc[0]
     items = ", ".join(f"{p}={fmt_value(first[p])}" for p in fixed)
-    return f'<p class="small">Fixed parameters: {_esc(items)}.</p>'
+    return f'<p class="small">Fixed parameters: {esc(items)}.</p>'
 
 
 # --- charts -----------------------------------------------------------------------------------
 
 
 def _charts_block(charts: Sequence[Chart]) -> str:
-    return '<div class="charts">' + "".join(_chart_section(c) for c in charts) + "</div>"
+    return '<div class="charts">' + "".join(chart_section(c) for c in charts) + "</div>"
 
 
 def _winner_section(ctx: GridReportContext) -> tuple[str, list[Chart]]:
@@ -240,10 +240,10 @@ def _winner_section(ctx: GridReportContext) -> tuple[str, list[Chart]]:
     first = ctx.table.iloc[0]
     which = ", ".join(f"{p}={fmt_value(first[p])}" for p in ctx.varied) or "the only combination"
     html = (
-        f"<section><h2>The winner: {_esc(which)}</h2>"
+        f"<section><h2>The winner: {esc(which)}</h2>"
         "<p>The top-ranked combination, re-run in full as a single backtest.</p>"
-        f'<div class="cols">{_params_section(w)}{_metrics_section(w)}</div>'
-        + "".join(_chart_section(c) for c in charts)
+        f'<div class="cols">{params_section(w)}{metrics_section(w)}</div>'
+        + "".join(chart_section(c) for c in charts)
         + "</section>"
     )
     return html, charts
@@ -270,8 +270,8 @@ def _head(ctx: GridReportContext) -> str:
     return (
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_esc(ctx.title)} — crosscurrent grid report</title>"
-        f"<style>{_CSS}{_GRID_CSS}</style><script>{_ERROR_HOOK}</script>"
+        f"<title>{esc(ctx.title)} — crosscurrent grid report</title>"
+        f"<style>{PAGE_CSS}{_GRID_CSS}</style><script>{ERROR_HOOK}</script>"
         f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
@@ -285,8 +285,8 @@ def _intro(ctx: GridReportContext) -> str:
         f"combinations. Varied parameters: {varied}."
     )
     return (
-        f'<h1>{_esc(ctx.title)}</h1><p class="rule">{_esc(ctx.rule)}</p>'
-        f'<p class="ranking">{_esc(text)}</p>{_fixed_line(ctx)}'
+        f'<h1>{esc(ctx.title)}</h1><p class="rule">{esc(ctx.rule)}</p>'
+        f'<p class="ranking">{esc(text)}</p>{_fixed_line(ctx)}'
     )
 
 
@@ -304,19 +304,19 @@ def render_grid_report(ctx: GridReportContext) -> str:
     notes = list(dict.fromkeys([*ctx.notes, *ctx.winner.notes]))
     drawn = [c.div_id for c in (*lines, *maps, *winner_charts) if c.fragment]
     banner = (
-        f'<div class="banner" role="alert">{_esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
+        f'<div class="banner" role="alert">{esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
     )
     body = (
-        f"<body>{banner}<main>{_intro(ctx)}{_notes_section(notes)}{_honesty_section(ctx)}"
+        f"<body>{banner}<main>{_intro(ctx)}{notes_section(notes)}{_honesty_section(ctx)}"
         f"{_ranked_section(ctx, currency)}"
-        f'<section><h2>Sensitivity by parameter</h2><p class="small">{_esc(one)}</p>'
+        f'<section><h2>Sensitivity by parameter</h2><p class="small">{esc(one)}</p>'
         f"{_charts_block(lines)}</section>"
-        f'<section><h2>Parameter pairs</h2><p class="small">{_esc(two)}</p>'
+        f'<section><h2>Parameter pairs</h2><p class="small">{esc(two)}</p>'
         f"{_charts_block(maps)}</section>"
-        f"{winner}{_provenance_section(ctx.winner.provenance)}"
-        f"<footer>Base currency: {_esc(currency)}. Generated by crosscurrent.</footer>"
+        f"{winner}{provenance_section(ctx.winner.provenance)}"
+        f"<footer>Base currency: {esc(currency)}. Generated by crosscurrent.</footer>"
         f'</main><div id="report-status" hidden></div>'
-        f"<script>{_STATUS_SCRIPT % json.dumps(drawn)}</script></body>"
+        f"<script>{STATUS_SCRIPT % json.dumps(drawn)}</script></body>"
     )
     return f'<!DOCTYPE html>\n<html lang="en">{_head(ctx)}{body}</html>\n'
 

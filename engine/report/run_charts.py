@@ -41,12 +41,12 @@ class Chart:
     skipped: str = ""  # plain-text reason shown instead of the chart
 
 
-def _dates(index: pd.DatetimeIndex) -> list[str]:
+def chart_dates(index: pd.DatetimeIndex) -> list[str]:
     # Session labels are dates; ISO date strings are a third the size of plotly's timestamps.
     return index.strftime("%Y-%m-%d").tolist()
 
 
-def _plain(text: object) -> str:
+def plain_text(text: object) -> str:
     # Plotly reads trace names as pseudo-HTML (<b>, <br>); escaping shows user text literally.
     return html.escape(str(text), quote=False)
 
@@ -75,12 +75,14 @@ def equity_chart(
     markers: Mapping[str, Sequence[pd.Timestamp]],
 ) -> Chart:
     """Equity and benchmark curves (log y when all positive) with one marker trace per label."""
-    x = _dates(equity.index)
+    x = chart_dates(equity.index)
     values = equity.to_numpy(float)
     data = [{"type": "scatter", "x": x, "y": values, "name": "strategy", "line": {"width": 2}}]
     for name, curve in benchmarks.items():
         y = curve.to_numpy(float)
-        data.append({"type": "scatter", "x": x, "y": y, "name": _plain(name), "line": {"width": 1}})
+        data.append(
+            {"type": "scatter", "x": x, "y": y, "name": plain_text(name), "line": {"width": 1}}
+        )
     for i, (label, dates) in enumerate(markers.items()):
         pos = snap_to_sessions(equity.index, dates)
         if len(pos) == 0:
@@ -97,9 +99,9 @@ def equity_chart(
                 "x": [x[p] for p in pos],
                 "y": values[pos],
                 "mode": "markers",
-                "name": _plain(label),
+                "name": plain_text(label),
                 "marker": style,
-                "hovertemplate": f"{_plain(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
+                "hovertemplate": f"{plain_text(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
             }
         )
     log = _uses_log_axis(equity, benchmarks)
@@ -119,7 +121,7 @@ def drawdown_chart(equity: pd.Series) -> Chart:
     """Underwater chart of the strategy's drawdown."""
     trace = {
         "type": "scatter",
-        "x": _dates(equity.index),
+        "x": chart_dates(equity.index),
         "y": drawdown(equity).to_numpy(float),
         "name": "drawdown",
         "fill": "tozeroy",
@@ -139,11 +141,11 @@ def weights_chart(weights: pd.DataFrame) -> Chart:
     Stacking signed weights would hide gross exposure, so any short or negative weight switches
     to one line per instrument.
     """
-    x = _dates(weights.index)
+    x = chart_dates(weights.index)
     long_only = bool((weights.to_numpy(float) >= 0).all())
     style = {"stackgroup": "w"} if long_only else {"mode": "lines"}
     data = [
-        {"type": "scatter", "x": x, "y": weights[col].to_numpy(float), "name": _plain(col),
+        {"type": "scatter", "x": x, "y": weights[col].to_numpy(float), "name": plain_text(col),
          "hovertemplate": "%{y:.1%}", **style}
         for col in weights.columns
     ]  # fmt: skip
@@ -225,7 +227,7 @@ def rolling_sharpe_chart(equity: pd.Series) -> Chart:
         return Chart("chart-rolling-sharpe", heading, skipped=reason)
     trace = {
         "type": "scatter",
-        "x": _dates(equity.index),
+        "x": chart_dates(equity.index),
         "y": rolling_sharpe(equity).to_numpy(float),
         "name": "rolling Sharpe",
         "line": {"width": 1.5, "color": "#2166ac"},

@@ -55,7 +55,7 @@ def _index_difference(index: object, reference: pd.DatetimeIndex) -> str:
     return f"row {i} is {_fmt_date(index[i])} where equity has {_fmt_date(reference[i])}"
 
 
-def _check_index(field: str, index: object, reference: pd.DatetimeIndex | None) -> None:
+def check_index(field: str, index: object, reference: pd.DatetimeIndex | None) -> None:
     """Equity's index must be sorted, unique, tz-naive dates; every other index must equal it."""
     if reference is not None:
         if not (isinstance(index, pd.DatetimeIndex) and index.equals(reference)):
@@ -71,7 +71,7 @@ def _check_index(field: str, index: object, reference: pd.DatetimeIndex | None) 
         _fail(field, "index is not sorted and unique", found, "sort it and drop duplicates")
 
 
-def _check_values(field: str, values: np.ndarray, allow_nan: bool) -> None:
+def check_values(field: str, values: np.ndarray, allow_nan: bool) -> None:
     bad = ~np.isfinite(values)
     if allow_nan:
         bad &= ~np.isnan(values)
@@ -80,7 +80,7 @@ def _check_values(field: str, values: np.ndarray, allow_nan: bool) -> None:
         _fail(field, "has non-finite values", found, "drop or fill them first")
 
 
-def _as_floats(field: str, obj: pd.Series | pd.DataFrame) -> np.ndarray:
+def as_floats(field: str, obj: pd.Series | pd.DataFrame) -> np.ndarray:
     try:
         return np.asarray(obj.to_numpy(), dtype=float)
     except (TypeError, ValueError):
@@ -132,30 +132,30 @@ class ReportContext:
         if not isinstance(self.equity, pd.Series) or self.equity.empty:
             found = "an empty Series" if isinstance(self.equity, pd.Series) else type(self.equity)
             _fail("equity", "must be a non-empty pd.Series", found, "pass at least one session")
-        _check_index("equity", self.equity.index, None)
-        _check_values("equity", _as_floats("equity", self.equity), allow_nan=False)
+        check_index("equity", self.equity.index, None)
+        check_values("equity", as_floats("equity", self.equity), allow_nan=False)
         sessions = self.equity.index
         for name, curve in self.benchmarks.items():
             field = f"benchmarks[{name!r}]"
             if not isinstance(curve, pd.Series):
                 _fail(field, "must be a pd.Series", type(curve).__name__, "pass an equity curve")
-            _check_index(field, curve.index, sessions)
+            check_index(field, curve.index, sessions)
             # A benchmark may start after the strategy: NaN is a gap, infinity is a bug.
-            _check_values(field, _as_floats(field, curve), allow_nan=True)
+            check_values(field, as_floats(field, curve), allow_nan=True)
         if not isinstance(self.weights, pd.DataFrame) or self.weights.shape[1] == 0:
             found = "no columns" if isinstance(self.weights, pd.DataFrame) else type(self.weights)
             _fail(
                 "weights", "must be a DataFrame with columns", found, "pass session x key weights"
             )
-        _check_index("weights", self.weights.index, sessions)
-        _check_values("weights", _as_floats("weights", self.weights), allow_nan=False)
+        check_index("weights", self.weights.index, sessions)
+        check_values("weights", as_floats("weights", self.weights), allow_nan=False)
         _check_markers(self.markers)
 
 
 # --- formatting -------------------------------------------------------------------------------
 
 
-def _missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
     if value is None or value is pd.NA or value is pd.NaT:
         return True
     return isinstance(value, float | np.floating) and math.isnan(value)
@@ -170,7 +170,7 @@ def _fmt_date(value: object) -> str:
 
 def fmt_value(value: object) -> str:
     """Generic formatting for parameters and unknown metrics (not escaped)."""
-    if _missing(value):
+    if is_missing(value):
         return "—"
     if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
@@ -190,7 +190,7 @@ def fmt_value(value: object) -> str:
 
 def _numeric(fmt: Callable[[float], str]) -> Callable[[object], str]:
     def apply(value: object) -> str:
-        if _missing(value):
+        if is_missing(value):
             return "n/a"
         if isinstance(value, int | float | np.integer | np.floating):
             return fmt(float(value))
@@ -205,8 +205,8 @@ FORMATTERS: dict[str, Callable[[object], str]] = {
     "ratio": _numeric(lambda v: f"{v:.2f}"),
     "count": _numeric(lambda v: f"{v:,.0f}"),
     "money": _numeric(lambda v: f"{v:,.2f}"),
-    "date": lambda v: "—" if _missing(v) else _fmt_date(v),
-    "recovery": lambda v: "not recovered" if _missing(v) else _fmt_date(v),
+    "date": lambda v: "—" if is_missing(v) else _fmt_date(v),
+    "recovery": lambda v: "not recovered" if is_missing(v) else _fmt_date(v),
 }
 
 # metric key -> (label, kind). "{currency}" in a label is replaced by the base currency.
@@ -241,43 +241,43 @@ def format_metric(key: str, value: object, currency: str = "") -> tuple[str, str
 # --- page sections ----------------------------------------------------------------------------
 
 
-def _esc(text: object) -> str:
+def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
 def _table(rows: Sequence[tuple[str, str]], caption: str, css: str = "kv") -> str:
-    body = "".join(f"<tr><th>{_esc(k)}</th><td>{_esc(v)}</td></tr>" for k, v in rows)
-    return f'<table class="{css}"><caption>{_esc(caption)}</caption><tbody>{body}</tbody></table>'
+    body = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f'<table class="{css}"><caption>{esc(caption)}</caption><tbody>{body}</tbody></table>'
 
 
-def _metrics_section(ctx: ReportContext) -> str:
+def metrics_section(ctx: ReportContext) -> str:
     rows = [format_metric(k, v, ctx.base_currency) for k, v in ctx.metrics.items()]
     table = _table(rows or [("(none)", "")], "Headline metrics")
-    note = f'<p class="small">{_esc(ctx.annualisation)}</p>' if ctx.annualisation else ""
+    note = f'<p class="small">{esc(ctx.annualisation)}</p>' if ctx.annualisation else ""
     return f"<div>{table}{note}</div>"
 
 
-def _params_section(ctx: ReportContext) -> str:
+def params_section(ctx: ReportContext) -> str:
     rows = [(k, fmt_value(v)) for k, v in ctx.params.items()]
     return f"<div>{_table(rows or [('(none)', '')], 'Parameters')}</div>"
 
 
-def _notes_section(notes: Sequence[str]) -> str:
+def notes_section(notes: Sequence[str]) -> str:
     if not notes:
         return ""
-    items = "".join(f"<li>{_esc(n)}</li>" for n in notes)
+    items = "".join(f"<li>{esc(n)}</li>" for n in notes)
     return f'<section class="notes"><h2>Notes and warnings</h2><ul>{items}</ul></section>'
 
 
-def _provenance_section(provenance: Sequence[Mapping[str, object]]) -> str:
+def provenance_section(provenance: Sequence[Mapping[str, object]]) -> str:
     # Known columns first in a fixed order, then any extra keys in the order they first appear.
     extra = [k for row in provenance for k in row if k not in PROVENANCE_COLUMNS]
     columns = [*PROVENANCE_COLUMNS, *dict.fromkeys(extra)]
-    head = "".join(f"<th>{_esc(c)}</th>" for c in columns)
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
 
     def cell(col: str, value: object) -> str:
-        text = _fmt_date(value) if col in ("first", "last") and not _missing(value) else value
-        return f"<td>{_esc(fmt_value(text))}</td>"
+        text = _fmt_date(value) if col in ("first", "last") and not is_missing(value) else value
+        return f"<td>{esc(fmt_value(text))}</td>"
 
     body = "".join(
         "<tr>" + "".join(cell(c, row.get(c)) for c in columns) + "</tr>" for row in provenance
@@ -290,14 +290,14 @@ def _provenance_section(provenance: Sequence[Mapping[str, object]]) -> str:
     )
 
 
-def _chart_section(chart: Chart) -> str:
-    inner = chart.fragment or f'<p class="small skipped">{_esc(chart.skipped)}</p>'
-    return f'<section class="chart"><h2>{_esc(chart.heading)}</h2>{inner}</section>'
+def chart_section(chart: Chart) -> str:
+    inner = chart.fragment or f'<p class="small skipped">{esc(chart.skipped)}</p>'
+    return f'<section class="chart"><h2>{esc(chart.heading)}</h2>{inner}</section>'
 
 
 # --- the page ---------------------------------------------------------------------------------
 
-_CSS = """
+PAGE_CSS = """
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 color:#1f2933;background:#f7f8fa}
@@ -321,7 +321,7 @@ footer{margin-top:20px;font-size:12px;color:#7b8794}
 """
 
 # Runs before plotly so every script error and console.error on the page is recorded.
-_ERROR_HOOK = """
+ERROR_HOOK = """
 window.__reportErrors=[];
 window.addEventListener("error",function(e){window.__reportErrors.push(String(e.message));});
 (function(){var f=console.error;console.error=function(){
@@ -333,7 +333,7 @@ return f.apply(console,arguments);};
 # Writes the render state into a hidden element (#report-status), so a headless browser's dumped
 # DOM shows whether every chart drew, what errored, whether anything was fetched and whether the
 # page scrolls sideways.
-_STATUS_SCRIPT = """
+STATUS_SCRIPT = """
 (function(){var ids=%s,tries=0;function check(){
 var ok=ids.filter(function(id){var d=document.getElementById(id);
 return d&&d.querySelector(".plot-container svg.main-svg");});
@@ -353,27 +353,27 @@ def _head(ctx: ReportContext) -> str:
     return (
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{_esc(ctx.title)} — crosscurrent report</title>"
-        f"<style>{_CSS}</style><script>{_ERROR_HOOK}</script>"
+        f"<title>{esc(ctx.title)} — crosscurrent report</title>"
+        f"<style>{PAGE_CSS}</style><script>{ERROR_HOOK}</script>"
         f'<script type="text/javascript">{plotlyjs()}</script></head>'
     )
 
 
 def _body(ctx: ReportContext, charts: Sequence[Chart]) -> str:
     lines = [SYNTHETIC_BANNER] * ctx.synthetic + list(ctx.alerts)
-    banner = "".join(f'<div class="banner" role="alert">{_esc(t)}</div>' for t in lines)
+    banner = "".join(f'<div class="banner" role="alert">{esc(t)}</div>' for t in lines)
     ids = json.dumps([c.div_id for c in charts if c.fragment])
     return (
         f"<body>{banner}<main>"
-        f'<h1>{_esc(ctx.title)}</h1><p class="rule">{_esc(ctx.rule)}</p>'
-        f'<div class="cols">{_params_section(ctx)}{_metrics_section(ctx)}</div>'
-        f"{_notes_section(ctx.notes)}"
-        + "".join(_chart_section(c) for c in charts)
+        f'<h1>{esc(ctx.title)}</h1><p class="rule">{esc(ctx.rule)}</p>'
+        f'<div class="cols">{params_section(ctx)}{metrics_section(ctx)}</div>'
+        f"{notes_section(ctx.notes)}"
+        + "".join(chart_section(c) for c in charts)
         + "".join(ctx.sections)
-        + _provenance_section(ctx.provenance)
-        + f"<footer>Base currency: {_esc(ctx.base_currency)}. Generated by crosscurrent.</footer>"
+        + provenance_section(ctx.provenance)
+        + f"<footer>Base currency: {esc(ctx.base_currency)}. Generated by crosscurrent.</footer>"
         f'</main><div id="report-status" hidden></div>'
-        f"<script>{_STATUS_SCRIPT % ids}</script></body>"
+        f"<script>{STATUS_SCRIPT % ids}</script></body>"
     )
 
 
@@ -396,12 +396,12 @@ def trades_section(trades: pd.DataFrame, currency: str, limit: int = 300) -> str
     if trades.empty:
         return "<section><h2>Trades</h2><p>No trades.</p></section>"
     shown = trades.tail(limit)
-    head = "".join(f"<th>{_esc(c)}</th>" for c in
+    head = "".join(f"<th>{esc(c)}</th>" for c in
                    ("asset", "entry", "exit", "sessions", f"pnl ({currency})", "return"))  # fmt: skip
     rows = []
     for t in shown.to_dict("records"):
         exit_ = "open" if t["open"] else _fmt_date(t["exit"])
-        ret = "—" if _missing(t["return"]) else f"{t['return']:.2%}"
+        ret = "—" if is_missing(t["return"]) else f"{t['return']:.2%}"
         cells = (
             t["asset"],
             _fmt_date(t["entry"]),
@@ -410,7 +410,7 @@ def trades_section(trades: pd.DataFrame, currency: str, limit: int = 300) -> str
             f"{t['pnl']:,.2f}",
             ret,
         )
-        rows.append("<tr>" + "".join(f"<td>{_esc(c)}</td>" for c in cells) + "</tr>")
+        rows.append("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in cells) + "</tr>")
     note = f"<p>Showing the last {limit} of {len(trades)}.</p>" if len(trades) > limit else ""
     return (f'<section><h2>Trades</h2>{note}<div class="scroll"><table class="grid"><thead><tr>'
             f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div></section>")  # fmt: skip
