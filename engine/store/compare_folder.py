@@ -21,7 +21,8 @@ from engine.errors import ConfigError
 from engine.report.compare_page import write_compare_report
 from engine.research.compare import RUN_LIKE, Comparison, Input, compare_summary, variant
 from engine.store import saved as runs
-from engine.store.run_folder import atomic_folder, clean, dump, manifest, strategy_source, write_csv
+from engine.store.folders import clean, dump
+from engine.store.run_folder import atomic_folder, manifest, strategy_source, write_csv
 from engine.strategy.base import Strategy
 
 

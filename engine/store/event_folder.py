@@ -9,23 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from engine.backtest.eventstudy import EventStudy
-from engine.store.folders import atomic_folder
-
-
-def json_safe(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_safe(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    return None if isinstance(value, float) and not math.isfinite(value) else value
+from engine.store.folders import atomic_folder, clean
 
 
 def write_event_files(study: EventStudy, folder: Path) -> None:
@@ -36,14 +24,14 @@ def write_event_files(study: EventStudy, folder: Path) -> None:
     events["known_utc"] = events["known_utc"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     events.to_csv(folder / "events.csv", **csv)
     study.summary.to_csv(folder / "events_summary.csv", **csv)
-    text = json.dumps(json_safe(study.meta()), indent=2, sort_keys=True) + "\n"
+    text = json.dumps(clean(study.meta()), indent=2, sort_keys=True) + "\n"
     (folder / "events.json").write_text(text, encoding="utf-8")
 
 
 def write_event_study(study: EventStudy, root: Path) -> Path:
     """Write the study's files into a new folder under ``root``, all at once or not at all
     (temporary folder renamed at the end). Returns the folder."""
-    meta = json.dumps(json_safe(study.meta()), sort_keys=True).encode()
+    meta = json.dumps(clean(study.meta()), sort_keys=True).encode()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     name = f"{stamp}-{study.strategy}-events-{hashlib.sha256(meta).hexdigest()[:8]}"
     with atomic_folder(Path(root), name) as (tmp, final):

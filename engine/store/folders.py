@@ -1,10 +1,11 @@
 """Result folders written all at once or not at all, and the leftovers of writes that died.
 
-Lives here: ``atomic_folder`` (the one way a run, grid, comparison or event study writes its folder:
+Lives here: ``clean`` / ``dump`` (stable, safe JSON: NaN as null, numpy scalars as numbers, sorted
+keys); ``atomic_folder`` (the one way a run, grid, comparison or event study writes its folder:
 under a hidden temporary name beside its destination, renamed at the end, removed on any error,
-Ctrl-C or SIGTERM), ``sweep_partials`` (remove the temporary folders of writers that no longer
-run, e.g. after ``kill -9``) and ``is_partial``. Not here: what goes into a folder (``runfiles``,
-``gridfiles``, ``compare``, ``eventstudy``).
+Ctrl-C or SIGTERM); ``sweep_partials`` (remove the temporary folders of writers that no longer
+run, e.g. after ``kill -9``) and ``is_partial``. Not here: what goes into a folder
+(``run_folder``, ``grid_folder``, ``compare_folder``, ``event_folder``).
 
 A temporary folder is named ``.partial-<host>-<pid>-<random>``, so a sweep can tell whether its
 writer still runs: on this host, a folder whose process is gone is removed; one whose process is
@@ -14,6 +15,8 @@ removed only when untouched for ``STALE_AFTER`` seconds.
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import shutil
 import socket
@@ -118,3 +121,20 @@ def atomic_folder(root: Path, name: str) -> Iterator[tuple[Path, list[Path]]]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def clean(value):
+    """JSON-safe: NaN/inf become None, numpy scalars become Python numbers."""
+    if isinstance(value, dict):
+        return {k: clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [clean(v) for v in value]
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def dump(path: Path, obj) -> None:
+    path.write_text(json.dumps(clean(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")

@@ -20,14 +20,8 @@ from typing import Any
 import pandas as pd
 
 from engine.research.grid import GridResult
-from engine.store.run_folder import (
-    atomic_folder,
-    clean,
-    dump,
-    manifest,
-    report_context,
-    write_csv,
-)
+from engine.store.folders import clean, dump
+from engine.store.run_folder import atomic_folder, manifest, report_context, write_csv
 
 
 def grid_summary(

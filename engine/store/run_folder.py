@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import math
 import platform
 import subprocess
 from collections.abc import Iterator
@@ -30,26 +29,10 @@ from engine.backtest.run import RunResult
 from engine.report.run_page import SYNTHETIC_NOTE, ReportContext, trades_section, write_report
 from engine.store import folders
 from engine.store.event_folder import write_event_files
+from engine.store.folders import clean, dump
 from engine.timing.timeline import VALUATION_CALENDAR
 
 PACKAGES = ("crosscurrent", "numpy", "pandas", "numba", "vectorbt", "exchange_calendars", "plotly")
-
-
-def clean(value):
-    """JSON-safe: NaN/inf become None, numpy scalars become Python numbers."""
-    if isinstance(value, dict):
-        return {k: clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [clean(v) for v in value]
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def dump(path: Path, obj) -> None:
-    path.write_text(json.dumps(clean(obj), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def summary(res: RunResult) -> dict:

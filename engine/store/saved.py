@@ -390,7 +390,8 @@ def regenerate_report(
         )
     from engine.backtest.run import run_backtest
     from engine.report.run_page import write_report
-    from engine.store.run_folder import clean, report_context, summary
+    from engine.store.folders import clean
+    from engine.store.run_folder import report_context, summary
 
     strategy = strategy_from_manifest(saved.manifest, registry, where, trust)
     res = run_backtest(strategy, config_from_manifest(saved.manifest.get("config", {}), where))
@@ -408,7 +409,7 @@ def _regenerate_compare(
     from its manifest; ``compare.json`` must come out the same."""
     from engine.report.compare_page import write_compare_report
     from engine.research.compare import Bootstrap, Input, compare_summary, run_compare
-    from engine.store.run_folder import clean
+    from engine.store.folders import clean
 
     where = f"comparison {saved.run_id}"
     man = saved.manifest

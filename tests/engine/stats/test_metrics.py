@@ -16,7 +16,7 @@ from engine.sim.portfolio import simulate
 from engine.sim.simulate import SimResult
 from engine.stats import kernels as mk
 from engine.stats.metrics import METRIC_KEYS, compute_metrics
-from engine.store.run_folder import clean
+from engine.store.folders import clean
 
 # Keys that must not change when equity, initial cash and traded values are scaled together.
 SCALE_FREE = (
