@@ -16,9 +16,10 @@ from rich.table import Table
 
 from engine.cli.common import ALLOW_STALE_OPEN, err, known_errors, out, print_warnings
 from engine.cli.common import parse_date as _date
-from engine.errors import ConfigError, ParamError, StrategyError
+from engine.errors import ConfigError, StrategyError
 from engine.feeds import opens
 from engine.strategy.base import Strategy
+from engine.strategy.space import parse_assignments
 
 strategies_app = typer.Typer(no_args_is_help=True, help="List and describe strategies.")
 
@@ -32,19 +33,8 @@ FILL_OPT = typer.Option("open", help="decide before, and fill at, the session's 
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
-    """``["hold_days=20", ...]`` -> ``{"hold_days": "20", ...}``."""
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParamError(f"--param {item!r} is not KEY=VALUE; write e.g. --param hold_days=20.")
-        if key.strip() in params:
-            raise ParamError(
-                f"--param {key.strip()} is given twice ({params[key.strip()]!r} and "
-                f"{value.strip()!r}); give each parameter once."
-            )
-        params[key.strip()] = value.strip()
-    return params
+    """``--param KEY=VALUE`` items -> a dict (``strategy.space.parse_assignments``)."""
+    return parse_assignments(items, "--param", "--param hold_days=20")
 
 
 def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strategy]:

@@ -35,10 +35,11 @@ import numpy as np
 import pandas as pd
 
 from engine.backtest.run import RunConfig, RunResult, run_backtest
-from engine.errors import ConfigError, ParamError
+from engine.errors import ConfigError
 from engine.stats.metrics import compute_metrics, spread_defined
 from engine.stats.overfit import bootstrap_indices_nb
 from engine.strategy.base import Strategy
+from engine.strategy.space import parse_assignments
 
 DEFAULT_SEED = 20250918
 RUN_LIKE = re.compile(r"^\d{4}")  # run ids start with a UTC stamp; strategy names never
@@ -120,17 +121,11 @@ class Comparison:
 
 
 def variant(spec: str, cls: type[Strategy]) -> Strategy:
+    """``NAME:k=v,k=v`` -> that strategy with those parameters."""
     name, _, text = spec.partition(":")
-    params = {}
-    for item in filter(None, (s.strip() for s in text.split(","))):
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise ParamError(
-                f"compare input {spec!r}: {item!r} is not KEY=VALUE; write e.g. "
-                f"{name}:hold_days=40,cut_window_days=60."
-            )
-        params[key.strip()] = value.strip()
-    return cls(**params)
+    items = [s.strip() for s in text.split(",") if s.strip()]
+    where = f"compare input {spec!r}:"
+    return cls(**parse_assignments(items, where, f"{name}:hold_days=40,cut_window_days=60"))
 
 
 # --- 2-5. run, align, correlate, test ---------------------------------------------------------

@@ -231,3 +231,22 @@ def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
     if out.empty:
         raise ConfigError(f"--constraint {expr!r} leaves no combos; loosen it.")
     return out
+
+
+def parse_assignments(items: list[str], where: str, example: str) -> dict[str, str]:
+    """``["hold_days=20", ...]`` -> ``{"hold_days": "20", ...}``: the one KEY=VALUE parser of
+    ``--param``, config files and ``NAME:k=v,k=v`` compare inputs. ``where`` names the input in
+    messages (e.g. ``--param``); ``example`` shows a correct one. A key given twice is refused."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key, value = key.strip(), value.strip()
+        if not sep or not key:
+            raise ParamError(f"{where} {item!r} is not KEY=VALUE; write e.g. {example}.")
+        if key in params:
+            raise ParamError(
+                f"{where} {key} is given twice ({params[key]!r} and {value!r}); give each "
+                "parameter once."
+            )
+        params[key] = value
+    return params
