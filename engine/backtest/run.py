@@ -315,7 +315,7 @@ def run_backtest(strategy: Strategy, cfg: RunConfig, sensitivity: bool = True) -
     asset = strategy.signal_asset or p.assets[0]
     act = diagnostics.activity(sim.weights, asset, len(study.events), cfg.benchmark)
     warnings = [*p.market.notes, *strategy.run_warnings(p.ctx, study.events["observed"])]
-    stale = [k for k, v in p.stale_open.items() if v > opens.stale_limit(p.market[k].instrument)]
+    stale = opens.over_limit(p.market, p.stale_open)
     if stale:
         warnings.append(
             "--allow-stale-open: open fills on "

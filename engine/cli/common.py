@@ -76,6 +76,11 @@ def _short(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
+def number(value, spec: str = ".2f") -> str:
+    """A number for the console; undefined (NaN or None) reads n/a, as in the reports."""
+    return "n/a" if value is None or value != value else format(value, spec)
+
+
 def print_warnings(warnings, where: str) -> None:
     """Warnings on stderr: how many, the first few, where the rest are (user text, no markup)."""
     from engine.backtest.diagnostics import warning_lines

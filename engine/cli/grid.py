@@ -29,6 +29,7 @@ from engine.cli.common import (
     config_from,
     err,
     known_errors,
+    number,
     out,
     print_warnings,
 )
@@ -158,7 +159,9 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
         table.add_column(k, justify="right")
     for row in res.table.head(top).itertuples(index=False):
         d = row._asdict()
-        table.add_row(*(_cell(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys))
+        table.add_row(
+            *(number(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys)
+        )
     out.print(table)
     _print_honesty(res.honesty)
     sentence = res.winner.activity.get("sentence")
@@ -169,11 +172,6 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
     if res.winner.market.synthetic:
         out.print(SYNTHETIC_LINE)
     out.print(f"results: {folder}", soft_wrap=True)
-
-
-def _cell(value, spec: str = ".2f") -> str:
-    """A number for the console; undefined (NaN or None) reads n/a, as in the reports."""
-    return "n/a" if value is None or value != value else format(value, spec)
 
 
 _SIDES = (
@@ -187,7 +185,7 @@ def _pbo_text(h: dict) -> str:
     note = h.get("pbo_note") or ""
     if note.startswith("not identifiable"):
         return "not identifiable"
-    return "not defined" if note.startswith("not defined") else _cell(h.get("pbo"))
+    return "not defined" if note.startswith("not defined") else number(h.get("pbo"))
 
 
 def _print_side(h: dict, name: str, article: str, why: str, title: str) -> None:
@@ -197,13 +195,13 @@ def _print_side(h: dict, name: str, article: str, why: str, title: str) -> None:
     )
     lo, hi = h["ci95"]
     rho = h["average_correlation"]
-    effective = f"{_cell(h['deflated_effective'])} over {h['effective_trials']:.1f} effective" + (
+    effective = f"{number(h['deflated_effective'])} over {h['effective_trials']:.1f} effective" + (
         f" (average correlation {rho:.2f})" if rho == rho else ""
     )
     out.print(
-        f"{title}: winner's {name} {_cell(h['winner'])}, deflated {name} "
-        f"{_cell(h['deflated'])} over {trials}, {effective}; PBO {_pbo_text(h)}; "
-        f"{name} 95% CI {_cell(lo)}..{_cell(hi)}",
+        f"{title}: winner's {name} {number(h['winner'])}, deflated {name} "
+        f"{number(h['deflated'])} over {trials}, {effective}; PBO {_pbo_text(h)}; "
+        f"{name} 95% CI {number(lo)}..{number(hi)}",
         soft_wrap=True,
     )
     if h.get("pbo_note"):
@@ -220,7 +218,7 @@ def _print_honesty(h: dict) -> None:
     if r["same_as"] is not None:
         return
     ci = r.get("ci95")
-    interval = f"{_cell(ci[0])}..{_cell(ci[1])}" if ci is not None else "not defined"
+    interval = f"{number(ci[0])}..{number(ci[1])}" if ci is not None else "not defined"
     out.print(
         f"ranked by {r['metric']} ({r['direction']} is better): PBO {_pbo_text(r)}; "
         f"{r['metric']} 95% CI {interval}; no deflated value (Sharpe-type ratios only)",
@@ -248,7 +246,7 @@ def _print_walk_forward(wf: dict) -> None:
         )
     for label, m in rows:
         cagr = "n/a" if m["cagr"] is None or m["cagr"] != m["cagr"] else f"{m['cagr']:.2%}"
-        out.print(f"  {label}: Sharpe {_cell(m['sharpe'])}, CAGR {cagr}", soft_wrap=True)
+        out.print(f"  {label}: Sharpe {number(m['sharpe'])}, CAGR {cagr}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -36,6 +36,7 @@ from engine.cli.common import (
     config_from,
     err,
     known_errors,
+    number,
     out,
     print_warnings,
 )
@@ -61,11 +62,6 @@ def _fmt(key: str, value, currency: str = "") -> str:
     from engine.report.run_page import format_metric
 
     return format_metric(key, value, currency)[1]
-
-
-def _num(value, spec: str) -> str:
-    """A number for the console; undefined (None or NaN) reads n/a, as in the reports."""
-    return "n/a" if value is None or value != value else format(value, spec)
 
 
 def compare(
@@ -173,15 +169,15 @@ def _print_compare(cmp, folder: Path, printed: set[str] = frozenset()) -> None:
         lo, hi = t["difference_ci"]
         tests.add_row(
             num,
-            _num(t["sharpe"], ".2f"),
-            _num(t["difference"], "+.2f"),
-            f"{_num(lo, '+.2f')} .. {_num(hi, '+.2f')}",
-            _num(t["p_value"], ".3f"),
+            number(t["sharpe"], ".2f"),
+            number(t["difference"], "+.2f"),
+            f"{number(lo, '+.2f')} .. {number(hi, '+.2f')}",
+            number(t["p_value"], ".3f"),
         )
     out.print(tests)
     corr = Table("", *nums, title="correlation of daily returns")
     for num, row in zip(nums, cmp.correlations.to_numpy(), strict=True):
-        corr.add_row(num, *(_num(v, ".2f") for v in row))
+        corr.add_row(num, *(number(v, ".2f") for v in row))
     out.print(corr)
     for note in (n for n in cmp.notes if n not in printed):
         out.print(Text.assemble(("note", "yellow"), f": {note}"), soft_wrap=True)
@@ -216,7 +212,7 @@ def runs_list(
     )  # fmt: skip
     width = max(len(s.run_id) for s in shown)
     for row in map(run_row, shown):
-        sharpe = "" if row["sharpe"] is None else f"Sharpe {_num(row['sharpe'], '.2f')}"
+        sharpe = "" if row["sharpe"] is None else f"Sharpe {number(row['sharpe'], '.2f')}"
         out.print(f"{row['run_id']:<{width}}  {row['kind']:<7}  {sharpe}", soft_wrap=True)
         detail = ", ".join(v for v in (row["what"], row["window"], row["data"]) if v)
         out.print(f"    {detail}", style="dim", soft_wrap=True)

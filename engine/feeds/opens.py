@@ -109,25 +109,28 @@ def stale_shares(market, assets, first, last) -> dict[str, float]:
     return out
 
 
+def over_limit(market, shares: dict[str, float]) -> list[str]:
+    """The keys of ``shares`` whose stale-open share is above their instrument's limit."""
+    return [k for k, v in shares.items() if v > stale_limit(market[k].instrument)]
+
+
 def check_open_fills(market, assets, first, last, allow: bool) -> dict[str, float]:
     """Refuse open fills on a traded series whose opens are mostly stale; returns the shares.
 
     ``market``: a ``MarketData``; ``assets``: the traded keys; ``first``/``last``: the fill
     sessions of the run; ``allow``: the run's explicit override (``--allow-stale-open``)."""
     shares = stale_shares(market, assets, first, last)
-    if allow:
+    stale = over_limit(market, shares)
+    if allow or not stale:
         return shares
-    for key in assets:
-        s = market[key]
-        limit = stale_limit(s.instrument)
-        if shares[key] > limit:
-            raise DataError(
-                f"{s.path.name}: {key}'s open equals the previous close on {shares[key]:.0%} of "
-                f"sessions {first.date()}..{last.date()} (limit {limit:.0%}): such an open is "
-                "yesterday's close, not a price one could trade at after the US session, so open "
-                "fills would look ahead. Use --fill close, or a tradable ETF series for "
-                f"{key} (e.g. ISO.AX for small caps, IOZ.AX for the ASX 200, mapped in the data "
-                "folder's instruments.toml), or --allow-stale-open to run anyway (recorded in the "
-                "manifest and on the report)."
-            )
-    return shares
+    key = stale[0]
+    s, limit = market[key], stale_limit(market[key].instrument)
+    raise DataError(
+        f"{s.path.name}: {key}'s open equals the previous close on {shares[key]:.0%} of "
+        f"sessions {first.date()}..{last.date()} (limit {limit:.0%}): such an open is "
+        "yesterday's close, not a price one could trade at after the US session, so open "
+        "fills would look ahead. Use --fill close, or a tradable ETF series for "
+        f"{key} (e.g. ISO.AX for small caps, IOZ.AX for the ASX 200, mapped in the data "
+        "folder's instruments.toml), or --allow-stale-open to run anyway (recorded in the "
+        "manifest and on the report)."
+    )
