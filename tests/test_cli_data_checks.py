@@ -4,8 +4,6 @@ no traceback and nothing written; the folder as saved passes. Skipped where the 
 
 from __future__ import annotations
 
-import shutil
-import textwrap
 from pathlib import Path
 
 import pandas as pd
@@ -13,42 +11,9 @@ import pytest
 from typer.testing import CliRunner
 
 from engine.cli.main import app
+from tests.realdata import index_folder, needs_real_data
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-RAW = {
-    "RUT": "rut_daily_yahoo.csv",
-    "XJO": "axjo_2011_2025.csv",
-    "XSO": "aord_2011_2025.csv",
-    "AUDUSD": "fred_dexusal_2000_2024.csv",
-    "FED_TARGET": "fred_rates_daily.csv",
-    "US10Y": "fred_rates_daily.csv",
-    "RBA_CASH": "rba_f1_cash_rate_daily.csv",
-}
-OVERRIDES = """\
-    [XSO]
-    name = "All Ordinaries (stand-in for the Small Ordinaries)"
-    kind = "index"
-    currency = "AUD"
-    calendar = "XASX"
-    tz = "Australia/Sydney"
-    returns = "price"
-    known = "session_close"
-
-    [AUDUSD]
-    name = "AUD/USD, FRED DEXUSAL"
-    kind = "fx"
-    currency = "USD"
-    base = "AUD"
-    calendar = "weekdays"
-    tz = "America/New_York"
-    fixing = "noon New York buying rate"
-    known = "D+0 12:00"
-    providers = { fred = "DEXUSAL" }
-"""
-pytestmark = pytest.mark.skipif(
-    not all((SHARED / name).is_file() for name in RAW.values()),
-    reason=f"real data folder {SHARED} is absent (it sits beside the repository)",
-)
+pytestmark = needs_real_data
 runner = CliRunner()
 
 
@@ -58,12 +23,7 @@ def _run(*args: str):
 
 @pytest.fixture
 def real(tmp_path) -> Path:
-    folder = tmp_path / "real"
-    folder.mkdir()
-    for key, name in RAW.items():
-        shutil.copyfile(SHARED / name, folder / f"{key}.csv")
-    (folder / "instruments.toml").write_text(textwrap.dedent(OVERRIDES), encoding="utf-8")
-    return folder
+    return index_folder(tmp_path / "real")
 
 
 def _edit(folder: Path, key: str, change) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +24,7 @@ from engine.feeds.events import load_decisions
 from engine.feeds.instruments import load_instruments
 from engine.feeds.marketdata import load_folder
 from engine.feeds.validate import validate_file
+from tests.realdata import index_folder
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 RAW = {
@@ -36,27 +36,6 @@ RAW = {
     "US10Y": "fred_rates_daily.csv",  # ... and the DGS10 column
     "RBA_CASH": "rba_f1_cash_rate_daily.csv",  # RBA table F1: BOM and 11 metadata lines
 }
-OVERRIDES = """\
-    [XSO]
-    name = "All Ordinaries (stand-in for the Small Ordinaries)"
-    kind = "index"
-    currency = "AUD"
-    calendar = "XASX"
-    tz = "Australia/Sydney"
-    returns = "price"
-    known = "session_close"
-
-    [AUDUSD]
-    name = "AUD/USD, FRED DEXUSAL"
-    kind = "fx"
-    currency = "USD"
-    base = "AUD"
-    calendar = "weekdays"
-    tz = "America/New_York"
-    fixing = "noon New York buying rate"
-    known = "D+0 12:00"
-    providers = { fred = "DEXUSAL" }
-"""
 INST = load_instruments()
 
 pytestmark = pytest.mark.skipif(
@@ -71,11 +50,7 @@ def _utc(text: str) -> int:
 
 @pytest.fixture(scope="module")
 def real_folder(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("real")
-    for key, name in RAW.items():
-        shutil.copyfile(SHARED / name, folder / f"{key}.csv")
-    (folder / "instruments.toml").write_text(textwrap.dedent(OVERRIDES), encoding="utf-8")
-    return folder
+    return index_folder(tmp_path_factory.mktemp("real"))
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from engine.errors import DataError
 from engine.feeds.instruments import load_instruments
 from engine.feeds.marketdata import load_folder
 from engine.feeds.validate import validate_file
+from tests.realdata import AUDUSD
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared" / "data"
 INST = load_instruments()
@@ -35,17 +36,6 @@ pytestmark = pytest.mark.skipif(
     reason=f"real data folder {SHARED} is absent (it sits beside the repository)",
 )
 RBA_META = 11  # lines before the first data row of RBA table F1 (its header is line 11)
-FRED_AUDUSD = """\
-    [AUDUSD]
-    name = "AUD/USD, FRED DEXUSAL"
-    kind = "fx"
-    currency = "USD"
-    base = "AUD"
-    calendar = "weekdays"
-    tz = "America/New_York"
-    known = "D+0 12:00"
-    providers = { fred = "DEXUSAL" }
-"""
 RBA_MEETINGS = """\
     [RBA_CASH]
     name = "RBA cash rate target, board decisions"
@@ -137,7 +127,7 @@ def test_the_real_price_files_have_no_new_errors():
 
 def test_fred_audusd_the_other_way_round_is_refused(tmp_path):
     cells = _cells("fred_dexusal_2000_2024.csv")
-    folder = _folder(tmp_path, FRED_AUDUSD)
+    folder = _folder(tmp_path, AUDUSD)
     cells.to_csv(folder / "AUDUSD.csv", index=False)
     assert load_folder(folder, ["AUDUSD"])["AUDUSD"].values.between(0.47, 1.11).all()
     cells["DEXUSAL"] = cells["DEXUSAL"].map(lambda s: s and f"{1 / float(s):.6f}")
