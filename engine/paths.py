@@ -58,3 +58,8 @@ def user_cache_dir() -> Path:
     """``$XDG_CACHE_HOME/crosscurrent`` (``~/.cache/crosscurrent``): compiled kernels, calendars."""
     xdg = os.environ.get("XDG_CACHE_HOME")
     return (Path(xdg) if xdg else Path.home() / ".cache") / "crosscurrent"
+
+
+def builtin_strategies_dir() -> Path:
+    """The ``strategies`` package shipped beside ``engine`` (a checkout or site-packages)."""
+    return _PACKAGE_DIR.parent / "strategies"

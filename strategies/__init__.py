@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from engine.errors import StrategyError, did_you_mean
 from engine.strategy.base import Strategy, check_strategy_class
-from strategies.buy_and_hold import BuyAndHold
-from strategies.fed_easing_cycle import FedEasingCycle
-from strategies.rba_easing_cycle import RbaEasingCycle
-from strategies.russell_fed_rotation import RussellFedRotation
-from strategies.russell_momentum_spillover import RussellMomentumSpillover
-from strategies.small_large_relative_strength import SmallLargeRelativeStrength
-from strategies.static_mix import StaticMix
-from strategies.trend import Trend
+from .buy_and_hold import BuyAndHold
+from .fed_easing_cycle import FedEasingCycle
+from .rba_easing_cycle import RbaEasingCycle
+from .russell_fed_rotation import RussellFedRotation
+from .russell_momentum_spillover import RussellMomentumSpillover
+from .small_large_relative_strength import SmallLargeRelativeStrength
+from .static_mix import StaticMix
+from .trend import Trend
 
 BUILT_INS: tuple[type[Strategy], ...] = (
     RussellFedRotation,

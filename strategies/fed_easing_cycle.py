@@ -11,7 +11,7 @@ import numpy as np
 
 from engine.feeds.events import Decisions
 from engine.strategy.base import Strategy
-from strategies.common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
+from .common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
 
 
 def last_move_was_cut(ctx, decisions: Decisions) -> np.ndarray:

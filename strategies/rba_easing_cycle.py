@@ -7,7 +7,7 @@ next ASX open and a 09:30 cut (before the 10:00 open) on the same day.
 
 from __future__ import annotations
 
-from strategies.fed_easing_cycle import FedEasingCycle
+from .fed_easing_cycle import FedEasingCycle
 
 
 class RbaEasingCycle(FedEasingCycle):

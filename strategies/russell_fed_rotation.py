@@ -21,7 +21,7 @@ from numba import njit, prange
 
 from engine.sim.orders import Orders
 from engine.strategy.base import Param, Strategy, with_lead_in
-from strategies.common import (
+from .common import (
     hold_1d_nb,
     hold_days_param,
     risk_off_param,

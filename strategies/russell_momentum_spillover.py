@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.strategy.base import Param, Strategy
-from strategies.common import (
+from .common import (
     LARGE,
     SMALL,
     hold_1d_nb,

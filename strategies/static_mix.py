@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.strategy.base import Param, Strategy
-from strategies.common import LARGE, SMALL, period_starts
+from .common import LARGE, SMALL, period_starts
 
 
 class StaticMix(Strategy):

@@ -100,7 +100,7 @@ def grid(
     from engine.research.walkforward import parse_walk_forward, run_walk_forward
     from engine.store.grid_folder import grid_summary, write_grid
     from engine.strategy.space import Space, apply_constraint
-    from strategies import get_strategy
+    from engine.api.builtins import get_strategy
 
     with known_errors():
         _check_counts(samples, seed, top)

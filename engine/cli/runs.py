@@ -53,9 +53,9 @@ SHOWN = HEADLINE
 
 
 def _registry():
-    from strategies import REGISTRY
+    from engine.api.builtins import registry
 
-    return REGISTRY
+    return registry()
 
 
 def _fmt(key: str, value, currency: str = "") -> str:

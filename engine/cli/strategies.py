@@ -39,7 +39,7 @@ def parse_params(items: list[str]) -> dict[str, str]:
 
 def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strategy]:
     """The class for a registered ``name`` or a ``--strategy-file PATH:CLASS`` (one of the two)."""
-    from strategies import REGISTRY, get_strategy
+    from engine.api.builtins import get_strategy, registry
 
     if strategy_file:
         from engine.strategy.file import load_strategy_file
@@ -51,7 +51,7 @@ def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strate
         return load_strategy_file(strategy_file)
     if not name:
         raise StrategyError(
-            f"name a strategy ({', '.join(sorted(REGISTRY))}) or pass --strategy-file PATH:CLASS."
+            f"name a strategy ({', '.join(sorted(registry()))}) or pass --strategy-file PATH:CLASS."
         )
     return get_strategy(name)
 
@@ -59,10 +59,10 @@ def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strate
 @strategies_app.command("list")
 def strategies_list() -> None:
     """List the registered strategies. Example: backtest strategies list"""
-    from strategies import REGISTRY
+    from engine.api.builtins import registry
 
     table = Table("name", "parameters", "rule")
-    for name, cls in sorted(REGISTRY.items()):
+    for name, cls in sorted(registry().items()):
         table.add_row(name, ", ".join(p.name for p in cls.params) or "-", cls.rule)
     out.print(table)
     out.print("Details: backtest strategies show NAME")

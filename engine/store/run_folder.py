@@ -82,7 +82,8 @@ def strategy_source(cls) -> dict:
     """Where the strategy's code came from: a built-in module, or a user's file and its hash."""
     path = Path(inspect.getsourcefile(cls) or "")
     out = {"module": cls.__module__, "class": cls.__name__}
-    if not cls.__module__.startswith("strategies.") and path.is_file():
+    builtin = path.is_file() and path.resolve().parent == paths.builtin_strategies_dir().resolve()
+    if not builtin and path.is_file():
         path = path.resolve()  # a relative path would name another file from another folder
         out.update(file=str(path), sha256=hashlib.sha256(path.read_bytes()).hexdigest())
     return out

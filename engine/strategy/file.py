@@ -73,14 +73,25 @@ def load_strategy_file(spec: str) -> type[Strategy]:
     module = _import(path)
     cls = getattr(module, cls_name, None)
     if cls is None:
-        found = sorted(
-            k
-            for k, v in vars(module).items()
-            if isinstance(v, type) and issubclass(v, Strategy) and v is not Strategy
-        )
+        found = _classes(module)
         raise StrategyError(
             f"{path} does not define {cls_name!r}.{did_you_mean(cls_name, found)} "
             f"Strategy classes in the file: {', '.join(found) or '(none)'}."
         )
     check_strategy_class(cls, where=f"{path}:{cls_name}")
     return cls
+
+
+def _classes(module) -> list[str]:
+    return sorted(
+        k
+        for k, v in vars(module).items()
+        if isinstance(v, type) and issubclass(v, Strategy) and v.__module__ == module.__name__
+    )
+
+
+def strategy_classes(path: Path) -> list[str]:
+    """Names of the ``Strategy`` subclasses defined in the file ``path`` (not merely imported)."""
+    if not Path(path).is_file():
+        raise StrategyError(f"strategy file {path} does not exist; {SPEC_HELP}.")
+    return _classes(_import(Path(path)))

@@ -1,0 +1,1 @@
+"""The public Python API (``engine.run``, ``engine.grid``, ...; re-exported lazily by ``engine``)."""
