@@ -93,6 +93,12 @@ def to_json(value: object) -> str:
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("/", "\\u002f")
 
 
+def page_layout(fig: dict[str, Any], height_px: int) -> dict[str, Any]:
+    """``fig``'s layout with what every report chart shares: template, margins, legend, height."""
+    shared = {"template": TEMPLATE, "margin": _MARGIN, "legend": _LEGEND, "height": height_px}
+    return {**fig.get("layout", {}), **shared}
+
+
 def figure_div(fig: dict[str, Any], div_id: str, height_px: int) -> str:
     """Return ``fig`` as an HTML fragment with a fixed div id, no plotly.js and no MathJax.
 
@@ -100,9 +106,8 @@ def figure_div(fig: dict[str, Any], div_id: str, height_px: int) -> str:
     a random one) is what makes the page byte-identical across runs; plotly.js itself is embedded
     once by the page, not per figure.
     """
-    shared = {"template": TEMPLATE, "margin": _MARGIN, "legend": _LEGEND, "height": height_px}
     data = to_json(fig["data"])
-    layout = to_json({**fig.get("layout", {}), **shared})
+    layout = to_json(page_layout(fig, height_px))
     config = to_json(PLOTLY_CONFIG)
     return (
         f'<div style="height:{height_px}px; width:100%;">'

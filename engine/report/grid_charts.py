@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from engine.report.figures import RDYLGN, figure_div
+from engine.report.figures import RDYLGN
 from engine.report.run_charts import Chart, plain_text
 from engine.report.run_page import METRICS, fmt_value
 
@@ -157,7 +157,7 @@ def param_chart(
     }
     fig = {"data": data, "layout": layout}
     heading = f"{label} by {param}"
-    return Chart(div_id, heading, figure_div(fig, div_id, 300))
+    return Chart.of(div_id, heading, fig, 300)
 
 
 def pair_chart(
@@ -190,7 +190,7 @@ def pair_chart(
     fig = {"data": [trace], "layout": layout}
     height = min(640, max(280, 110 + 24 * len(grid.index)))
     heading = f"Best {label}: {y} × {x}"
-    return Chart(div_id, heading, figure_div(fig, div_id, height))
+    return Chart.of(div_id, heading, fig, height)
 
 
 def sensitivity_charts(

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-from engine.report.figures import RDYLGN, figure_div, hline
+from engine.report.figures import RDYLGN, figure_div, hline, page_layout
 
 SESSIONS_PER_YEAR = 252  # the rolling-Sharpe window and its annualisation, in sessions
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -39,6 +39,13 @@ class Chart:
     heading: str
     fragment: str = ""  # the plotly div + script; empty when the chart was skipped
     skipped: str = ""  # plain-text reason shown instead of the chart
+    figure: dict = field(default_factory=dict, compare=False, repr=False)  # data + full layout
+
+    @classmethod
+    def of(cls, div_id: str, heading: str, fig: dict, height_px: int) -> Chart:
+        """The chart of the plotly figure dict ``fig`` (``figure`` keeps it for ``.plot()``)."""
+        full = {"data": fig["data"], "layout": page_layout(fig, height_px)}
+        return cls(div_id, heading, figure_div(fig, div_id, height_px), figure=full)
 
 
 def chart_dates(index: pd.DatetimeIndex) -> list[str]:
@@ -109,7 +116,7 @@ def equity_chart(
     yaxis = {"type": "log" if log else "linear", "title": title}
     fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "closest"}}
     heading = "Equity vs benchmarks" if benchmarks else "Equity"
-    return Chart("chart-equity", heading, figure_div(fig, "chart-equity", 460))
+    return Chart.of("chart-equity", heading, fig, 460)
 
 
 def drawdown(equity: pd.Series) -> pd.Series:
@@ -132,7 +139,7 @@ def drawdown_chart(equity: pd.Series) -> Chart:
         "data": [trace],
         "layout": {"yaxis": {"tickformat": ".0%", "title": {"text": "below peak"}}},
     }
-    return Chart("chart-drawdown", "Drawdown (underwater)", figure_div(fig, "chart-drawdown", 260))
+    return Chart.of("chart-drawdown", "Drawdown (underwater)", fig, 260)
 
 
 def weights_chart(weights: pd.DataFrame) -> Chart:
@@ -164,7 +171,7 @@ def weights_chart(weights: pd.DataFrame) -> Chart:
         )
     yaxis = {"tickformat": ".0%", "title": {"text": "weight"}}
     fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
-    return Chart("chart-weights", "Weights over time", figure_div(fig, "chart-weights", 320))
+    return Chart.of("chart-weights", "Weights over time", fig, 320)
 
 
 def monthly_returns(equity: pd.Series) -> pd.DataFrame:
@@ -204,7 +211,7 @@ def monthly_chart(equity: pd.Series) -> Chart:
     }
     fig = {"data": [trace], "layout": {"yaxis": {"type": "category", "autorange": "reversed"}}}
     height = max(220, 80 + 26 * len(grid.index))
-    return Chart("chart-monthly", "Monthly returns", figure_div(fig, "chart-monthly", height))
+    return Chart.of("chart-monthly", "Monthly returns", fig, height)
 
 
 def rolling_sharpe(equity: pd.Series, window: int = SESSIONS_PER_YEAR) -> pd.Series:
@@ -238,7 +245,7 @@ def rolling_sharpe_chart(equity: pd.Series) -> Chart:
         "yaxis": {"title": {"text": "Sharpe (ann.)"}},
     }
     fig = {"data": [trace], "layout": layout}
-    return Chart("chart-rolling-sharpe", heading, figure_div(fig, "chart-rolling-sharpe", 280))
+    return Chart.of("chart-rolling-sharpe", heading, fig, 280)
 
 
 def build_charts(
