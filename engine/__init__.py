@@ -1,8 +1,25 @@
 """crosscurrent: a backtesting engine for cross-market, event-driven rotation strategies.
 
+The public Python API (``import engine`` or ``import crosscurrent``), loaded lazily so that
+``backtest --help`` stays fast::
+
+    import engine
+    market = engine.load()                                    # the embedded sample; or a folder
+    res = engine.run("russell-fed-rotation", hold_days=40)    # -> Backtest
+    res.stats(); res.plot(); res.save(); res.to_vectorbt()
+    g = engine.grid("russell-fed-rotation", hold_days=range(5, 61, 5))   # -> GridSearch
+    g.table; g.best; g.honesty; g.heatmap("hold_days", "cut_window_days")
+    engine.compare("russell-fed-rotation", "buy-and-hold")    # -> Compared
+    engine.events("russell-fed-rotation"); engine.audit("trend"); engine.strategies()
+
 The package is subpackages with ranks, imports flowing one way (``tests/test_layering.py``):
 errors, paths <- stats, feeds <- timing <- sim <- strategy <- backtest <- research <- report <- store
-<- cli. ``strategies`` (a sibling package) imports ``engine``; only the CLI imports ``strategies``.
+<- api <- cli. ``strategies`` (a sibling package) imports ``engine``; ``api.builtins`` loads it.
+
+Compiled kernels: importing ``engine`` sets ``NUMBA_CACHE_DIR`` (unless already set) to a folder
+under ``~/.cache/crosscurrent/numba`` keyed by the engine's sources, for the whole process; numba
+kernels of your own with ``cache=True`` in the same process are cached there too. Set
+``NUMBA_CACHE_DIR`` yourself before importing ``engine`` to choose the folder.
 """
 
 import hashlib
@@ -63,6 +80,42 @@ from engine.errors import (  # noqa: E402 - the cache folder must be set before 
 
 __version__ = "0.1.0"
 
+# name -> module of the public API, imported on first use (PEP 562).
+_LAZY = {
+    "load": "engine.api.facade",
+    "run": "engine.api.facade",
+    "grid": "engine.api.facade",
+    "compare": "engine.api.facade",
+    "events": "engine.api.facade",
+    "audit": "engine.api.facade",
+    "strategies": "engine.api.facade",
+    "config": "engine.api.facade",
+    "Backtest": "engine.api.results",
+    "GridSearch": "engine.api.research",
+    "Compared": "engine.api.research",
+    "Study": "engine.api.research",
+    "Market": "engine.api.market",
+    "RunConfig": "engine.backtest.run",
+    "Strategy": "engine.strategy.base",
+    "Param": "engine.strategy.base",
+    "simulate": "engine.sim.portfolio",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this hook
+        return value
+    raise AttributeError(f"module 'engine' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
+
 __all__ = [
     "BacktestError",
     "ConfigError",
@@ -70,4 +123,5 @@ __all__ = [
     "ParamError",
     "StrategyError",
     "__version__",
+    *_LAZY,
 ]

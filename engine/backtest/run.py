@@ -33,6 +33,7 @@ from engine.errors import ConfigError, DataError
 from engine.feeds import calendars, coverage, opens
 from engine.feeds.instruments import get_instrument, load_instruments
 from engine.feeds.marketdata import MarketData, load_folder
+from engine.feeds.readers import FIRST_DATE, LAST_DATE
 from engine.sim.simulate import Costs, SimResult, check_targets, simulate_steps
 from engine.stats.metrics import compute_metrics
 from engine.strategy.base import Strategy
@@ -41,6 +42,25 @@ from engine.timing.timeline import CASH_RATE, Steps, build_steps
 
 # Larger amounts lose the cent in float64 arithmetic (and 1e308 overflows the first valuation).
 MAX_CASH = 1e15
+
+
+def parse_date(value: Any, flag: str) -> pd.Timestamp | None:
+    """A ``--start``/``--end`` date (text such as ``"2010-01-01"``, a ``date`` or a ``Timestamp``)
+    as a tz-naive day, or None; a ``ConfigError`` naming ``flag`` for anything else."""
+    if value is None:
+        return None
+    if isinstance(value, bool | int | float):  # pd.Timestamp(2010) is 1970 plus 2010 ns
+        raise ConfigError(f"{flag} {value!r} is not a date; use YYYY-MM-DD.")
+    try:
+        day = pd.Timestamp(value)
+    except (ValueError, TypeError, OverflowError):
+        raise ConfigError(f"{flag} {value!r} is not a date; use YYYY-MM-DD.") from None
+    if day is pd.NaT or not FIRST_DATE <= day.tz_localize(None) <= LAST_DATE:
+        raise ConfigError(
+            f"{flag} {value!r} is outside {FIRST_DATE.date()}..{LAST_DATE.date()}, the dates a run "
+            "can cover; use YYYY-MM-DD within them."
+        )
+    return day.tz_localize(None).as_unit("ns")
 
 
 @dataclass(frozen=True)
@@ -73,6 +93,7 @@ class RunConfig:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float | np.number):
                 raise ConfigError(f"{name} must be a number; got {value!r}.")
+            object.__setattr__(self, name, float(value))  # 5 and 5.0 are one config
         if self.fees_bps < 0 or self.slippage_bps < 0 or not 0 < self.init_cash <= MAX_CASH:
             raise ConfigError(
                 "fees and slippage must be >= 0 bps and the initial cash above 0 and at most "

@@ -147,3 +147,32 @@ def simulate(
     t = targets.to_numpy(dtype=np.float64)
     sim = simulate_steps(steps, t, tuple(close.columns), costs, init_cash)
     return Result(sim, compute_metrics(sim), frames, targets, costs, fill)
+
+
+def vectorbt_freq(periods_per_year: float) -> pd.Timedelta:
+    """vectorbt's bar length that makes its annualisation (365 days / freq) ``periods_per_year``."""
+    return pd.Timedelta(days=365.0 / float(periods_per_year))
+
+
+def replay_equity(equity: pd.Series | pd.DataFrame, init_cash: float, periods_per_year: float):
+    """A ``vectorbt.Portfolio`` whose value is ``equity`` (one column per curve), for results
+    vectorbt cannot simulate itself (fills on another exchange's calendar, FX, cash interest).
+
+    Each column holds one synthetic asset priced ``equity / init_cash``, bought with all the cash at
+    1.0 on the first session, so its value and returns are the engine's (the first return is the
+    first session's equity over the initial cash, as the engine counts it) and, with
+    ``freq = vectorbt_freq(periods_per_year)``, ``sharpe_ratio()`` is the engine's Sharpe when cash
+    earns nothing. The engine's orders are the result's own ``orders``, not vectorbt's.
+    """
+    import vectorbt as vbt
+
+    close = equity.astype(np.float64) / float(init_cash)
+    price = close.copy()
+    price.iloc[0] = 1.0
+    size = np.full(close.shape, np.nan)
+    size[0] = np.inf
+    return vbt.Portfolio.from_orders(
+        close, size=size, price=price, size_type="amount", direction="longonly",
+        init_cash=float(init_cash), fees=0.0, slippage=0.0, min_size=0.0,
+        freq=vectorbt_freq(periods_per_year),
+    )  # fmt: skip

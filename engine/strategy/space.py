@@ -106,6 +106,31 @@ class Space:
             axes[name] = values
         return cls(strategy, axes)
 
+    @classmethod
+    def from_values(cls, strategy: type[Strategy], values: dict[str, object]) -> Space:
+        """Axes from Python values: ``{"hold_days": range(5, 61, 5), "risk_off": ["cash", "large"],
+        "weight": 1.0}`` (a range, list, tuple, set, numpy array or one value per parameter)."""
+        params = {p.name: p for p in strategy.params}
+        axes = {p.name: [p.coerce(p.default, strategy.name)] for p in strategy.params}
+        for name, given in values.items():
+            if name not in params:
+                raise ParamError(
+                    f"{strategy.name}: unknown parameter {name!r}.{did_you_mean(name, params)} "
+                    f"Parameters: {', '.join(params) or '(none)'}."
+                )
+            many = isinstance(given, range | list | tuple | set | frozenset | np.ndarray)
+            items = list(np.asarray(given).ravel()) if isinstance(given, np.ndarray) else given
+            if isinstance(given, set | frozenset):  # no order of its own: enumerate sorted
+                items = sorted(given)
+            items = list(items) if many else [given]
+            if len(items) > MAX_AXIS_VALUES:
+                raise ParamError(f"{strategy.name}: {name} has {len(items):,} values; use fewer.")
+            coerced = [params[name].coerce(v, strategy.name) for v in items]
+            if not coerced:
+                raise ParamError(f"{strategy.name}: {name} gives no values; list at least one.")
+            axes[name] = list(dict.fromkeys(coerced))
+        return cls(strategy, axes)
+
     @property
     def size(self) -> int:
         return math.prod(len(v) for v in self.axes.values())
