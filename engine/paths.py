@@ -26,6 +26,20 @@ def data_root() -> Path:
     return _PACKAGE_DIR / "_data"
 
 
+def installed() -> bool:
+    """Whether the data files come from an installed package (``engine/_data``), not a checkout."""
+    return data_root() == _PACKAGE_DIR / "_data"
+
+
+def inside_package(path: Path) -> bool:
+    """Whether ``path`` lies inside the installed ``engine`` or ``strategies`` package folders."""
+    target = Path(path).resolve()
+    return any(
+        target == root or root in target.parents
+        for root in (_PACKAGE_DIR, builtin_strategies_dir().resolve())
+    )
+
+
 def sample_dir() -> Path:
     return data_root() / "sample"
 

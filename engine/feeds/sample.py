@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from engine import paths
+from engine.errors import ConfigError
 from engine.feeds import calendars
 from engine.feeds.events import load_decisions
 
@@ -150,8 +151,20 @@ def marker_text(seed: int) -> str:
 
 
 def write_sample(folder: Path | None = None, seed: int = SEED) -> Path:
-    """Write the sample to ``folder`` (default ``data/sample``) atomically; returns the folder."""
+    """Write the sample to ``folder`` (default ``data/sample``) atomically; returns the folder.
+
+    An installed package never writes into its own folder (its sample is what every run without
+    ``--data-dir`` reads): there, ``folder`` must be given and lie outside the package."""
+    if folder is None and paths.installed():
+        raise ConfigError(
+            f"the embedded sample in {paths.sample_dir()} belongs to the installed package and is "
+            "not rewritten; write a copy elsewhere with --out FOLDER (and pass it as --data-dir)."
+        )
     folder = Path(folder or paths.sample_dir())
+    if paths.installed() and paths.inside_package(folder):
+        raise ConfigError(
+            f"--out {folder} is inside the installed package; choose a folder of your own."
+        )
     frames = generate(seed)
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".sample-", dir=folder.parent))

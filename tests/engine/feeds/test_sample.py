@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -72,3 +74,24 @@ def test_returns_have_realistic_volatility_fat_tails_and_a_lagged_us_link(frames
     lagged = pd.concat([au_ret, us_ret.shift(1, freq="D").rename("us")], axis=1, sort=True)
     lagged = lagged.dropna()
     assert lagged.corr().iloc[0, 1] > 0.2
+
+
+def test_an_installed_package_never_rewrites_its_own_sample(tmp_path, monkeypatch):
+    """A wheel install reads its sample from engine/_data: `backtest data sample` must not
+    overwrite it (the next run's numbers would change), only write a copy elsewhere."""
+    from engine import paths
+    from engine.errors import ConfigError
+
+    package = tmp_path / "site-packages" / "engine"
+    (package / "_data" / "sample").mkdir(parents=True)
+    shutil.copytree(paths.events_dir(), package / "_data" / "events")
+    monkeypatch.delenv("CROSSCURRENT_DATA", raising=False)
+    monkeypatch.setattr(paths, "_PACKAGE_DIR", package)
+    assert paths.installed()
+    with pytest.raises(ConfigError, match="installed package"):
+        sample.write_sample()
+    with pytest.raises(ConfigError, match="inside the installed package"):
+        sample.write_sample(package / "_data" / "sample")
+    assert not any((package / "_data" / "sample").iterdir())
+    out = sample.write_sample(tmp_path / "mine")
+    assert (out / "RUT.csv").is_file()
