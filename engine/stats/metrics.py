@@ -1,7 +1,8 @@
 """Performance metrics of one simulation, each with its formula.
 
-Lives here: ``compute_metrics`` (a thin wrapper over ``metric_kernels``) and the documentation of
-every key. Units: fractions (0.05 = 5 %), ratios unitless, dates ISO strings.
+Lives here: ``compute_metrics`` (a thin wrapper over ``metric_kernels``) and the formula of every
+key; labels, units, formats and ranking directions are in ``engine.stats.spec``. Units: fractions
+(0.05 = 5 %), ratios unitless, dates ISO strings.
 
 Annualisation: ``periods_per_year`` P = valuation sessions in the window / calendar years of the
 window (an ASX-valued run uses ASX sessions per year); CAGR uses calendar time (days / 365.25).
@@ -45,24 +46,16 @@ import numpy as np
 import pandas as pd
 
 from engine.stats import kernels as mk
+from engine.stats import spec
 
-METRIC_KEYS = (
-    "total_return", "cagr", "ann_volatility", "sharpe", "sortino", "max_drawdown",
-    "max_drawdown_start", "max_drawdown_trough", "max_drawdown_end", "max_drawdown_days", "calmar",
-    "exposure", "turnover", "trade_count", "round_trips", "win_rate", "avg_trade", "best_trade",
-    "worst_trade", "skew", "kurtosis", "psr", "beta", "alpha", "tracking_error",
-    "information_ratio", "final_equity", "sessions", "years", "periods_per_year",
-)  # fmt: skip
+# Every key compute_metrics returns, in summary.json's order, and which way each ranks: both
+# read from the metric spec (``engine.stats.spec``), where labels, units and formats live too.
+METRIC_KEYS = tuple(spec.METRICS)
 NAN = float("nan")
 # The metrics tables show first, in this order.
-HEADLINE = (
-    "total_return", "cagr", "ann_volatility", "sharpe", "sortino", "max_drawdown", "calmar",
-    "exposure", "turnover", "trade_count",
-)  # fmt: skip
-# Ranking direction of metrics where smaller is better (all others: larger is better).
-HIGHER_IS_BETTER = {
-    "ann_volatility": False, "tracking_error": False, "turnover": False, "max_drawdown_days": False,
-}  # fmt: skip
+HEADLINE = spec.HEADLINE
+# Ranking direction of every metric (unknown keys: larger is better).
+HIGHER_IS_BETTER = {k: m.higher_is_better for k, m in spec.METRICS.items()}
 
 
 def _trade_stats(trades: pd.DataFrame) -> dict[str, Any]:
