@@ -23,7 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-HEADLINE = ("total_return", "cagr", "sharpe", "max_drawdown", "trade_count")
+# The headline metrics (``engine.stats.spec.HEADLINE``, in its order) recorded under each fill.
+FILL_METRICS = ("total_return", "cagr", "sharpe", "max_drawdown", "trade_count")
 # A fill that moves the Sharpe ratio by more than 0.2 or the CAGR by more than one percentage point
 # a year changes what a reader concludes: the ranking of two rules, or "beats the benchmark".
 SHARPE_GAP = 0.2
@@ -63,7 +64,7 @@ class FillSensitivity:
         if self.other not in self.metrics:
             return {}
         a, b = self.metrics[self.fill], self.metrics[self.other]
-        return {k: _num(b.get(k)) - _num(a.get(k)) for k in HEADLINE}
+        return {k: _num(b.get(k)) - _num(a.get(k)) for k in FILL_METRICS}
 
     @property
     def depends(self) -> bool | None:
@@ -120,6 +121,7 @@ class FillSensitivity:
         }
 
 
+# The sentence is stored in summary.json, so its numbers keep their own fixed form (a signed CAGR).
 def _fmt(x: Any) -> str:
     x = _num(x)
     return "n/a" if not np.isfinite(x) else f"{x:.2f}"
@@ -131,7 +133,7 @@ def _pct(x: Any) -> str:
 
 
 def headline(metrics: dict[str, Any]) -> dict[str, float]:
-    return {k: metrics.get(k) for k in HEADLINE}
+    return {k: metrics.get(k) for k in FILL_METRICS}
 
 
 def activity(weights: pd.DataFrame, asset: str, signals: int, benchmark: str) -> dict[str, Any]:

@@ -72,8 +72,8 @@ def _instruments(path: Path) -> dict:
 
 
 def _missing_for(folder: Path, strategy: str) -> list[str]:
-    from engine.feeds.marketdata import find_file
     from engine.api.builtins import get_strategy
+    from engine.feeds.marketdata import find_file
 
     needed = get_strategy(strategy)().required()
     return [k for k in needed if find_file(folder, k) is None]

@@ -34,6 +34,7 @@ from engine.cli.common import (
     print_warnings,
 )
 from engine.errors import ConfigError
+from engine.stats.spec import format_value
 
 
 def _rate_column():
@@ -95,12 +96,12 @@ def grid(
 
     Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
     """
+    from engine.api.builtins import get_strategy
     from engine.research.cluster import DaskExecutor, parse_cluster
     from engine.research.grid import rank, run_grid
     from engine.research.walkforward import parse_walk_forward, run_walk_forward
     from engine.store.grid_folder import grid_summary, write_grid
     from engine.strategy.space import Space, apply_constraint
-    from engine.api.builtins import get_strategy
 
     with known_errors():
         _check_counts(samples, seed, top)
@@ -150,18 +151,13 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
     table = Table(
         title=f"{res.winner.strategy.name}: {len(res.table):,} combos ranked by {res.metric}"
     )
-    keys = [
-        *varied,
-        res.metric,
-        *(k for k in ("sharpe", "cagr", "max_drawdown") if k != res.metric),
-    ]
-    for k in keys:
+    metrics = [res.metric, *(k for k in ("sharpe", "cagr", "max_drawdown") if k != res.metric)]
+    for k in (*varied, *metrics):
         table.add_column(k, justify="right")
     for row in res.table.head(top).itertuples(index=False):
         d = row._asdict()
-        table.add_row(
-            *(number(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in keys)
-        )
+        cells = [number(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in varied]
+        table.add_row(*cells, *(format_value(k, d[k]) for k in metrics))
     out.print(table)
     _print_honesty(res.honesty)
     sentence = res.winner.activity.get("sentence")
@@ -245,8 +241,8 @@ def _print_walk_forward(wf: dict) -> None:
             ("full window's best, chosen with hindsight, same slices", wf["full_window_best"])
         )
     for label, m in rows:
-        cagr = "n/a" if m["cagr"] is None or m["cagr"] != m["cagr"] else f"{m['cagr']:.2%}"
-        out.print(f"  {label}: Sharpe {number(m['sharpe'])}, CAGR {cagr}", soft_wrap=True)
+        sharpe, cagr = format_value("sharpe", m["sharpe"]), format_value("cagr", m["cagr"])
+        out.print(f"  {label}: Sharpe {sharpe}, CAGR {cagr}", soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

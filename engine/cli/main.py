@@ -41,6 +41,7 @@ from engine.cli.common import (
     print_warnings,
 )
 from engine.errors import ConfigError
+from engine.stats.spec import HEADLINE, format_value
 
 app = typer.Typer(
     add_completion=False,
@@ -51,18 +52,6 @@ cli_strategies.register(app)
 cli_data.register(app)
 cli_grid.register(app)
 cli_runs.register(app)
-
-_PCT = {"total_return", "cagr", "ann_volatility", "max_drawdown", "exposure"}
-
-
-def _fmt(key: str, value) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return "n/a"
-    if key in _PCT:
-        return f"{value:.2%}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
 
 
 @app.command()
@@ -165,16 +154,9 @@ def _print_metrics(res, folder: Path) -> None:
     bench = res.benchmark.equity
     table.add_column(f"buy-and-hold {res.config.benchmark}", justify="right")
     b_total = bench.iloc[-1] / res.sim.init_cash - 1
-    for key in (
-        "total_return",
-        "cagr",
-        "ann_volatility",
-        "sharpe",
-        "max_drawdown",
-        "exposure",
-        "trade_count",
-    ):
-        table.add_row(key, _fmt(key, m[key]), _fmt(key, b_total) if key == "total_return" else "")
+    for key in HEADLINE:
+        bench = format_value(key, b_total) if key == "total_return" else ""
+        table.add_row(key, format_value(key, m[key]), bench)
     out.print(table)
     for line in (
         res.activity.get("sentence"),

@@ -40,7 +40,7 @@ from engine.cli.common import (
     out,
     print_warnings,
 )
-from engine.stats.metrics import HEADLINE
+from engine.stats.spec import HEADLINE, format_value
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
 
@@ -49,19 +49,12 @@ TRUST_FILE = typer.Option(
     [], "--trust-file", help="your strategy file a saved run used: run it (SHA-256 checked)"
 )
 TRUST = typer.Option(False, "--trust", help="run the strategy files saved runs name (code!)")
-SHOWN = HEADLINE
 
 
 def _registry():
     from engine.api.builtins import registry
 
     return registry()
-
-
-def _fmt(key: str, value, currency: str = "") -> str:
-    from engine.report.run_page import format_metric
-
-    return format_metric(key, value, currency)[1]
 
 
 def compare(
@@ -141,9 +134,10 @@ def _print_side_by_side(title: str, columns: dict, currency: str, extra=None) ->
     out.print(legend)
     nums = [f"#{n}" for n in range(1, len(columns) + 1)]
     table = Table("metric", *nums, *([extra[0]] if extra else []), title="metrics")
-    for key in SHOWN:
-        cells = [_fmt(key, m.get(key), currency) for m in columns.values()]
-        table.add_row(key, *cells, *([_fmt(key, extra[1].get(key), currency)] if extra else []))
+    for key in HEADLINE:
+        cells = [format_value(key, m.get(key), currency) for m in columns.values()]
+        bench = [format_value(key, extra[1].get(key), currency)] if extra else []
+        table.add_row(key, *cells, *bench)
     out.print(table)
     return nums
 
@@ -169,7 +163,7 @@ def _print_compare(cmp, folder: Path, printed: set[str] = frozenset()) -> None:
         lo, hi = t["difference_ci"]
         tests.add_row(
             num,
-            number(t["sharpe"], ".2f"),
+            format_value("sharpe", t["sharpe"]),
             number(t["difference"], "+.2f"),
             f"{number(lo, '+.2f')} .. {number(hi, '+.2f')}",
             number(t["p_value"], ".3f"),
@@ -212,7 +206,7 @@ def runs_list(
     )  # fmt: skip
     width = max(len(s.run_id) for s in shown)
     for row in map(run_row, shown):
-        sharpe = "" if row["sharpe"] is None else f"Sharpe {number(row['sharpe'], '.2f')}"
+        sharpe = "" if row["sharpe"] is None else f"Sharpe {format_value('sharpe', row['sharpe'])}"
         out.print(f"{row['run_id']:<{width}}  {row['kind']:<7}  {sharpe}", soft_wrap=True)
         detail = ", ".join(v for v in (row["what"], row["window"], row["data"]) if v)
         out.print(f"    {detail}", style="dim", soft_wrap=True)
@@ -247,9 +241,9 @@ def runs_show(
         _show_compare(s, m.get("config", {}).get("base_currency", ""))
     elif metrics:
         table = Table("metric", "value", title="headline metrics")
-        for key in SHOWN:
+        for key in HEADLINE:
             if key in metrics:
-                table.add_row(key, _fmt(key, metrics[key], s.get("base_currency", "")))
+                table.add_row(key, format_value(key, metrics[key], s.get("base_currency", "")))
         out.print(table)
     files = sorted(p.name for p in saved.folder.iterdir() if not p.name.startswith("."))
     out.print(f"files in {saved.folder}: {', '.join(files)}", soft_wrap=True)
@@ -289,15 +283,12 @@ def _show_compare(s: dict, currency: str) -> None:
     nums = _print_side_by_side("inputs", columns, currency, extra)
     num = dict(zip(columns, nums, strict=True))
 
-    def fmt(v) -> str:
-        return "n/a" if v is None else f"{v:+.2f}"
-
     for t in s.get("sharpe_tests", []):
         lo, hi = t["difference_ci"]
-        p = "n/a" if t["p_value"] is None else f"{t['p_value']:.3f}"
+        diff, lo, hi = (number(v, "+.2f") for v in (t["difference"], lo, hi))
         out.print(
-            f"Sharpe {num[t['input']]} - {num[t['against']]}: {fmt(t['difference'])} "
-            f"(95% interval {fmt(lo)} .. {fmt(hi)}), p = {p}",
+            f"Sharpe {num[t['input']]} - {num[t['against']]}: {diff} "
+            f"(95% interval {lo} .. {hi}), p = {number(t['p_value'], '.3f')}",
             soft_wrap=True,
         )
 
