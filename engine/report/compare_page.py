@@ -4,10 +4,10 @@ Lives here: ``CompareReportContext`` (everything the page shows, validated), ``c
 (built from an ``engine.research.compare.Comparison``), the comparison's charts (overlaid equity in base
 currency, overlaid drawdowns, the return correlation heatmap, the Sharpe differences with their
 intervals), its tables (inputs, metrics side by side, Sharpe tests with plain verdicts) and
-``render_compare_report`` / ``write_compare_report``. Reused from the run report: the CSS, error
-hook, status script, banner, notes and provenance sections (``engine.report.run_page``); shared with every
-report: the chart template and ``figure_div`` (``engine.report.figures``). Not here: the statistics
-(``compare``).
+``render_compare_report`` / ``write_compare_report``. Shared with every page: the CSS, error
+hook, status script, banner, notes and provenance sections (``engine.report.page_parts``), metric
+labels and formats (``engine.stats.spec``), the chart template and ``figure_div``
+(``engine.report.figures``). Not here: the statistics (``compare``).
 
 As the run report: fixed div ids (``chart-equity``, ``chart-drawdown``, ``chart-correlation``,
 ``chart-sharpe-diff``) make the page byte-identical for the same context; plotly.js is inlined
@@ -26,26 +26,27 @@ import numpy as np
 import pandas as pd
 
 from engine.report.figures import RDBU, figure_div, plotlyjs, vline
-from engine.report.run_charts import Chart, chart_dates, drawdown, plain_text
-from engine.report.run_page import (
+from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
     STATUS_SCRIPT,
     SYNTHETIC_BANNER,
+    SYNTHETIC_NOTE,
     as_floats,
     chart_section,
     check_index,
     check_values,
     esc,
     fmt_value,
-    format_metric,
     is_missing,
     notes_section,
     provenance_section,
 )
-from engine.stats.metrics import HEADLINE
+from engine.report.run_charts import Chart, chart_dates, drawdown, plain_text
+from engine.stats import spec
 
-TABLE_METRICS = (*HEADLINE, "win_rate", "final_equity")
+# The headline metrics, then what a side-by-side reader also asks: how often trades won, the end.
+TABLE_METRICS = (*spec.HEADLINE, "win_rate", "final_equity")
 SIGNIFICANCE = 0.05  # two-sided p-value below this: the Sharpe ratios differ
 
 
@@ -144,15 +145,18 @@ def metrics_section(ctx: CompareReportContext) -> str:
     columns = list(ctx.metrics)
     rows = []
     for key in TABLE_METRICS:
-        label = format_metric(key, None, ctx.base_currency)[0]
-        cells = [format_metric(key, ctx.metrics[c].get(key), ctx.base_currency)[1] for c in columns]
-        rows.append((label, *cells))
+        cells = [spec.format_value(key, ctx.metrics[c].get(key)) for c in columns]
+        rows.append((spec.label(key, ctx.base_currency), *cells))
     table = _grid_table(("metric", *columns), rows, num_from=1)
     return f"<section><h2>Metrics side by side</h2>{table}</section>"
 
 
 def _finite(value: object) -> bool:
     return not is_missing(value) and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
+
+
+def _sessions(value: object) -> str:
+    return f"{float(value):.2f}" if _finite(value) else "n/a"  # type: ignore[arg-type]
 
 
 def _verdict(t: Mapping[str, Any]) -> str:
@@ -175,9 +179,9 @@ def _tests_section(ctx: CompareReportContext) -> str:
         rows.append(
             (
                 f"{number.get(str(t['input']), '')} {t['input']}",
-                format_metric("sharpe", t["sharpe"])[1],
-                format_metric("sharpe", t["difference"])[1],
-                f"{format_metric('sharpe', lo)[1]} to {format_metric('sharpe', hi)[1]}",
+                spec.format_value("sharpe", t["sharpe"]),
+                spec.format_value("sharpe", t["difference"]),
+                f"{spec.format_value('sharpe', lo)} to {spec.format_value('sharpe', hi)}",
                 f"{t['p_value']:.3f}" if _finite(t["p_value"]) else "n/a",
                 _verdict(t),
             )
@@ -185,10 +189,10 @@ def _tests_section(ctx: CompareReportContext) -> str:
     head = ("input", "Sharpe", "minus #1's", f"{level:.0%} interval", "p-value", "verdict")
     first = str(ctx.inputs[0]["label"])
     how = (
-        f"Against #1, {first} (Sharpe {format_metric('sharpe', _first_sharpe(ctx))[1]}). "
+        f"Against #1, {first} (Sharpe {spec.format_value('sharpe', _first_sharpe(ctx))}). "
         "Annualised Sharpe ratios of daily returns over cash on the common sessions. Paired "
         f"stationary bootstrap (Politis & Romano 1994): {fmt_value(b.get('resamples'))} resamples, "
-        f"mean block {format_metric('sharpe', b.get('block'))[1]} sessions, seed "
+        f"mean block {_sessions(b.get('block'))} sessions, seed "
         f"{fmt_value(b.get('seed'))}; the same resample indices for both series. Percentile "
         "interval; two-sided p-value of no difference from the centred bootstrap distribution."
     )
@@ -351,8 +355,6 @@ def write_compare_report(path: Path, cmp) -> None:
 
 def compare_context(cmp) -> CompareReportContext:
     """The page's context from an ``engine.research.compare.Comparison``."""
-    from engine.report.run_page import SYNTHETIC_NOTE
-
     cfg = cmp.config
     inputs = []
     for inp in cmp.inputs:

@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 
 from engine.report.figures import RDYLGN
+from engine.report.page_parts import fmt_value
 from engine.report.run_charts import Chart, plain_text
-from engine.report.run_page import METRICS, fmt_value
+from engine.stats import spec
 
 MAX_PAIRS = 6  # heatmaps drawn at most; C(4, 2) = 6, so the four most influential parameters
 PAIR_PARAMS = 4
 _TEXT_CELLS = 400  # heatmaps with more cells than this drop the printed values
-# plotly/d3 number formats for a metric's kind (see engine.report.run_page.METRICS)
-D3_FORMATS = {"pct": ".2%", "ratio": ".2f", "count": ",.0f", "money": ",.2f"}
+# plotly/d3 number formats of the spec's kinds (engine.stats.spec): charts read as the tables do
+D3_FORMATS = {"pct": ".2%", "ratio": ".2f", "count": ",.0f", "money": ",.2f", "number": ",.2f"}
 _BEST = "#2166ac"
 _MEDIAN = "#e08214"
 _WORST = "#9aa5b1"
@@ -37,7 +38,8 @@ _WORST = "#9aa5b1"
 
 def metric_format(metric: str) -> str:
     """The d3 format plotly uses for hover and cell text of ``metric``."""
-    return D3_FORMATS.get(METRICS.get(metric, ("", ""))[1], ".4g")
+    metric_spec = spec.METRICS.get(metric)
+    return D3_FORMATS.get(metric_spec.kind if metric_spec else "", ".4g")
 
 
 def _is_number(value: object) -> bool:

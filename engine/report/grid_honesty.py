@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from engine.report.run_page import format_metric
+from engine.stats import spec
 
 HONESTY_KEYS = ("trials", "over_cash", "vs_benchmark", "ranking", "cagr_ci95", "bootstrap_seed")
 SIDE_KEYS = (
@@ -35,21 +35,11 @@ SOURCES = (
     "returns (seed {seed})."
 )
 Row = tuple[str, str, str, str]  # statistic, value, what it means, css class
-# Labels of the metrics the single-run report does not show (ratios to 2 decimals, else %).
-_OWN = {
-    "information_ratio": ("Information ratio", "{:.2f}"), "tracking_error": ("Tracking error",
-    "{:.2%}"), "psr": ("PSR", "{:.2f}"), "beta": ("Beta", "{:.2f}"), "alpha": ("Alpha", "{:.2%}"),
-    "skew": ("Skew", "{:.2f}"), "kurtosis": ("Kurtosis", "{:.2f}"),
-}  # fmt: skip
 
 
 def label_value(metric: str, value: object = 0.0) -> tuple[str, str]:
-    """(label, formatted value) of a grid metric, as the report shows it."""
-    if metric in _OWN:
-        label, spec = _OWN[metric]
-        v = _num(value)
-        return label, spec.format(v) if np.isfinite(v) else "n/a"
-    return format_metric(metric, value)
+    """(label, formatted value) of a grid metric, as every table shows it (``engine.stats.spec``)."""
+    return spec.label(metric), spec.format_value(metric, value)
 
 
 def _num(value: object) -> float:

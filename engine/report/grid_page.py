@@ -3,8 +3,9 @@
 Lives here: ``GridReportContext`` (everything the page shows, validated), the honesty panel's HTML,
 the ranked table, the page layout and ``render_grid_report`` / ``write_grid_report``. Not here: the
 honesty panel's wording (``engine.report.grid_honesty``), the sensitivity charts and their aggregations
-(``engine.report.grid_charts``), the winner's charts and the page's CSS, error hook and status script
-(reused from ``engine.report.run_page`` / ``engine.report.run_charts``), computing the statistics
+(``engine.report.grid_charts``), the winner's tables and charts (``engine.report.run_page`` /
+``engine.report.run_charts``), the page's CSS, error hook and status script
+(``engine.report.page_parts``), metric labels and formats (``engine.stats.spec``), the statistics
 (``engine.research.honesty``, ``engine.stats.overfit``, ``engine.stats.pbo``) or choosing the
 output path (the CLI).
 
@@ -39,24 +40,21 @@ from engine.report.grid_honesty import (
     honesty_panel,
     label_value,
 )
-from engine.report.run_charts import Chart, drawdown_chart, equity_chart
-from engine.report.run_page import (
+from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
     STATUS_SCRIPT,
     SYNTHETIC_BANNER,
-    ReportContext,
     chart_section,
     esc,
     fmt_value,
-    format_metric,
     is_missing,
-    metrics_section,
     notes_section,
-    params_section,
     provenance_section,
 )
-from engine.stats.metrics import HIGHER_IS_BETTER
+from engine.report.run_charts import Chart, drawdown_chart, equity_chart
+from engine.report.run_page import ReportContext, metrics_section, params_section
+from engine.stats import spec
 
 KEY_METRICS = (
     "sharpe", "cagr", "max_drawdown", "ann_volatility", "trade_count", "turnover", "exposure",
@@ -201,13 +199,11 @@ def _ranked_section(ctx: GridReportContext, currency: str) -> str:
     params = list(ctx.varied)
     top = ctx.table.head(int(ctx.top))
     head = "<th>#</th>" + "".join(f"<th>{esc(p)}</th>" for p in params)
-    head += "".join(f'<th class="num">{esc(format_metric(m, 0, currency)[0])}</th>' for m in shown)
+    head += "".join(f'<th class="num">{esc(spec.label(m, currency))}</th>' for m in shown)
     rows = []
     for rank, (_, row) in enumerate(top.iterrows(), start=1):
         cells = "".join(f"<td>{esc(fmt_value(row[p]))}</td>" for p in params)
-        cells += "".join(
-            f'<td class="num">{esc(format_metric(m, row[m], currency)[1])}</td>' for m in shown
-        )
+        cells += "".join(f'<td class="num">{esc(spec.format_value(m, row[m]))}</td>' for m in shown)
         rows.append(f"<tr><td>{rank}</td>{cells}</tr>")
     n = len(ctx.table)
     caption = f"Top {len(top):,} of {n:,} combinations, best first"
@@ -277,8 +273,8 @@ def _head(ctx: GridReportContext) -> str:
 
 
 def _intro(ctx: GridReportContext) -> str:
-    label = format_metric(ctx.metric, 0.0)[0]
-    better = "higher" if HIGHER_IS_BETTER.get(ctx.metric, True) else "lower"
+    label = spec.label(ctx.metric)
+    better = "higher" if spec.higher_is_better(ctx.metric) else "lower"
     varied = ", ".join(ctx.varied) or "none"
     text = (
         f"Ranked by {label} ({ctx.metric}; {better} is better) over {len(ctx.table):,} "
@@ -296,8 +292,8 @@ def render_grid_report(ctx: GridReportContext) -> str:
     The same context always gives byte-identical output.
     """
     currency = ctx.winner.base_currency
-    label = format_metric(ctx.metric, 0.0)[0]
-    higher = HIGHER_IS_BETTER.get(ctx.metric, True)
+    label = spec.label(ctx.metric)
+    higher = spec.higher_is_better(ctx.metric)
     data = ctx.table[list(ctx.varied)].assign(metric=_metric_values(ctx.table, ctx.metric))
     lines, maps, one, two = gc.sensitivity_charts(data, ctx.varied, (ctx.metric, label), higher)
     winner, winner_charts = _winner_section(ctx)

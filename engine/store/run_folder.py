@@ -26,7 +26,8 @@ import pandas as pd
 from engine import paths
 from engine.backtest.eventstudy import render_html as render_study
 from engine.backtest.run import RunResult
-from engine.report.run_page import SYNTHETIC_NOTE, ReportContext, trades_section, write_report
+from engine.report.page_parts import SYNTHETIC_NOTE
+from engine.report.run_page import ReportContext, trades_section, write_report
 from engine.store import folders
 from engine.store.event_folder import write_event_files
 from engine.store.folders import clean, dump

@@ -12,7 +12,7 @@ import pytest
 from plotly.offline import get_plotlyjs
 
 from engine.report.run_charts import monthly_returns, rolling_sharpe, snap_to_sessions
-from engine.report.run_page import ReportContext, format_metric, render_report, write_report
+from engine.report.run_page import ReportContext, metric_rows, render_report, write_report
 
 CHART_IDS = ("chart-equity", "chart-drawdown", "chart-weights", "chart-monthly")
 
@@ -143,8 +143,14 @@ def test_metrics_formatted(page: str) -> None:
         ("unknown_flag", True, "yes"),
     ],
 )
-def test_format_metric(key: str, value: object, expected: str) -> None:
-    assert format_metric(key, value, "AUD")[1] == expected
+def test_metric_rows_format_as_the_spec(key: str, value: object, expected: str) -> None:
+    assert dict(metric_rows({key: value}, "AUD")).popitem()[1] == expected
+
+
+def test_metric_rows_put_the_headline_first_and_label_every_key() -> None:
+    rows = metric_rows({"years": 2.0, "zzz": 1, "sharpe": 1.0, "total_return": 0.1}, "AUD")
+    assert [label for label, _ in rows] == ["Total return", "Sharpe ratio", "Years", "zzz"]
+    assert metric_rows({"final_equity": 1.0}, "USD") == [("Final equity (USD)", "1.00")]
 
 
 def test_user_strings_are_escaped() -> None:
