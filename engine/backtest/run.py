@@ -12,7 +12,8 @@ This logic lives here, in order:
    the base currency (``timeline``), with idle cash earning the cash rate;
 5. compute metrics, and run a buy-and-hold benchmark through the same engine.
 
-Not here: writing files (``runfiles``), argument parsing (``cli``).
+Not here: the options of a run (``config``: ``RunConfig`` and ``parse_date``, re-exported here),
+writing files (``runfiles``), argument parsing (``cli``).
 """
 
 from __future__ import annotations
@@ -27,101 +28,19 @@ import pandas as pd
 
 from engine import paths
 from engine.backtest import diagnostics
+from engine.backtest.config import RunConfig
+from engine.backtest.config import parse_date as parse_date
 from engine.backtest.diagnostics import FillSensitivity
 from engine.backtest.eventstudy import EventStudy, StudyConfig, event_study
 from engine.errors import ConfigError, DataError
 from engine.feeds import calendars, coverage, opens
 from engine.feeds.instruments import get_instrument, load_instruments
 from engine.feeds.marketdata import MarketData, load_folder
-from engine.feeds.readers import FIRST_DATE, LAST_DATE
-from engine.sim.simulate import Costs, SimResult, check_targets, simulate_steps
+from engine.sim.simulate import SimResult, check_targets, simulate_steps
 from engine.stats.metrics import compute_metrics
 from engine.strategy.base import Strategy
 from engine.timing import align
 from engine.timing.timeline import CASH_RATE, Steps, build_steps
-
-# Larger amounts lose the cent in float64 arithmetic (and 1e308 overflows the first valuation).
-MAX_CASH = 1e15
-
-
-def parse_date(value: Any, flag: str) -> pd.Timestamp | None:
-    """A ``--start``/``--end`` date (text such as ``"2010-01-01"``, a ``date`` or a ``Timestamp``)
-    as a tz-naive day, or None; a ``ConfigError`` naming ``flag`` for anything else."""
-    if value is None:
-        return None
-    if isinstance(value, bool | int | float):  # pd.Timestamp(2010) is 1970 plus 2010 ns
-        raise ConfigError(f"{flag} {value!r} is not a date; use YYYY-MM-DD.")
-    try:
-        day = pd.Timestamp(value)
-    except (ValueError, TypeError, OverflowError):
-        raise ConfigError(f"{flag} {value!r} is not a date; use YYYY-MM-DD.") from None
-    if day is pd.NaT or not FIRST_DATE <= day.tz_localize(None) <= LAST_DATE:
-        raise ConfigError(
-            f"{flag} {value!r} is outside {FIRST_DATE.date()}..{LAST_DATE.date()}, the dates a run "
-            "can cover; use YYYY-MM-DD within them."
-        )
-    return day.tz_localize(None).as_unit("ns")
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Options of one run. Costs in basis points of traded value; dates inclusive."""
-
-    data_dir: Path | None = None
-    start: pd.Timestamp | None = None
-    end: pd.Timestamp | None = None
-    base_currency: str = "AUD"
-    fees_bps: float = 10.0
-    slippage_bps: float = 5.0
-    fill: str = "open"
-    init_cash: float = 100_000.0
-    benchmark: str = "XJO"
-    min_fee: float = 0.0
-    band: float = 0.0
-    max_leverage: float = 1.0
-    allow_stale_open: bool = False  # open fills even on a series whose opens are mostly stale
-
-    def __post_init__(self) -> None:
-        if self.base_currency not in CASH_RATE:
-            raise ConfigError(
-                f"base currency {self.base_currency!r} is not supported; use one of "
-                f"{', '.join(CASH_RATE)}."
-            )
-        if self.fill not in ("open", "close"):
-            raise ConfigError(f"--fill must be 'open' or 'close'; got {self.fill!r}.")
-        for name in ("fees_bps", "slippage_bps", "init_cash", "min_fee", "band", "max_leverage"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-                raise ConfigError(f"{name} must be a number; got {value!r}.")
-            object.__setattr__(self, name, float(value))  # 5 and 5.0 are one config
-        if self.fees_bps < 0 or self.slippage_bps < 0 or not 0 < self.init_cash <= MAX_CASH:
-            raise ConfigError(
-                "fees and slippage must be >= 0 bps and the initial cash above 0 and at most "
-                f"{MAX_CASH:g}; got init_cash={self.init_cash!r}."
-            )
-        for name in ("base_currency", "fill", "benchmark"):
-            if not isinstance(getattr(self, name), str):
-                raise ConfigError(f"{name} must be text; got {getattr(self, name)!r}.")
-        self.costs()  # validates the cost model
-        if self.min_fee >= self.init_cash:
-            raise ConfigError(
-                f"--min-fee {self.min_fee:g} is at least the initial cash {self.init_cash:g}: no "
-                "order could be paid for; lower --min-fee or raise --init-cash."
-            )
-        if self.start is not None and self.end is not None and self.start > self.end:
-            raise ConfigError(
-                f"--start {self.start.date()} is after --end {self.end.date()}; swap them."
-            )
-
-    def costs(self) -> Costs:
-        return Costs(self.fees_bps, self.slippage_bps, self.min_fee, self.band, self.max_leverage)
-
-    def resolved(self) -> dict[str, Any]:
-        out = {k: getattr(self, k) for k in self.__dataclass_fields__}
-        out["data_dir"] = str(self.data_dir or paths.sample_dir())
-        for k in ("start", "end"):
-            out[k] = None if out[k] is None else str(out[k].date())
-        return out
 
 
 @dataclass(frozen=True)
