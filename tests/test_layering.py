@@ -5,7 +5,7 @@ rank 1  stats (metric kernels, metrics, overfitting), feeds (instruments, calend
 rank 2  timing (alignment, the step timeline)
 rank 3  sim (accounting kernels, orders, simulate)
 rank 4  strategy (Param, Strategy, spaces, strategy files, the audit)
-rank 5  backtest (config, prepare, run, event study, diagnostics)
+rank 5  backtest (config, prepare, run, event study, diagnostics); rules (blocks, rule files, the rule machine)
 rank 6  research (grid, walk-forward, cluster, compare, honesty)
 rank 7  report (pages and charts)
 rank 8  store (result folders, saved runs)
@@ -28,9 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 ENGINE = ROOT / "engine"
 RANKS = {
     "errors": 0, "paths": 0, "stats": 1, "feeds": 1, "timing": 2, "sim": 3, "strategy": 4,
-    "backtest": 5, "research": 6, "report": 7, "store": 8, "api": 9, "cli": 10,
+    "backtest": 5, "rules": 5, "research": 6, "report": 7, "store": 8, "api": 9, "cli": 10,
 }  # fmt: skip
-KERNELS = ("stats/kernels.py", "sim/kernels.py", "sim/grid_kernels.py")
+KERNELS = ("stats/kernels.py", "sim/kernels.py", "sim/grid_kernels.py", "rules/kernels.py")
 
 
 def _imports(path: Path) -> set[str]:
@@ -89,7 +89,7 @@ def test_kernels_use_only_numpy_numba_and_other_kernels():
     for rel in KERNELS:
         for name in _imports(ENGINE / rel):
             top = name.split(".")[0]
-            if top in {"__future__", "numpy", "numba"} or any(
+            if top in {"__future__", "numpy", "numba", "typing"} or any(
                 k.startswith(name + ".") for k in kernel_names
             ):
                 continue

@@ -46,6 +46,7 @@ import pandas as pd
 from engine.errors import DataError
 from engine.feeds.columns import (
     DATE_NAMES,
+    OHLCV,
     PRICE_COLUMNS,
     date_column,
     pick_columns,
@@ -108,8 +109,8 @@ class Table:
         return pd.DatetimeIndex(self.frame["date"])
 
     def series_frame(self, inst: Instrument) -> pd.DataFrame:
-        """Date-indexed float64 frame: the price columns present, or ``value`` (volume dropped)."""
-        cols = [c for c in (PRICE_COLUMNS if inst.is_price else ("value",)) if c in self.frame]
+        """Date-indexed float64 frame: the price columns and volume present, or ``value``."""
+        cols = [c for c in (OHLCV if inst.is_price else ("value",)) if c in self.frame]
         out = self.frame[cols].astype("float64")
         out.index = pd.DatetimeIndex(self.frame["date"], name="date").as_unit("ns")
         return out

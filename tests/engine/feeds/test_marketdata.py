@@ -66,7 +66,7 @@ def test_price_series_on_xasx_sessions(tmp_path):
     folder = _folder(tmp_path, {"XSO.csv": XSO_CSV})
     md = load_folder(folder, ["XSO"])
     s = md["XSO"]
-    assert list(s.frame.columns) == ["open", "high", "low", "close"]  # volume is not kept
+    assert list(s.frame.columns) == ["open", "high", "low", "close", "volume"]  # for volume_surge
     assert s.frame.index.equals(
         pd.DatetimeIndex(["2024-12-23", "2024-12-24", "2024-12-27", "2025-07-01"], name="date")
     )

@@ -41,7 +41,7 @@ def test_plain_layout_keeps_volume_and_line_numbers(tmp_path):
     assert t.layout == "plain"
     assert list(t.frame.columns) == ["date", "open", "high", "low", "close", "volume"]
     assert t.lines.tolist() == [2]
-    assert list(t.series_frame(INST["XSO"]).columns) == ["open", "high", "low", "close"]
+    assert list(t.series_frame(INST["XSO"]).columns) == ["open", "high", "low", "close", "volume"]
 
 
 def test_yahoo_column_order_is_read_by_name(tmp_path):

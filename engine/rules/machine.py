@@ -1,0 +1,208 @@
+"""The rule machine: a rule's blocks, evaluated once per distinct setting, into the kernel inputs.
+
+This logic lives here, in order:
+
+1. the anchor axis: the series of the rule's first ``when``/``when_any`` series block (a trigger is
+   one of its observations at which every condition held, so two US closes between two ASX opens
+   both count), or the decision points when the conditions read only events;
+2. each ``when`` block, once per distinct setting of its own parameters among the combos: its
+   flags on its own axis, aligned onto the anchor's observations by knowledge instants (the last
+   observation known strictly before; the anchor's own series as is);
+3. each ``exit`` block likewise, onto the decision points: "known since the previous decision"
+   for combos that hold, "true as last known" for combos on while the conditions hold;
+4. per combo, the rows of its settings, its hold and weights: ``kernels.Combos``.
+
+``compile_rule`` returns the ``kernels`` tuples; ``rule_states`` and ``rule_orders`` run them.
+Not here: reading rule files (``spec``), the ``Strategy`` face (``strategy``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from engine.errors import DataError
+from engine.rules import kernels
+from engine.rules.blocks import Block, event_flags, series_flags
+from engine.rules.eventfiles import EventTable, load_events
+from engine.rules.spec import Rule
+from engine.timing.align import Context, asof_index, count_since_previous
+
+HOLD = "hold.sessions"
+
+
+@dataclass(frozen=True)
+class Compiled:
+    flags: kernels.Flags
+    axis: kernels.Axis
+    combos: kernels.Combos
+    n_dec: int
+    anchor: str | None  # the anchor series' key; None: the decision points
+
+
+def anchor_key(rule: Rule) -> str | None:
+    return next((b.series for b in (*rule.when, *rule.when_any) if b.series), None)
+
+
+def _settings(frame: pd.DataFrame, block: Block) -> tuple[np.ndarray, list[dict]]:
+    """(code per combo, distinct settings) of ``block``'s parameter columns in ``frame``."""
+    cols = list(block.columns())
+    if not cols or len(frame) == 0:
+        return np.zeros(len(frame), np.int64), [dict(block.values)]
+    sub = frame[cols]
+    grouped = sub.groupby(cols, sort=False, dropna=False)
+    codes = grouped.ngroup().to_numpy(dtype=np.int64)
+    firsts = sub.drop_duplicates()
+    settings = []
+    for row in firsts.itertuples(index=False):
+        values = dict(block.values)
+        values.update({c.split(".", 1)[1]: v for c, v in zip(cols, row, strict=True)})
+        settings.append(values)
+    return codes, settings
+
+
+class _Axis:
+    """Instants, local dates and zone at which conditions are read: the anchor or the decisions."""
+
+    def __init__(self, ctx: Context, key: str | None) -> None:
+        self.key = key
+        if key is None:
+            self.known = np.asarray(ctx.decision_ns, np.int64)
+            self.dates = ctx.labels
+            self.tz = _decision_tz(ctx)
+        else:
+            s = ctx.market[key]
+            self.known, self.dates, self.tz = s.known_ns, s.frame.index, s.instrument.tz
+
+
+def _decision_tz(ctx: Context) -> str:
+    for s in ctx.market.series.values():
+        if s.instrument.calendar == ctx.calendar:
+            return s.instrument.tz
+    return "UTC"
+
+
+class _Evaluator:
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.tables: dict[str, EventTable] = {}
+
+    def table(self, name: str) -> EventTable:
+        if name not in self.tables:
+            self.tables[name] = load_events(name, self.ctx.market.folder, self.ctx.fomc,
+                                            self.ctx.rba)  # fmt: skip
+        return self.tables[name]
+
+    def own(self, block: Block, p: dict) -> np.ndarray:
+        """Flags on the block's series' own axis (valid and, negated or not, holding)."""
+        s = self.ctx.market[block.series]
+        for col in block.spec.needs:
+            if col not in s.frame:
+                raise DataError(
+                    f"{s.path}: block {block.name!r} ({block.type}) needs a {col} column in "
+                    f"{block.series}'s file; add it or use another series."
+                )
+        cond, valid = series_flags(block.type, s, p)
+        return valid & (cond != block.negate)
+
+    def on_axis(self, block: Block, p: dict, axis: _Axis) -> np.ndarray:
+        if block.events is not None:
+            got = event_flags(block.type, self.table(block.events), p, axis.known, axis.dates,
+                              axis.tz, since_previous=axis.key is None)  # fmt: skip
+            return got != block.negate
+        flags = self.own(block, p)
+        if block.series == axis.key:
+            return flags
+        idx = asof_index(self.ctx.market[block.series].known_ns, axis.known)
+        return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
+
+    def exit_flags(self, block: Block, p: dict, holding: bool, dec: _Axis) -> np.ndarray:
+        if block.events is not None:
+            return self.on_axis(block, p, dec)
+        flags = self.own(block, p)
+        known = self.ctx.market[block.series].known_ns
+        if holding:
+            return count_since_previous(flags, known, dec.known) > 0
+        idx = asof_index(known, dec.known)
+        return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
+
+
+def _rows(blocks, frame, make: Callable[[Block, dict], np.ndarray], rows: list) -> np.ndarray:
+    """Codes (K, len(blocks)) into ``rows``, appending each block's distinct settings' flags."""
+    out = np.full((len(frame), len(blocks)), -1, np.int64)
+    for j, block in enumerate(blocks):
+        codes, settings = _settings(frame, block)
+        base = len(rows)
+        rows.extend(make(block, p) for p in settings)
+        out[:, j] = base + codes
+        enabled = f"{block.name}.enabled"
+        if enabled in frame:
+            out[~frame[enabled].to_numpy(dtype=bool), j] = -1
+    return out
+
+
+def compile_rule(rule: Rule, ctx: Context, frame: pd.DataFrame, on: np.ndarray,
+                 off: np.ndarray) -> Compiled:  # fmt: skip
+    """Kernel inputs for the combos in ``frame`` (one column per rule parameter, ``hold.sessions``
+    and optional ``NAME.enabled``) with weights ``on``/``off`` (K, N) (module docstring)."""
+    ev = _Evaluator(ctx)
+    key = anchor_key(rule)
+    anchor, dec = _Axis(ctx, key), _Axis(ctx, None)
+    n_dec = len(ctx.labels)
+    if key is None:
+        first_dec = np.arange(n_dec, dtype=np.int64)
+        last_obs = np.arange(n_dec, dtype=np.int64)
+    else:
+        first_dec = np.searchsorted(dec.known, anchor.known, side="right").astype(np.int64)
+        last_obs = asof_index(anchor.known, dec.known)
+    when_rows: list[np.ndarray] = []
+    when = _rows(rule.when, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows)
+    when_any = _rows(rule.when_any, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows)
+    hold = frame[HOLD].to_numpy(dtype=np.int64) if HOLD in frame else np.full(len(frame), rule.hold)
+    exit_rows: list[np.ndarray] = []
+    exit_codes = np.full((len(frame), len(rule.exits)), -1, np.int64)
+    for holding in (True, False):
+        pick = (hold > 0) == holding
+        if not pick.any():
+            continue
+        codes = _rows(rule.exits, frame[pick],
+                      lambda b, p, h=holding: ev.exit_flags(b, p, h, dec), exit_rows)  # fmt: skip
+        exit_codes[pick] = codes
+    n_anchor = len(anchor.known)
+    flags = kernels.Flags(
+        np.ascontiguousarray(np.stack(when_rows)) if when_rows else np.zeros((0, n_anchor), bool),
+        np.ascontiguousarray(np.stack(exit_rows)) if exit_rows else np.zeros((0, n_dec), bool),
+    )
+    combos = kernels.Combos(when, when_any, exit_codes, hold,
+                            np.ascontiguousarray(on, np.float64),
+                            np.ascontiguousarray(off, np.float64))  # fmt: skip
+    return Compiled(flags, kernels.Axis(first_dec, last_obs), combos, n_dec, key)
+
+
+def rule_states(c: Compiled) -> np.ndarray:
+    """(K, n_dec) on/off state of every combo at every decision."""
+    out = np.empty((c.combos.hold.shape[0], c.n_dec), dtype=bool)
+    for k in range(out.shape[0]):
+        out[k] = kernels.rule_state_nb(c.flags, c.axis, c.combos, k, c.n_dec)
+    return out
+
+
+def rule_orders(c: Compiled, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every combo's orders on decision rows a..b (``kernels.rule_orders_nb``)."""
+    return kernels.rule_orders_nb(c.flags, c.axis, c.combos, c.n_dec, a, b)
+
+
+def trigger_flags(c: Compiled, k: int = 0) -> np.ndarray:
+    """Combo ``k``'s triggers on the anchor axis (every when and one when_any held)."""
+    n_anchor = c.axis.first_dec.shape[0]
+    out = np.ones(n_anchor, dtype=bool)
+    for row in c.combos.when[k]:
+        if row >= 0:
+            out &= c.flags.when[row]
+    live = [row for row in c.combos.when_any[k] if row >= 0]
+    if live:
+        out &= np.logical_or.reduce([c.flags.when[row] for row in live])
+    return out
