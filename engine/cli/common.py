@@ -1,5 +1,7 @@
 """Shared pieces of the ``backtest`` CLI: consoles and the one way a known error ends a command.
 
+The run options the commands share are declared once, in ``engine.cli.options``.
+
 Known errors (``BacktestError``) print one line to stderr and exit 2 with no traceback.
 """
 
@@ -9,33 +11,11 @@ import errno
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.text import Text
 
-from engine.errors import BacktestError, ConfigError
-from engine.feeds.readers import FIRST_DATE, LAST_DATE
-
-# Run options shared by run, grid and compare (one declaration, one help text each).
-DATA_DIR = typer.Option(None, help="data folder (default: the synthetic sample)")
-START = typer.Option(None, help="first session, YYYY-MM-DD")
-END = typer.Option(None, help="last session, YYYY-MM-DD")
-BASE_CURRENCY = typer.Option("AUD", help="currency the portfolio is valued in")
-FEES_BPS = typer.Option(10.0, help="fees in basis points of traded value")
-SLIPPAGE_BPS = typer.Option(5.0, help="slippage in basis points of the price")
-FILL = typer.Option("open", help="fill at the session's open or close")
-BENCHMARK = typer.Option("XJO", help="instrument key bought and held for comparison")
-MIN_FEE = typer.Option(0.0, help="minimum fee per order, in base currency")
-BAND = typer.Option(0.0, help="skip orders within this weight of their target")
-MAX_LEVERAGE = typer.Option(1.0, help="gross exposure cap (1 = no borrowing)")
-INIT_CASH = typer.Option(100_000.0, help="starting cash in base currency")
-OUT_DIR = typer.Option(None, "--out", help="results root (default ./results)")
-ALLOW_STALE_OPEN = typer.Option(
-    False,
-    "--allow-stale-open",
-    help="fill at opens even where most equal the previous close (not tradable; recorded)",
-)
+from engine.errors import BacktestError
 
 # No markup: user text (a parameter, a run id, a file or folder name, a data cell) is printed as it
 # is, never parsed as rich markup ("[/x]" in a value once crashed the error path itself).
@@ -87,34 +67,3 @@ def print_warnings(warnings, where: str) -> None:
 
     for i, line in enumerate(warning_lines(list(warnings), where)):
         err.print(line, style="yellow" if i else "bold yellow", soft_wrap=True)
-
-
-# Dates a window may name: the same bounds as a data file's dates (pandas ends in 2262).
-FIRST_DAY, LAST_DAY = FIRST_DATE, LAST_DATE
-
-
-def parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
-    """A ``--start``/``--end`` style date, or None; a clear error for anything else."""
-    if text is None:
-        return None
-    try:
-        day = pd.Timestamp(text)
-    except (ValueError, OverflowError):
-        raise ConfigError(f"{flag} {text!r} is not a date; use YYYY-MM-DD.") from None
-    if day is pd.NaT or not FIRST_DAY <= day.tz_localize(None) <= LAST_DAY:
-        raise ConfigError(
-            f"{flag} {text!r} is outside {FIRST_DAY.date()}..{LAST_DAY.date()}, the dates a run "
-            "can cover; use YYYY-MM-DD within them."
-        )
-    return day.tz_localize(None).as_unit("ns")
-
-
-def config_from(values: dict):
-    """A ``RunConfig`` from a command's option values (any extra names are ignored)."""
-    from engine.backtest.run import RunConfig
-
-    fields = RunConfig.__dataclass_fields__
-    picked = {k: v for k, v in values.items() if k in fields}
-    picked["start"] = parse_date(values.get("start"), "--start")
-    picked["end"] = parse_date(values.get("end"), "--end")
-    return RunConfig(**picked)

@@ -1,7 +1,7 @@
 """Run options from a TOML config file (``--config``), overridden by flags given on the command line.
 
-A config file holds the same names as ``backtest run``'s options (with underscores), plus
-``strategy``, ``strategy_file`` and a ``[params]`` table, e.g.::
+A config file holds the same names as the command's options (``backtest run``: its flags with
+underscores, the strategy, and a ``[params]`` table for ``--param``), e.g.::
 
     strategy = "russell-fed-rotation"
     start = "2010-01-01"
@@ -9,29 +9,28 @@ A config file holds the same names as ``backtest run``'s options (with underscor
     [params]
     hold_days = 40
 
-Lives here: reading and checking such a file. Not here: applying it (``cli``).
+Lives here: reading such a file and checking each value has its option's kind. Not here: which
+names a command takes and applying them (``engine.cli.options``).
 """
 
 from __future__ import annotations
 
 import datetime
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError, did_you_mean
 
-KEYS = (
-    "strategy", "strategy_file", "params", "data_dir", "start", "end", "base_currency", "fees_bps",
-    "slippage_bps", "fill", "benchmark", "min_fee", "band", "max_leverage", "init_cash", "out",
-    "format", "allow_stale_open",
-)  # fmt: skip
-NUMBERS = ("fees_bps", "slippage_bps", "min_fee", "band", "max_leverage", "init_cash")
-FLAGS = ("allow_stale_open",)
+# What a value must be, by the kind of its option: text (a date may be a TOML date), a number, a
+# flag (true/false) or a table of scalar values (``[params]``).
+KINDS = ("text", "date", "number", "flag", "table")
 
 
-def read_config(path: Path) -> dict[str, Any]:
-    """The config file's options, with unknown keys rejected by name (and a suggestion)."""
+def read_config(path: Path, kinds: Mapping[str, str]) -> dict[str, Any]:
+    """The config file's options, checked against ``kinds`` (option name -> one of ``KINDS``);
+    unknown names are rejected by name (with a suggestion)."""
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"--config {path}: no such file; pass the path of a TOML file.")
@@ -39,39 +38,37 @@ def read_config(path: Path) -> dict[str, Any]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"--config {path}: not valid TOML ({exc}); fix the syntax.") from None
-    unknown = [k for k in raw if k not in KEYS]
+    unknown = [k for k in raw if k not in kinds]
     if unknown:
-        hints = "".join(did_you_mean(k, KEYS) for k in unknown)
+        hints = "".join(did_you_mean(k, list(kinds)) for k in unknown)
         raise ConfigError(
             f"--config {path}: unknown key(s) {', '.join(map(repr, unknown))}.{hints} "
-            f"Known keys: {', '.join(KEYS)}."
+            f"Known keys: {', '.join(kinds)}."
         )
-    if "params" in raw and not isinstance(raw["params"], dict):
-        raise ConfigError(
-            f"--config {path}: 'params' must be a table, e.g. [params] hold_days = 40."
-        )
-    for key in ("start", "end"):
-        if key in raw and isinstance(raw[key], datetime.date):
-            raw[key] = str(raw[key])  # TOML dates arrive as datetime.date
     for key, value in raw.items():
-        _check_type(path, key, value)
+        if kinds[key] == "date" and isinstance(value, datetime.date):
+            raw[key] = value = str(value)  # TOML dates arrive as datetime.date
+        _check_type(path, key, value, kinds[key])
     return raw
 
 
-def _check_type(path: Path, key: str, value: Any) -> None:
-    """Each option has the type its flag has: text, a number, or a table of scalar params."""
-    if key == "params":
+def _check_type(path: Path, key: str, value: Any, kind: str) -> None:
+    """Each option has the type its flag has: text, a number, a flag or a table of scalars."""
+    if kind == "table":
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"--config {path}: '{key}' must be a table, e.g. [{key}] hold_days = 40."
+            )
         for name, v in value.items():
             if isinstance(v, dict | list) or not isinstance(v, str | int | float | bool):
                 raise ConfigError(
-                    f"--config {path}: params.{name} = {_short(v)} is not a single value; give "
+                    f"--config {path}: {key}.{name} = {_short(v)} is not a single value; give "
                     f"a number or text, e.g. {name} = 20."
                 )
-        return
-    if key in FLAGS:
+    elif kind == "flag":
         if not isinstance(value, bool):
             raise ConfigError(f"--config {path}: {key} = {_short(value)}; write true or false.")
-    elif key in NUMBERS:
+    elif kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise ConfigError(
                 f"--config {path}: {key} = {_short(value)} is not a number; write e.g. {key} = 5."

@@ -19,7 +19,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.common import err, fail, known_errors, out, parse_date
+from engine.backtest.config import parse_date
+from engine.cli.common import err, fail, known_errors, out
 from engine.errors import DataError, did_you_mean
 
 data_app = typer.Typer(no_args_is_help=True, help="Check, download, list and regenerate data.")

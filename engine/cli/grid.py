@@ -10,29 +10,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.common import (
-    ALLOW_STALE_OPEN,
-    BAND,
-    BASE_CURRENCY,
-    BENCHMARK,
-    DATA_DIR,
-    END,
-    FEES_BPS,
-    FILL,
-    INIT_CASH,
-    MAX_LEVERAGE,
-    MIN_FEE,
-    OUT_DIR,
-    SLIPPAGE_BPS,
-    START,
-    SYNTHETIC_LINE,
-    config_from,
-    err,
-    known_errors,
-    number,
-    out,
-    print_warnings,
-)
+from engine.cli.common import SYNTHETIC_LINE, err, known_errors, number, out, print_warnings
+from engine.cli.options import OUT_DIR, RunOptions, run_options
 from engine.errors import ConfigError
 from engine.stats.spec import format_value
 
@@ -55,6 +34,7 @@ def _check_counts(samples: int | None, seed: int, top: int) -> None:
         raise ConfigError(f"--top must be at least 1; got {top}.")
 
 
+@run_options()
 def grid(
     strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
     param: list[str] = typer.Option(
@@ -76,19 +56,7 @@ def grid(
         help="train=SPAN,test=SPAN[,anchored][,embargo=N], e.g. train=5y,test=1y,embargo=60: "
         "out-of-sample check (N sessions between each training and test slice)",
     ),
-    data_dir: Path | None = DATA_DIR,
-    start: str | None = START,
-    end: str | None = END,
-    base_currency: str = BASE_CURRENCY,
-    fees_bps: float = FEES_BPS,
-    slippage_bps: float = SLIPPAGE_BPS,
-    fill: str = FILL,
-    benchmark: str = BENCHMARK,
-    min_fee: float = MIN_FEE,
-    band: float = BAND,
-    max_leverage: float = MAX_LEVERAGE,
-    init_cash: float = INIT_CASH,
-    allow_stale_open: bool = ALLOW_STALE_OPEN,
+    options: RunOptions = ...,  # the run options (engine.cli.options)
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
 ) -> None:
@@ -114,7 +82,7 @@ def grid(
             parse_walk_forward(walk_forward)
         if cluster:
             parse_cluster(cluster)
-        cfg = config_from(locals())
+        cfg = options.config()
         columns = (TextColumn("grid"), BarColumn(), MofNCompleteColumn(), _rate_column(),
                    TimeRemainingColumn())  # fmt: skip
         with Progress(*columns, console=err, disable=quiet, transient=True) as bar:

@@ -18,28 +18,8 @@ from engine.cli import data as cli_data
 from engine.cli import grid as cli_grid
 from engine.cli import runs as cli_runs
 from engine.cli import strategies as cli_strategies
-from engine.cli.common import (
-    ALLOW_STALE_OPEN,
-    BAND,
-    BASE_CURRENCY,
-    BENCHMARK,
-    DATA_DIR,
-    END,
-    FEES_BPS,
-    FILL,
-    INIT_CASH,
-    MAX_LEVERAGE,
-    MIN_FEE,
-    OUT_DIR,
-    SLIPPAGE_BPS,
-    START,
-    SYNTHETIC_LINE,
-    config_from,
-    err,
-    known_errors,
-    out,
-    print_warnings,
-)
+from engine.cli.common import SYNTHETIC_LINE, err, known_errors, out, print_warnings
+from engine.cli.options import OUT_DIR, RunOptions, run_options
 from engine.errors import ConfigError
 from engine.stats.spec import HEADLINE, format_value
 
@@ -55,52 +35,34 @@ cli_runs.register(app)
 
 
 @app.command()
+@run_options(config_file=True)
 def run(
-    ctx: typer.Context,
     strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable"),
     strategy_file: str | None = typer.Option(
         None, "--strategy-file", help="your own strategy: path/to/file.py:ClassName"
     ),
-    data_dir: Path | None = DATA_DIR,
-    start: str | None = START,
-    end: str | None = END,
-    base_currency: str = BASE_CURRENCY,
-    fees_bps: float = FEES_BPS,
-    slippage_bps: float = SLIPPAGE_BPS,
-    fill: str = FILL,
-    benchmark: str = BENCHMARK,
-    min_fee: float = MIN_FEE,
-    band: float = BAND,
-    max_leverage: float = MAX_LEVERAGE,
-    init_cash: float = INIT_CASH,
-    allow_stale_open: bool = ALLOW_STALE_OPEN,
+    options: RunOptions = ...,  # the run options (engine.cli.options), with --config
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
-    config: Path | None = typer.Option(None, help="TOML file with any of these options"),
-    output_format: str = typer.Option("table", "--format", help="table or json (summary)"),
+    output_format: str = typer.Option(
+        "table", "--format", metavar="[table|json]", help="table, or json (the summary)"
+    ),
 ) -> None:
     """Run one backtest and write results/<run-id>/.
 
     Example: backtest run russell-fed-rotation --param hold_days=40 --start 2010-01-01
     """
-    with known_errors():
-        given = _merge_config(ctx, config, locals())
-    strategy, strategy_file, param = given["strategy"], given["strategy_file"], given["param"]
-    data_dir, start, end = given["data_dir"], given["start"], given["end"]
-    base_currency, fees_bps = given["base_currency"], given["fees_bps"]
-    slippage_bps, fill, benchmark = given["slippage_bps"], given["fill"], given["benchmark"]
-    min_fee, band, max_leverage = given["min_fee"], given["band"], given["max_leverage"]
-    init_cash, out_dir, output_format = given["init_cash"], given["out_dir"], given["output_format"]
-    allow_stale_open = given["allow_stale_open"]
     from engine.backtest.run import run_backtest
     from engine.cli.strategies import parse_params, resolve_strategy
     from engine.store.run_folder import write_run
 
     with known_errors():
+        if output_format not in ("table", "json"):
+            raise ConfigError(f"--format must be table or json; got {output_format!r}.")
         cls = resolve_strategy(strategy, strategy_file)
         strat = cls(**parse_params(param))
-        cfg = config_from(locals())
+        cfg = options.config()
         with err.status("simulating…", spinner="dots") if not quiet else _null():
             res = run_backtest(strat, cfg)
             folder = write_run(res, out_dir)
@@ -112,28 +74,6 @@ def run(
         typer.echo((folder / "summary.json").read_text(encoding="utf-8"), nl=False)
         return
     _print_metrics(res, folder)
-
-
-_CONFIG_NAMES = {"out": "out_dir", "format": "output_format"}
-
-
-def _merge_config(ctx: typer.Context, config: Path | None, values: dict) -> dict:
-    """Flags as given; options left at their defaults take the config file's values."""
-    from engine.cli.config_file import read_config
-
-    merged = {k: v for k, v in values.items() if k not in ("ctx", "config")}
-    if config is not None:
-        for key, value in read_config(config).items():
-            name = _CONFIG_NAMES.get(key, key)
-            if key == "params":
-                flags = dict(p.partition("=")[::2] for p in merged["param"])
-                merged["param"] = [f"{k}={v}" for k, v in {**value, **flags}.items()]
-            # typer may vendor its own click, so compare the source by name, not by class
-            elif getattr(ctx.get_parameter_source(name), "name", "DEFAULT") == "DEFAULT":
-                merged[name] = Path(value) if name in ("data_dir", "out_dir") else value
-    if merged["output_format"] not in ("table", "json"):
-        raise ConfigError(f"--format must be table or json; got {merged['output_format']!r}.")
-    return merged
 
 
 class _null:

@@ -17,29 +17,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.common import (
-    ALLOW_STALE_OPEN,
-    BAND,
-    BASE_CURRENCY,
-    BENCHMARK,
-    DATA_DIR,
-    END,
-    FEES_BPS,
-    FILL,
-    INIT_CASH,
-    MAX_LEVERAGE,
-    MIN_FEE,
-    OUT_DIR,
-    SLIPPAGE_BPS,
-    START,
-    SYNTHETIC_LINE,
-    config_from,
-    err,
-    known_errors,
-    number,
-    out,
-    print_warnings,
-)
+from engine.cli.common import SYNTHETIC_LINE, err, known_errors, number, out, print_warnings
+from engine.cli.options import OUT_DIR, RunOptions, run_options
 from engine.stats.spec import HEADLINE, format_value
 
 runs_app = typer.Typer(no_args_is_help=True, help="List and inspect saved runs under results/.")
@@ -57,23 +36,12 @@ def _registry():
     return registry()
 
 
+@run_options()
 def compare(
     inputs: list[str] = typer.Argument(
         ..., help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more)"
     ),
-    data_dir: Path | None = DATA_DIR,
-    start: str | None = START,
-    end: str | None = END,
-    base_currency: str = BASE_CURRENCY,
-    fees_bps: float = FEES_BPS,
-    slippage_bps: float = SLIPPAGE_BPS,
-    fill: str = FILL,
-    benchmark: str = BENCHMARK,
-    min_fee: float = MIN_FEE,
-    band: float = BAND,
-    max_leverage: float = MAX_LEVERAGE,
-    init_cash: float = INIT_CASH,
-    allow_stale_open: bool = ALLOW_STALE_OPEN,
+    options: RunOptions = ...,  # the run options (engine.cli.options)
     seed: int = typer.Option(20250918, help="seed of the Sharpe-difference bootstrap"),
     resamples: int = typer.Option(2000, help="bootstrap resamples"),
     block: float | None = typer.Option(None, help="mean bootstrap block, sessions (default n^1/3)"),
@@ -92,7 +60,7 @@ def compare(
     from engine.store.saved import Trust, check_writable
 
     with known_errors():
-        cfg = config_from(locals())
+        cfg = options.config()
         boot = Bootstrap(resamples=resamples, block=block, seed=seed)
         consent = Trust(tuple(trust_file), trust)
         specs = resolve_inputs(inputs, _registry(), results or out_dir, consent)

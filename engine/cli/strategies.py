@@ -14,8 +14,9 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
-from engine.cli.common import ALLOW_STALE_OPEN, err, known_errors, out, print_warnings
-from engine.cli.common import parse_date as _date
+from engine.backtest.config import FILLS
+from engine.cli.common import err, known_errors, out, print_warnings
+from engine.cli.options import OUT_DIR, RunOptions, run_options
 from engine.errors import ConfigError, StrategyError
 from engine.feeds import opens
 from engine.strategy.base import Strategy
@@ -28,8 +29,6 @@ FILE_OPT = typer.Option(
     None, "--strategy-file", help="a strategy of your own: path/to/my.py:MyStrategy"
 )
 PARAM_OPT = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable")
-DATA_OPT = typer.Option(None, help="data folder (default: the synthetic sample)")
-FILL_OPT = typer.Option("open", help="decide before, and fill at, the session's open or close")
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
@@ -142,17 +141,14 @@ def _print_study(study, show_events: bool) -> None:
         out.print(note, style="yellow", soft_wrap=True)
 
 
+@run_options("data_dir", "start", "end", "fill", "allow_stale_open")
 def events(
     strategy: str | None = STRATEGY_ARG,
     strategy_file: str | None = FILE_OPT,
     param: list[str] = PARAM_OPT,
-    data_dir: Path | None = DATA_OPT,
-    start: str | None = typer.Option(None, help="first fill session counted, YYYY-MM-DD"),
-    end: str | None = typer.Option(None, help="last fill session counted, YYYY-MM-DD"),
-    fill: str = FILL_OPT,
-    allow_stale_open: bool = ALLOW_STALE_OPEN,
+    options: RunOptions = ...,  # the run options an event study uses (engine.cli.options)
     seed: int = typer.Option(20250918, help="seed of the bootstrap intervals"),
-    out_dir: Path | None = typer.Option(None, "--out", help="results root (default ./results)"),
+    out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only"),
 ) -> None:
     """Event study: every signal, the traded asset's forward returns after it (1, 5, 20, 60
@@ -165,17 +161,17 @@ def events(
     from engine.store.event_folder import write_event_study
 
     with known_errors():
-        cfg = StudyConfig(
-            fill=fill, seed=seed, start=_date(start, "--start"), end=_date(end, "--end")
-        )
-        strat, market, ctx = _load(strategy, strategy_file, param, data_dir, fill)
+        fill = options.fill
+        start, end = options.date("start"), options.date("end")
+        cfg = StudyConfig(fill=fill, seed=seed, start=start, end=end)
+        strat, market, ctx = _load(strategy, strategy_file, param, options.data_dir, fill)
         if fill == "open":  # forward returns from a stale open would start at yesterday's close
             labels = ctx.labels
             lo = labels.searchsorted(cfg.start) if cfg.start is not None else 0
             hi = labels.searchsorted(cfg.end, "right") if cfg.end is not None else len(labels)
             if hi > lo:  # an empty window is the event study's to refuse
                 asset = strat.signal_asset or strat.assets()[0]
-                allow = allow_stale_open
+                allow = options.allow_stale_open
                 opens.check_open_fills(market, [asset], labels[lo], labels[hi - 1], allow)
         with err.status("bootstrapping…", spinner="dots"):
             study = event_study(strat, ctx, cfg)
@@ -185,12 +181,12 @@ def events(
     out.print(f"events: {folder / 'events.csv'}", soft_wrap=True)
 
 
+@run_options("data_dir", "fill")
 def audit(
     strategy: str | None = STRATEGY_ARG,
     strategy_file: str | None = FILE_OPT,
     param: list[str] = PARAM_OPT,
-    data_dir: Path | None = DATA_OPT,
-    fill: str = FILL_OPT,
+    options: RunOptions = ...,  # the run options a lookahead audit uses (engine.cli.options)
     seed: int = typer.Option(0, help="seed for the cut instants inside gaps"),
 ) -> None:
     """Lookahead audit: cut all data after many instants; decisions before each cut must not
@@ -201,9 +197,9 @@ def audit(
     from engine.strategy import audit as audit_mod
 
     with known_errors():
-        if fill not in ("open", "close"):
-            raise ConfigError(f"--fill must be 'open' or 'close'; got {fill!r}.")
-        strat, _, ctx = _load(strategy, strategy_file, param, data_dir, fill)
+        if options.fill not in FILLS:
+            raise ConfigError(f"--fill must be 'open' or 'close'; got {options.fill!r}.")
+        strat, _, ctx = _load(strategy, strategy_file, param, options.data_dir, options.fill)
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task(f"auditing {strat.name}", total=None)
             result = audit_mod.audit(
