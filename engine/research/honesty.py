@@ -30,8 +30,9 @@ import numpy as np
 from engine.stats import kernels as mk
 from engine.stats import overfit
 from engine.stats.kernels import F_A, F_AA, F_D, F_G, F_R, F_RR, F_X, F_XX
-from engine.stats.metrics import HIGHER_IS_BETTER, spread_defined
+from engine.stats.metrics import spread_defined
 from engine.stats.pbo import pbo_cscv
+from engine.stats.spec import higher_is_better
 
 BOOTSTRAP_SEED = 20250918
 BASE_FIELDS = (F_X, F_XX, F_A, F_AA)
@@ -172,7 +173,7 @@ def by_metric(metric, same_as, blocks, fields, counts, series, stats) -> dict[st
     reason where not; ``same_as`` names the block that already holds them (Sharpe, IR).
     ``fields`` the ``metric_kernels.BLOCK_FIELDS`` of ``blocks``' columns; ``series`` (V, 3): r,
     x, a per session; ``stats`` from ``_series_stats``."""
-    higher = HIGHER_IS_BETTER.get(metric, True)
+    higher = higher_is_better(metric)
     out: dict[str, Any] = {"metric": metric, "direction": "higher" if higher else "lower",
                            "same_as": same_as}  # fmt: skip
     if same_as is not None:
