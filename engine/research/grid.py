@@ -38,9 +38,9 @@ from engine.backtest.run import (
 )
 from engine.errors import ConfigError
 from engine.research.honesty import BASE_FIELDS, block_fields, honesty
-from engine.sim import grid_kernels, kernels
+from engine.sim import kernels
 from engine.sim.orders import Orders
-from engine.sim.simulate import check_targets
+from engine.sim.simulate import check_targets, simulate_grid
 from engine.stats import kernels as mk
 from engine.stats.metrics import HIGHER_IS_BETTER, METRIC_KEYS, metrics_table
 from engine.strategy.base import Strategy
@@ -119,10 +119,8 @@ def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame, fields=
     costs = cfg.costs()
     orders = _chunk_orders(cls, p, part)
     check_targets(orders, p.labels, p.assets, costs)
-    offsets, step, weight = orders.on_steps(p.steps.fill_row)
-    acc, blk, counts = grid_kernels.grid_nb(
-        p.steps.fill, p.steps.mark, p.steps.fx, p.steps.is_val, p.steps.accrual, offsets, step,
-        weight, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
+    acc, blk, counts = simulate_grid(
+        p.steps, orders, np.tile(costs.array(), (len(part), 1)), float(cfg.init_cash),
         np.ascontiguousarray(p.bench_returns()), bounds, _slots(tuple(fields)),
     )  # fmt: skip
     return _chunk_metrics(acc, counts, p.steps.val_labels, cfg), blk

@@ -4,24 +4,31 @@ The simulation runs over *steps*: instants at which something happens, in time o
 the traded market's session (at its open or close) or a valuation at the base calendar's close.
 One portfolio, one cash account in the base currency. This logic lives here, in order:
 
-1. ``run_nb`` - the step loop shared by single runs and grids, over what ``timeline_nb`` derives
-   once per run (marks carried forward, asset values and cash growth per valuation step): it jumps
-   from one of the combo's orders to the next, rebalancing there (open fills before a valuation
-   step's interest, close fills after it), and between them ``_value_steps_nb`` accrues interest,
-   values the book and folds each return into the streaming metric state (``metric_kernels``), the
-   per-block return sums and counters - and, for a single run only, writes the curves.
-   ``simulate_nb`` is a grid of one with curves and records on; ``grid_kernels`` runs many combos
-   through the same loop.
-2. ``rebalance_nb`` - one fill step: value the book (cash + units x mark x FX), then trade every
+1. ``rebalance_nb`` - one fill step: value the book (cash + units x mark x FX), then trade every
    asset with a target towards ``target x value`` - sells first (most negative order value first),
    fees and slippage as fractions of traded value with an optional minimum fee per order, an
    optional rebalance band, and buys cut down to what cash (plus allowed leverage) affords.
-3. ``round_trips_nb`` - orders replayed into round-trip trades (flat -> position -> flat).
+2. ``timeline_nb`` - what every combo of a run shares, derived once per run from the steps: marks
+   carried forward, asset values and cash growth per valuation step.
+3. ``run_nb`` - the step loop shared by single runs and grids: it jumps from one of combo k's
+   orders to the next, rebalancing there (open fills before a valuation step's interest, close
+   fills after it), and between them ``_value_steps_nb`` accrues interest, values the book and
+   folds each return into the streaming metric state (``engine.stats.kernels``), the per-block
+   return sums and counters - and, for a single run only, writes the curves. ``grid_kernels`` runs
+   many combos through the same loop; ``simulate`` runs one (K = 1) with curves and records on.
+
+Arguments come grouped in NamedTuples (``engine.sim.contexts``, built once per run or grid chunk
+by ``simulate``; the kernels read their fields and never build one): ``ctx`` a ``SimContext`` (the
+shared timeline, benchmark, blocks and ``init_cash``), ``orders`` a ``ComboOrders`` (each combo's
+order steps and weights in CSR form, and its ``costs`` row), ``state`` a ``RunState`` (each
+combo's working rows: metric state, running totals ``aux``, units, held assets, scratch) and
+``out`` a ``SimOutputs`` (per combo the metric accumulator, block sums and counters; a single
+run's curves and order records). Combo k reads and writes row k of each per-combo field.
 
 Conventions: arrays (S, N) float64 C-contiguous; a NaN fill price means the asset does not trade at
 that step; a NaN target means no order. ``fx[s, j]`` converts asset j's currency into the base
 currency with the rate known at step s (1.0 for base-currency assets). ``costs`` packs the cost
-model (indices below) so signatures stay short.
+model (indices below). Trade records (round trips) from the order records: ``records``.
 """
 
 from __future__ import annotations
@@ -40,16 +47,10 @@ MIN_ORDER = 1e-12
 # Order record columns: step, asset, units (signed), fill price (local, after slippage), fee (base),
 # fx (base per local unit).
 ORDER_FIELDS = 6
-# Explicit signatures for the valuation loop's helpers (their arrays are all made by the kernels,
-# so never read-only): numba would otherwise compile a version per call site passing a literal
-# (0, True) - 15 versions, 10 s of a cold start.
-_F1, _F2, _I1 = "float64[::1]", "float64[:, ::1]", "int64[::1]"
-_STEPS_ARGS = (
-    f"int64, int64, boolean, {_F1}, {_F1}, {_F1}, {_I1}, int64, {_F2}, {_F1}, {_F1}, {_F1}, "
-    f"{_F1}, {_I1}, {_F1}, {_I1}"
-)
-_STEPS_SIG = f"void({_STEPS_ARGS})"
-_CURVES_SIG = f"void({_STEPS_ARGS}, {_F2})"
+# numba compiles a version of a kernel per call site passing a literal (0, True): 15 versions, 10 s
+# of a cold start. So calls pass typed values (``np.int64(0)``, ``_YES``/``_NO`` below), and every
+# kernel has one version (``tests/test_numba_cache.py`` counts them).
+_YES, _NO = np.bool_(True), np.bool_(False)
 
 
 @njit(cache=True)
@@ -76,11 +77,14 @@ def book_value_nb(cash, units, mark, fx):
 
 
 @njit(cache=True)
-def rebalance_nb(s, fill, mark, fx, target, units, cash, costs, order_value, orders, n_orders):
-    """Trade towards ``target`` at step ``s``; returns (cash, n_orders, traded base value).
+def rebalance_nb(ctx, s, target, costs, units, cash, order_value, orders, n_orders):
+    """Trade towards ``target`` at step ``s`` of ``ctx`` (a ``SimContext``: fill prices, marks
+    ``last`` and ``fx`` of that step); returns (cash, n_orders, traded base value).
 
-    Mutates ``units``, ``orders`` and the scratch array ``order_value`` (N,).
+    Mutates ``units``, ``orders`` (the order records, when it has rows) and the scratch array
+    ``order_value`` (N,).
     """
+    fill, mark, fx = ctx.fill[s], ctx.last[s], ctx.fx[s]
     n = units.shape[0]
     value = book_value_nb(cash, units, mark, fx)
     total = 0.0
@@ -169,9 +173,9 @@ def timeline_nb(mark, fx, is_val, accrual):
     return last, vpos, pv, growth, rf
 
 
-# ``run_nb``'s running totals besides the metric state (``aux``): cash, the block's index, the sum
-# of equity, the sessions exposed, the equity at the block's start, then this block's sums of the
-# first seven ``metric_kernels.BLOCK_FIELDS``.
+# ``run_nb``'s running totals besides the metric state (``RunState.aux``): cash, the block's
+# index, the sum of equity, the sessions exposed, the equity at the block's start, then this
+# block's sums of the first seven ``metric_kernels.BLOCK_FIELDS``.
 CASH, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL, BLOCK_START = range(5)
 SX, SXX, SA, SAA, SD, SR, SRR = range(5, 5 + mk.F_G)  # in the order of the fields
 N_AUX = SRR + 1
@@ -204,17 +208,22 @@ def _book_nb(cash, units, held, n_held, pv, u):
     return equity, largest
 
 
-@njit(_STEPS_SIG, cache=True)
-def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
-                    has_bench, bounds, blocks, slots):  # fmt: skip
-    """Valuation steps lo..hi-1, with no order among them: accrue, value, fold into the metric
-    state (``state``: ``metric_kernels.STATE`` as an array; ``aux``: the totals above; both
-    updated). ``accrue_first`` False: step lo's interest is already in the cash.
+@njit(cache=True)
+def _value_steps_nb(lo, hi, accrue_first, n_held, ctx, state, out, k):
+    """Valuation steps lo..hi-1 of combo ``k``, with no order among them: accrue, value, fold into
+    the metric state (``state.metric[k]``: ``metric_kernels.STATE`` as an array; ``state.aux[k]``:
+    the totals above; both updated) and the block sums (``out.blocks[k]``). ``accrue_first``
+    False: step lo's interest is already in the cash. ``n_held``: how many of ``state.held[k]``
+    (the assets with units) count.
 
     The hot loop of a grid. It runs one block at a time on local variables - no stores and no
     calls inside - so the compiler keeps everything in registers (a never-taken branch writing
     curves inside this loop made it 3x slower)."""
-    st = mk.state_load_nb(state)
+    pv, growth, rf = ctx.pv, ctx.growth, ctx.rf
+    bench, has_bench, bounds, slots = ctx.bench, ctx.has_bench, ctx.bounds, ctx.slots
+    metric, aux, units, held = state.metric[k], state.aux[k], state.units[k], state.held[k]
+    blocks = out.blocks[k]
+    st = mk.state_load_nb(metric)
     cash, equity_sum, exposed_sum = aux[CASH], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL]
     # Four and three: one six-value unpacking here made the loop 15 % slower (register use).
     sx, sxx, sa, saa = aux[SX], aux[SXX], aux[SA], aux[SAA]
@@ -251,7 +260,7 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
                 equity_sum += equity
                 exposed_sum += 1.0 if largest > 1e-12 * abs(equity) else 0.0
         v = end
-    mk.state_store_nb(st, state)
+    mk.state_store_nb(st, metric)
     aux[CASH], aux[BLOCK], aux[EQUITY_TOTAL], aux[EXPOSED_TOTAL] = (
         cash, cur_block, equity_sum, exposed_sum,
     )  # fmt: skip
@@ -259,14 +268,15 @@ def _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, g
     aux[SD], aux[SR], aux[SRR] = sd, sr, srr
 
 
-@njit(_CURVES_SIG, cache=True)
-def _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
-                           bench, has_bench, bounds, blocks, slots, curves):  # fmt: skip
-    """``_value_steps_nb`` one step at a time, writing each step's curves row (single runs)."""
+@njit(cache=True)
+def _value_steps_curves_nb(lo, hi, accrue_first, n_held, ctx, state, out, k):
+    """``_value_steps_nb`` one step at a time, writing each step's ``out.curves`` row (single
+    runs)."""
+    pv, curves = ctx.pv, out.curves
+    aux, units, held = state.aux[k], state.units[k], state.held[k]
     n = units.shape[0]
     for v in range(lo, hi):
-        _value_steps_nb(v, v + 1, accrue_first or v > lo, state, aux, units, held, n_held, pv,
-                        growth, rf, bench, has_bench, bounds, blocks, slots)  # fmt: skip
+        _value_steps_nb(v, v + 1, accrue_first or v > lo, n_held, ctx, state, out, k)
         equity = aux[CASH]
         for i in range(n_held):  # as ``_value_steps_nb`` sums it: the same number
             equity += units[held[i]] * pv[v, held[i]]
@@ -277,54 +287,48 @@ def _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held
             curves[v, 2 + n + j] = units[j] * pv[v, j] if units[j] != 0.0 else 0.0
 
 
-@njit(_CURVES_SIG, cache=True)
-def _segment_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf, bench,
-                has_bench, bounds, blocks, slots, curves):  # fmt: skip
-    if curves.shape[0] > 0:
-        _value_steps_curves_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth,
-                               rf, bench, has_bench, bounds, blocks, slots, curves)  # fmt: skip
+@njit(cache=True)
+def _segment_nb(lo, hi, accrue_first, n_held, ctx, state, out, k):
+    if out.curves.shape[0] > 0:
+        _value_steps_curves_nb(lo, hi, accrue_first, n_held, ctx, state, out, k)
     else:
-        _value_steps_nb(lo, hi, accrue_first, state, aux, units, held, n_held, pv, growth, rf,
-                        bench, has_bench, bounds, blocks, slots)  # fmt: skip
+        _value_steps_nb(lo, hi, accrue_first, n_held, ctx, state, out, k)
 
 
 @njit(cache=True)
-def run_nb(
-    fill, last, fx, vpos, is_val, pv, growth, rf, bench, has_bench, bounds, bench_moments,
-    step, weight, costs, init_cash, acc, blocks, slots, counts, curves, orders,
-):  # fmt: skip
-    """The step loop shared by single runs and grids, so the two cannot disagree.
+def run_nb(ctx, orders, state, out, k):
+    """Combo ``k`` of ``orders`` through the steps of ``ctx``: the step loop shared by single runs
+    and grids, so the two cannot disagree (the tuples: the module docstring).
 
-    Shared by every combo (``timeline_nb``): fill, last, fx (S, N); vpos, is_val (S,); pv (V, N);
-    growth, rf (V,); benchmark returns ``bench`` (V,; 0 where none) with ``has_bench`` (V,; 1.0 or
-    0.0), ``bounds`` (B + 1,) the first valuation step of each of B blocks then V, and
-    ``bench_moments`` (``metric_kernels.bench_moments_nb``).
-    This combo's orders: ``step`` (M,) ascending fill steps, ``weight`` (M, N) (NaN = no order).
-
+    Combo k trades at steps ``orders.step[lo:hi]`` (ascending; lo, hi = ``orders.offsets[k:k +
+    2]``) towards those rows of ``orders.weight`` (NaN = no order), with costs ``orders.costs[k]``.
     Between two orders only prices and interest move, so the loop runs over valuation steps -
     accrue, value the assets held, fold into the metric state - and stops at an order's step to
     rebalance: an open fill before the next valuation's accrual, a close fill after its own
-    valuation step's accrual and before its valuation. Writes ``acc`` (N_ACC,), ``blocks`` (F B:
-    the F per-block sums ``slots`` keeps - field f of ``metric_kernels.BLOCK_FIELDS`` in columns
-    slots[f] B .. slots[f] B + B - 1, -1 not kept) and ``counts`` (N_COUNTS,); ``curves`` (V, 2 +
-    2N: equity, cash, units, holdings) and ``orders`` only when they have rows (a grid passes
-    empty arrays).
+    valuation step's accrual and before its valuation. Writes row k of ``out.acc`` (N_ACC,),
+    ``out.blocks`` (F B: the F per-block sums ``ctx.slots`` keeps - field f of
+    ``metric_kernels.BLOCK_FIELDS`` in columns slots[f] B .. slots[f] B + B - 1, -1 not kept) and
+    ``out.counts`` (N_COUNTS,); ``out.curves`` (V, 2 + 2N: equity, cash, units, holdings) and
+    ``out.orders`` only when they have rows (a grid's are empty).
     """
+    last, vpos, is_val, growth = ctx.last, ctx.vpos, ctx.is_val, ctx.growth
+    lo, hi = orders.offsets[k], orders.offsets[k + 1]
+    step, weight, costs = orders.step[lo:hi], orders.weight[lo:hi], orders.costs[k]
     n = last.shape[1]
-    n_val, n_ord = pv.shape[0], step.shape[0]
-    units = np.zeros(n)
-    held = np.empty(n, np.int64)
-    scratch = np.empty(n)
-    n_held, n_orders, traded_sum = 0, np.int64(0), 0.0  # no literal 0: one rebalance_nb version
-    state = mk.state_init_nb(init_cash)
-    aux = np.zeros(N_AUX)
-    aux[CASH] = aux[BLOCK_START] = init_cash
-    c, v = 0, 0
+    n_val, n_ord = ctx.pv.shape[0], step.shape[0]
+    metric, aux = state.metric[k], state.aux[k]
+    units, held, scratch = state.units[k], state.held[k], state.scratch[k]
+    records = out.orders
+    n_held, n_orders, traded_sum = np.int64(0), np.int64(0), 0.0  # no literal 0: one version each
+    units[:] = 0.0
+    metric[:] = mk.state_init_nb(ctx.init_cash)
+    aux[:] = 0.0
+    aux[CASH] = aux[BLOCK_START] = ctx.init_cash
+    c, v = np.int64(0), np.int64(0)
     while v < n_val:
         stop = vpos[step[c]] if c < n_ord else n_val
         if stop > v:  # no order until valuation step ``stop``
-            _segment_nb(v, stop, True, state, aux, units, held, n_held, pv, growth, rf, bench,
-                        has_bench, bounds, blocks, slots, curves)  # fmt: skip
+            _segment_nb(v, stop, _YES, n_held, ctx, state, out, k)
             v = stop
             continue
         cash, accrued = aux[CASH], False
@@ -332,55 +336,37 @@ def run_nb(
             if is_val[step[c]] and not accrued:  # a close fill comes after the day's interest
                 cash, accrued = cash * growth[v], True
             cash, n_orders, traded = rebalance_nb(
-                step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash,
-                costs, scratch, orders, n_orders,
-            )  # fmt: skip
+                ctx, step[c], weight[c], costs, units, cash, scratch, records, n_orders
+            )
             traded_sum += traded
             c += 1
         if not accrued:
             cash *= growth[v]
-        n_held = 0
+        n_held = np.int64(0)
         for j in range(n):
             if units[j] != 0.0:
                 held[n_held] = j
                 n_held += 1
         aux[CASH] = cash
-        _segment_nb(v, v + 1, False, state, aux, units, held, n_held, pv, growth, rf, bench,
-                    has_bench, bounds, blocks, slots, curves)  # fmt: skip
+        _segment_nb(v, v + 1, _NO, n_held, ctx, state, out, k)
         v += 1
     cash = aux[CASH]
     while c < n_ord:  # fills after the last valuation
         cash, n_orders, traded = rebalance_nb(
-            step[c], fill[step[c]], last[step[c]], fx[step[c]], weight[c], units, cash, costs,
-            scratch, orders, n_orders,
-        )  # fmt: skip
+            ctx, step[c], weight[c], costs, units, cash, scratch, records, n_orders
+        )
         traded_sum += traded
         c += 1
     if n_val > 0:  # the last block: a valuation's equity is the state's ``prev``
-        _close_block_nb(blocks, slots, bounds.shape[0] - 1, int(aux[BLOCK]), aux, state[14])
-    mk.finish_nb(mk.state_load_nb(state), bench_moments, acc)
+        bounds = ctx.bounds
+        _close_block_nb(out.blocks[k], ctx.slots, bounds.shape[0] - 1, int(aux[BLOCK]), aux,
+                        metric[14])  # fmt: skip
+    mk.finish_nb(mk.state_load_nb(metric), ctx.bench_moments, out.acc[k])
+    counts = out.counts[k]
     counts[N_ORDERS] = n_orders
     counts[TRADED] = traded_sum
     counts[EXPOSED] = aux[EXPOSED_TOTAL]
     counts[EQUITY_SUM] = aux[EQUITY_TOTAL]
-
-
-@njit(cache=True)
-def simulate_nb(fill, mark, fx, step, weight, is_val, accrual, costs, init_cash):
-    """One run with curves and order records; returns (curves (V, 2 + 2N), orders (k, 6),
-    counts (N_COUNTS,)). ``step``, ``weight``: the run's orders (``orders.Orders.on_steps``)."""
-    last, vpos, pv, growth, rf = timeline_nb(mark, fx, is_val, accrual)
-    n_val, n = pv.shape
-    curves = np.empty((n_val, 2 + 2 * n))
-    orders = np.empty((max(step.shape[0] * n, 1), ORDER_FIELDS))
-    counts = np.zeros(N_COUNTS)
-    zeros = np.zeros(n_val)
-    run_nb(
-        fill, last, fx, vpos, is_val, pv, growth, rf, zeros, zeros, np.array([0, n_val]),
-        np.zeros(mk.N_BENCH), step, weight, costs, init_cash, np.empty(mk.N_ACC), np.zeros(0),
-        np.full(len(mk.BLOCK_FIELDS), -1), counts, curves, orders,
-    )  # fmt: skip
-    return curves, orders[: int(counts[N_ORDERS])], counts
 
 
 @njit(cache=True)
@@ -399,42 +385,3 @@ def first_bad_target_nb(targets, allow_short, max_leverage):
         if gross > max_leverage + 1e-9:
             return r
     return -1
-
-
-@njit(cache=True)
-def round_trips_nb(orders, n_assets, final_value):
-    """Round trips from order records (time-ordered): flat -> position -> flat, per asset.
-
-    ``final_value`` (N,): base-currency value of each asset's position at the end, used to mark a
-    trade still open. Returns (k, 7): asset, entry step, exit step (-1 if open), size (peak |units|),
-    cash in (base, fees included), cash out (base, fees deducted), pnl.
-    """
-    out = np.empty((orders.shape[0] + n_assets, 7))
-    units = np.zeros(n_assets)
-    row = np.full(n_assets, -1)
-    k = 0
-    for i in range(orders.shape[0]):
-        j = int(orders[i, 1])
-        qty, value, fee = orders[i, 2], orders[i, 2] * orders[i, 3] * orders[i, 5], orders[i, 4]
-        if row[j] < 0:
-            row[j] = k
-            out[k, 0], out[k, 1], out[k, 2] = j, orders[i, 0], -1.0
-            out[k, 3] = out[k, 4] = out[k, 5] = 0.0
-            k += 1
-        r = row[j]
-        if value > 0.0:
-            out[r, 4] += value + fee
-        else:
-            out[r, 5] += -value - fee
-        units[j] += qty
-        out[r, 3] = max(out[r, 3], abs(units[j]))
-        if abs(units[j]) <= 1e-9 * out[r, 3]:
-            units[j] = 0.0
-            out[r, 2] = orders[i, 0]
-            out[r, 6] = out[r, 5] - out[r, 4]
-            row[j] = -1
-    for j in range(n_assets):
-        if row[j] >= 0:
-            r = row[j]
-            out[r, 6] = out[r, 5] + final_value[j] - out[r, 4]
-    return out[:k]

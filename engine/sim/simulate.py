@@ -1,9 +1,11 @@
 """Pandas-facing simulation: validate, convert to contiguous arrays, call the kernel, label.
 
 Lives here: ``Costs`` (the cost model), ``SimResult`` (curves and records of one simulation),
-``simulate_steps`` (run a prepared ``timeline.Steps``) and the public ``simulate`` (one calendar, one
-currency: a row of weights is decided at that row's close and filled at the next session).
-No accounting here: that is ``kernels``; no metrics: that is ``metrics``.
+``simulate_steps`` (run a prepared ``timeline.Steps``), ``simulate_grid`` (K combos' orders on
+the steps, in parallel: metric accumulators, block sums and counters, no curves). Both build the
+kernels' NamedTuples (``contexts``) once and hand them to ``kernels.run_nb`` /
+``grid_kernels.grid_nb``. No accounting here: that is ``kernels``; no metrics: that is
+``metrics``; the public ``simulate`` (one calendar, one currency) is in ``portfolio``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from engine.errors import ConfigError, StrategyError
-from engine.sim import kernels
+from engine.sim import contexts, grid_kernels, kernels, records
 from engine.sim.orders import Orders
 from engine.timing.timeline import Steps
 
@@ -148,17 +150,19 @@ def simulate_steps(
     if not np.isfinite(init_cash) or init_cash <= 0:
         raise ConfigError(f"init_cash must be > 0; got {init_cash!r}.")
     targets = np.ascontiguousarray(targets, dtype=np.float64)
-    _, step, weight = Orders.from_dense(targets).on_steps(steps.fill_row)
-    curves, orders, counts = kernels.simulate_nb(
-        steps.fill, steps.mark, steps.fx, step, weight, steps.is_val, steps.accrual,
-        costs.array(), float(init_cash),
-    )  # fmt: skip
+    offsets, step, weight = Orders.from_dense(targets).on_steps(steps.fill_row)
+    ctx = contexts.sim_context(steps, init_cash)
+    out = contexts.sim_outputs(ctx, 1, records=max(step.shape[0] * weight.shape[1], 1))
+    plan = contexts.combo_orders(offsets, step, weight, costs.array()[None])
+    kernels.run_nb(ctx, plan, contexts.run_state(1, weight.shape[1]), out, 0)
+    counts = out.counts[0]
+    curves, orders = out.curves, out.orders[: int(counts[kernels.N_ORDERS])]
     n = len(assets)
     equity, cash, units, held = curves[:, 0], curves[:, 1], curves[:, 2 : 2 + n], curves[:, 2 + n :]
     idx, cols = steps.val_labels, list(assets)
     weights = np.divide(held, equity[:, None], out=np.zeros_like(held), where=equity[:, None] > 0)
     final_value = held[-1] if len(held) else np.zeros(len(assets))
-    raw_trades = kernels.round_trips_nb(orders, len(assets), final_value)
+    raw_trades = records.round_trips_nb(orders, len(assets), final_value)
     return SimResult(
         equity=pd.Series(equity, idx, name="equity"),
         cash=pd.Series(cash, idx, name="cash"),
@@ -171,3 +175,17 @@ def simulate_steps(
         traded_value=float(counts[kernels.TRADED]),
         exposed_sessions=int(counts[kernels.EXPOSED]),
     )
+
+
+def simulate_grid(
+    steps: Steps, orders: Orders, costs: np.ndarray, init_cash: float, bench, bounds, slots
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """K combos' ``orders`` (decision rows; ``costs`` (K, N_COSTS)) over ``steps`` in parallel,
+    with benchmark returns ``bench`` (V,; NaN = none), blocks ``bounds`` and ``slots`` (see
+    ``grid_kernels``): (acc (K, N_ACC), blocks (K, F B), counts (K, N_COUNTS)). No curves."""
+    offsets, step, weight = orders.on_steps(steps.fill_row)
+    ctx = contexts.sim_context(steps, init_cash, bench, bounds, slots)
+    out = contexts.sim_outputs(ctx, orders.k)
+    state = contexts.run_state(orders.k, weight.shape[1])
+    grid_kernels.grid_nb(ctx, contexts.combo_orders(offsets, step, weight, costs), state, out)
+    return out.acc, out.blocks, out.counts

@@ -65,10 +65,11 @@ N_BENCH = 4
 
 
 N_STATE = len(STATE)
-# Per-block sums a run can keep for the overfitting statistics (``kernels.run_nb``'s ``slots`` says
-# which, and where): excess returns over cash x and their squares, active returns over the
-# benchmark a and their squares, squared downside min(x, 0)^2, returns r and their squares, and
-# the log growth of equity over the block (log E_end / E_start; -inf once equity is not positive).
+# Per-block sums a run can keep for the overfitting statistics (``slots`` of the ``SimContext``
+# ``kernels.run_nb`` takes say which, and where): excess returns over cash x and their squares,
+# active returns over the benchmark a and their squares, squared downside min(x, 0)^2, returns r
+# and their squares, and the log growth of equity over the block (log E_end / E_start; -inf once
+# equity is not positive).
 BLOCK_FIELDS = (
     "excess", "excess_sq", "active", "active_sq", "downside_sq", "ret", "ret_sq", "log_growth",
 )  # fmt: skip
