@@ -11,13 +11,16 @@ This logic lives here, in order:
    US close on date D is first tradeable at the next ASX open (normally Sydney date D+1);
 4. the hold (``hold_1d_nb``): ``hold_days`` ASX sessions from each trigger, a fresh trigger
    extending it, a derail ending it (a derail wins over a trigger at the same decision point).
+
+A grid's combos take the fused path (``grid_weights``): signals and derails once per distinct
+setting, every combo's holds into orders in one kernel (``rotation_grid.grid_orders_nb``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import njit
 
 from engine.sim.orders import Orders
 from engine.strategy.base import Param, Strategy, with_lead_in
@@ -31,6 +34,7 @@ from .common import (
     trailing_return,
     weight_param,
 )
+from .rotation_grid import HoldCombos, factorize, grid_orders_nb, hold_points
 
 NEVER = np.iinfo(np.int64).min // 2
 SIGNAL_KEYS = ("record_lookback", "cut_window_days")
@@ -78,107 +82,6 @@ def hold_mask_1d_nb(fired, hold_days):
             out[i] = True
             left -= 1
     return out
-
-
-@njit(cache=True, inline="always")
-def _emit_nb(row, weight, i, r, small, large, prev_small, prev_large, force):
-    """Write order (r, small, large) at ``i`` when it changes the target (or ``force``); returns
-    the next index. Only counts when ``row`` is too short (the counting pass)."""
-    if force or small != prev_small or large != prev_large:
-        if i < row.shape[0]:
-            row[i], weight[i, 0], weight[i, 1] = r, small, large
-        i += 1
-    return i
-
-
-@njit(cache=True)
-def _hold_orders_nb(fi, ei, hold, on, off, a, b, row, weight, i):
-    """One combo's orders on decision points a..b from its sorted trigger points ``fi`` and derail
-    points ``ei`` (see ``grid_orders_nb``), written from index ``i``; returns the index after the
-    last. Holds are merged intervals [start, stop); the first point a always trades."""
-    fp, ep, n_f, n_e = 0, 0, fi.shape[0], ei.shape[0]
-    first = True
-    prev = off
-    cur_start, cur_stop = -1, -1
-    while True:
-        start, stop = -1, -1
-        while fp < n_f and fi[fp] <= b:  # the next hold: a trigger not derailed at once
-            f = fi[fp]
-            while ep < n_e and ei[ep] < f:
-                ep += 1
-            fp += 1
-            if ep < n_e and ei[ep] == f:  # a derail wins over a trigger at the same point
-                continue
-            start, stop = f, f + hold
-            next_exit = ei[ep] if ep < n_e else b + hold + 1
-            while fp < n_f and fi[fp] < min(stop, next_exit):  # a fresh trigger extends it
-                stop = fi[fp] + hold
-                fp += 1
-            stop = min(stop, next_exit)
-            break
-        if start >= 0 and start == cur_stop:  # back to back: one hold
-            cur_stop = stop
-            continue
-        if cur_start >= 0 and cur_stop > a and cur_stop > cur_start:
-            if first:
-                state = on if cur_start <= a else off
-                i = _emit_nb(row, weight, i, 0, state[0], state[1], prev[0], prev[1], True)
-                prev, first = state, False
-            if a < cur_start:
-                i = _emit_nb(row, weight, i, cur_start - a, on[0], on[1], prev[0], prev[1], False)
-                prev = on
-            if cur_stop <= b:
-                i = _emit_nb(row, weight, i, cur_stop - a, off[0], off[1], prev[0], prev[1], False)
-                prev = off
-        if start < 0:
-            break
-        cur_start, cur_stop = start, stop
-    if first:
-        i = _emit_nb(row, weight, i, 0, off[0], off[1], prev[0], prev[1], True)
-    return i
-
-
-@njit(cache=True, parallel=True)
-def grid_orders_nb(fire_at, fire_off, exit_at, exit_off, sig_of, exit_of, hold_days, weight, base,
-                   a, b):  # fmt: skip
-    """Orders of K combos on the decision points a..b (rows 0..b - a of the result), as
-    ``Orders`` arrays (offsets, row, weight (M, 2)). Combo k's triggers are
-    ``fire_at[fire_off[s]:fire_off[s + 1]]`` with s = ``sig_of[k]`` and its derails likewise
-    (``exit_of[k]``); a trigger holds ``hold_days[k]`` points (as ``hold_1d_nb``: a fresh trigger
-    extends it, a derail ends it and wins over a trigger at the same point). Weights: (``weight[k]``,
-    the rest times ``base[k]``) inside a hold and (0, ``base[k]``) outside; the first point always
-    trades, later ones only where the target changes."""
-    n_k = sig_of.shape[0]
-    counts = np.zeros(n_k + 1, np.int64)
-    none_row = np.empty(0, np.int64)
-    none_w = np.empty((0, 2))
-    for k in prange(n_k):
-        s, e = sig_of[k], exit_of[k]
-        counts[k + 1] = _hold_orders_nb(
-            fire_at[fire_off[s] : fire_off[s + 1]], exit_at[exit_off[e] : exit_off[e + 1]],
-            hold_days[k], (weight[k], (1.0 - weight[k]) * base[k]), (0.0, base[k]), a, b,
-            none_row, none_w, 0,
-        )  # fmt: skip
-    offsets = np.cumsum(counts)
-    row = np.empty(offsets[n_k], np.int64)
-    out = np.empty((offsets[n_k], 2))
-    for k in prange(n_k):
-        s, e = sig_of[k], exit_of[k]
-        lo, hi = offsets[k], offsets[k + 1]
-        _hold_orders_nb(
-            fire_at[fire_off[s] : fire_off[s + 1]], exit_at[exit_off[e] : exit_off[e + 1]],
-            hold_days[k], (weight[k], (1.0 - weight[k]) * base[k]), (0.0, base[k]), a, b,
-            row[lo:hi], out[lo:hi], 0,
-        )  # fmt: skip
-    return offsets, row, out
-
-
-def _csr(flags: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """(points, offsets): the True positions of each boolean array, concatenated."""
-    at = [np.flatnonzero(f) for f in flags]
-    return np.concatenate(at).astype(np.int64), np.cumsum([0] + [len(x) for x in at]).astype(
-        np.int64
-    )
 
 
 def last_before(event_ns: np.ndarray, at_ns: np.ndarray) -> np.ndarray:
@@ -383,8 +286,8 @@ class RussellFedRotation(Strategy):
         age = cut_age_days(
             rut.frame.index, rut.known_ns, ectx.fomc.changes(-1)[1], rut.instrument.tz
         )
-        sig_codes, sig_keys = _factorize(combos, SIGNAL_KEYS)
-        exit_codes, exit_keys = _factorize(combos, EXIT_KEYS)
+        sig_codes, sig_keys = factorize(combos, SIGNAL_KEYS)
+        exit_codes, exit_keys = factorize(combos, EXIT_KEYS)
         close = np.ascontiguousarray(rut.values.to_numpy(dtype=np.float64))
         records: dict[int, np.ndarray] = {}
         for v in sig_keys:
@@ -395,29 +298,11 @@ class RussellFedRotation(Strategy):
             for v in sig_keys
         ]
         exits = [inst.exits(ectx, v) for v in exit_keys]
-        fire_at, fire_off = _csr(fired)
-        exit_at, exit_off = _csr(exits)
-        a = int(rows[0]) + lead if rows.size else 0
-        offsets, row, weight = grid_orders_nb(
-            fire_at, fire_off, exit_at, exit_off, sig_codes, exit_codes,
-            combos["hold_days"].to_numpy(dtype=np.int64),
-            combos["weight"].to_numpy(dtype=np.float64),
+        hold = HoldCombos(
+            sig_codes, exit_codes, np.array(combos["hold_days"], dtype=np.int64),
+            np.array(combos["weight"], dtype=np.float64),
             (combos["risk_off"].to_numpy() == "large").astype(np.float64),
-            a, a + rows.size - 1,
         )  # fmt: skip
+        a = int(rows[0]) + lead if rows.size else 0
+        offsets, row, weight = grid_orders_nb(hold_points(fired, exits), hold, a, a + rows.size - 1)
         return Orders(offsets, row, weight, n_rows=int(rows.size))
-
-
-def _factorize(combos: pd.DataFrame, keys: tuple[str, ...]) -> tuple[np.ndarray, list[dict]]:
-    """(code per combo, the distinct settings of ``keys`` as dicts), codes into that list."""
-    columns = [combos[k].to_numpy() for k in keys]
-    codes = np.zeros(len(combos), dtype=np.int64)
-    for col in columns:  # mixed radix, renumbered after each key so codes stay below K
-        c, uniques = pd.factorize(col)
-        codes = np.unique(codes * len(uniques) + c, return_inverse=True)[1].astype(np.int64)
-    _, first = np.unique(codes, return_index=True)
-    settings = [
-        dict(zip(keys, row, strict=True))
-        for row in zip(*(c[first].tolist() for c in columns), strict=True)
-    ]
-    return codes, settings
