@@ -1,13 +1,20 @@
-"""Regression: a cached kernel must not outlive an edit to a kernel it calls in another module."""
+"""Numba's disk cache: keyed by every kernel source (a cached kernel must not outlive an edit to a
+kernel it calls in another module), and a second process loads every kernel from it - the
+NamedTuple arguments (``engine.sim.contexts``, ``strategies.rotation_grid``) included - with one
+compiled version per kernel."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -76,3 +83,63 @@ def test_an_edit_inside_a_subpackage_changes_the_cache_key(tmp_path):
     before = key()
     (pkg / "sub" / "kernel.py").write_text("X = 2\n")
     assert key() != before
+
+
+# A flagship backtest and a small grid (its winner's run, PBO and bootstrap included), then every
+# kernel of ours this process holds: module, name, compiled or loaded versions.
+_WORKLOAD = """
+import json, sys
+import numba, pandas as pd
+from engine.backtest.run import RunConfig, run_backtest
+from engine.research.grid import run_grid
+from strategies.russell_fed_rotation import RussellFedRotation
+run_backtest(RussellFedRotation(), RunConfig())
+run_grid(RussellFedRotation, pd.DataFrame({"hold_days": [10, 20, 40], "weight": [1.0, 0.5, 1.0]}),
+         RunConfig())
+held = [(name, attr, len(f.signatures)) for name, module in list(sys.modules.items())
+        if name.startswith(("engine.", "strategies.")) for attr, f in vars(module).items()
+        if isinstance(f, numba.core.dispatcher.Dispatcher) and f.__module__ == name]
+print("KERNELS " + json.dumps(held))
+"""
+# numba's NUMBA_DEBUG_CACHE lines: "[cache] data loaded from '<dir>/<package>_<hash>/<file>.<name>-<line>..."
+_CACHE_LINE = re.compile(
+    r"\[cache\] (index|data) (loaded|saved) (?:from|to) '.*/([^/_]+)_[0-9a-f]+/(\w+)\.(\w+)-"
+)
+
+
+def _workload(env: dict) -> tuple[dict[str, int], dict[str, set[str]]]:
+    """Run ``_WORKLOAD`` in a fresh process: (versions per kernel "package/file.name" that it
+    holds, {"data loaded" / "data saved" / ...: kernels}) from numba's cache log."""
+    out = subprocess.run([sys.executable, "-c", _WORKLOAD], env=env, capture_output=True,
+                         text=True, cwd=ROOT, timeout=300)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    (line,) = [x for x in out.stdout.splitlines() if x.startswith("KERNELS ")]
+    held = {f"{m.split('.')[-2]}/{m.split('.')[-1]}.{a}": n for m, a, n in json.loads(line[8:])}
+    log: dict[str, set[str]] = {}
+    for what, how, package, file, name in _CACHE_LINE.findall(out.stdout):
+        log.setdefault(f"{what} {how}", set()).add(f"{package}/{file}.{name}")
+    return held, log
+
+
+@pytest.mark.slow
+def test_a_second_process_loads_every_kernel_from_the_disk_cache(tmp_path):
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "PYTHONPATH": str(ROOT),
+           "NUMBA_DEBUG_CACHE": "1"}  # fmt: skip
+    first, saved = _workload(env)
+    assert {"sim/kernels.run_nb", "sim/grid_kernels.grid_nb"} <= saved["data saved"]
+    # One version each: a literal argument (0, True) or a second argument type (an int init_cash,
+    # a read-only array, prange's unsigned index) would compile and cache another.
+    ours = {k: n for k, n in first.items() if k.startswith(("sim/", "strategies/"))}
+    assert ours and all(n <= 1 for n in ours.values()), {k: n for k, n in ours.items() if n > 1}
+
+    second, log = _workload(env)
+    assert not log.get("data saved") and not log.get("index saved"), log
+    # Every kernel the second process called from Python came off the disk (a kernel compiled
+    # without the cache would hold a version without a "data loaded" line).
+    called = {k for k, n in second.items() if n}
+    assert {
+        "sim/kernels.run_nb",
+        "sim/grid_kernels.grid_nb",
+        "strategies/rotation_grid.grid_orders_nb",
+    } <= called
+    assert called <= log["data loaded"], called - log["data loaded"]
