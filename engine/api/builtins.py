@@ -104,12 +104,16 @@ def _from_file(path: Path, cls_name: str | None) -> type[Strategy]:
 
 
 def resolve(strategy: str | Path | type[Strategy] | Strategy) -> Strategy:
-    """A strategy instance from a built-in name, a class, an instance, or a file path
-    (``"my.py"`` with one ``Strategy`` subclass, or ``"my.py:MyStrategy"``)."""
+    """A strategy instance from a built-in name, a class, an instance, a file path (``"my.py"``
+    with one ``Strategy`` subclass, or ``"my.py:MyStrategy"``) or a rule file (``"rule.toml"``)."""
     if isinstance(strategy, Strategy):
         return strategy
     if inspect.isclass(strategy) and issubclass(strategy, Strategy):
         return strategy()
+    if isinstance(strategy, str | Path) and str(strategy).lower().endswith(".toml"):
+        from engine.rules import load_rule
+
+        return load_rule(strategy)()
     if isinstance(strategy, Path) or (
         isinstance(strategy, str) and (strategy.endswith(".py") or ".py:" in strategy)
     ):

@@ -154,7 +154,8 @@ def _compare_input(item, index: int, root: Path | None, trust):
     if isinstance(item, Backtest):
         strat = item.strategy
         return Input(_label(strat), f"<result {index + 1}>", strat)
-    if isinstance(item, str) and not item.endswith(".py") and ".py:" not in item:
+    code = (".py", ".toml")
+    if isinstance(item, str) and not item.lower().endswith(code) and ".py:" not in item:
         return resolve_input(item, registry(), root, trust)  # a name, NAME:k=v or a run id
     strat = resolve(item)
     return Input(_label(strat), _label(strat), strat)

@@ -116,8 +116,7 @@ class _Evaluator:
         flags = self.own(block, p)
         if block.series == axis.key:
             return flags
-        idx = asof_index(self.ctx.market[block.series].known_ns, axis.known)
-        return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
+        return _asof(flags, self.ctx.market[block.series].known_ns, axis.known)
 
     def exit_flags(self, block: Block, p: dict, holding: bool, dec: _Axis) -> np.ndarray:
         if block.events is not None:
@@ -126,8 +125,15 @@ class _Evaluator:
         known = self.ctx.market[block.series].known_ns
         if holding:
             return count_since_previous(flags, known, dec.known) > 0
-        idx = asof_index(known, dec.known)
-        return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
+        return _asof(flags, known, dec.known)
+
+
+def _asof(flags: np.ndarray, known: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``flags`` as last known strictly before each instant ``at`` (False before the first)."""
+    if len(flags) == 0:
+        return np.zeros(len(at), dtype=bool)
+    idx = asof_index(known, at)
+    return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
 
 
 def _rows(blocks, frame, make: Callable[[Block, dict], np.ndarray], rows: list) -> np.ndarray:
