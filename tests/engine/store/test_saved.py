@@ -1,4 +1,5 @@
-"""engine.store.saved: finding and listing saved runs, and regenerating their reports exactly."""
+"""engine.store.saved and engine.store.rerun: finding and listing saved runs, and regenerating
+their reports exactly."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from engine import paths
 from engine.backtest.run import RunConfig, run_backtest
 from engine.errors import ConfigError, DataError
 from engine.research import compare
-from engine.store import compare_folder
+from engine.store import compare_folder, rerun
 from engine.store import saved as runs
 from engine.store.run_folder import write_run
 from strategies import REGISTRY
@@ -100,7 +101,7 @@ def test_report_is_regenerated_byte_for_byte_from_the_manifest(root):
     folder = root / _id(root, "run")
     before = (folder / "report.html").read_bytes()
     (folder / "report.html").write_text("stale")
-    page = runs.regenerate_report(folder.name, root, REGISTRY)
+    page = rerun.regenerate_report(folder.name, root, REGISTRY)
     assert page == folder / "report.html" and page.read_bytes() == before
     assert not list(folder.glob(".*partial"))
 
@@ -109,14 +110,14 @@ def test_a_comparison_report_is_regenerated_byte_for_byte(root):
     folder = root / _id(root, "compare")
     before = (folder / "report.html").read_bytes()
     (folder / "report.html").unlink()
-    assert runs.regenerate_report(folder.name, root, REGISTRY).read_bytes() == before
+    assert rerun.regenerate_report(folder.name, root, REGISTRY).read_bytes() == before
 
 
 def test_grid_and_events_folders_are_refused_with_the_command_to_use(root):
     with pytest.raises(ConfigError, match="grid folder.*backtest grid"):
-        runs.regenerate_report(_id(root, "grid"), root, REGISTRY)
+        rerun.regenerate_report(_id(root, "grid"), root, REGISTRY)
     with pytest.raises(ConfigError, match="events folder"):
-        runs.regenerate_report(_id(root, "events"), root, REGISTRY)
+        rerun.regenerate_report(_id(root, "events"), root, REGISTRY)
 
 
 def test_changed_results_are_refused_and_the_old_report_kept(root, tmp_path):
@@ -128,7 +129,7 @@ def test_changed_results_are_refused_and_the_old_report_kept(root, tmp_path):
     summary.write_text(json.dumps(data))
     before = (copy / "20240101T000003Z-run" / "report.html").read_bytes()
     with pytest.raises(DataError, match="does not reproduce its saved results.*metrics"):
-        runs.regenerate_report("20240101T000003Z-run", copy, REGISTRY)
+        rerun.regenerate_report("20240101T000003Z-run", copy, REGISTRY)
     assert (copy / "20240101T000003Z-run" / "report.html").read_bytes() == before
 
 
@@ -137,7 +138,7 @@ def test_a_changed_data_file_is_named(root, data_copy, tmp_path):
     xjo = data_copy / "XJO.csv"
     xjo.write_text(xjo.read_text() + "\n")
     with pytest.raises(DataError, match=r"XJO\.csv: changed since run"):
-        runs.regenerate_report(_id(root, "run"), root, REGISTRY)
+        rerun.regenerate_report(_id(root, "run"), root, REGISTRY)
 
 
 def test_replace_file_leaves_the_old_file_when_writing_is_interrupted(tmp_path):
@@ -149,5 +150,5 @@ def test_replace_file_leaves_the_old_file_when_writing_is_interrupted(tmp_path):
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        runs.replace_file(page, interrupted)
+        rerun.replace_file(page, interrupted)
     assert page.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["report.html"]
