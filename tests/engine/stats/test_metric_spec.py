@@ -1,4 +1,5 @@
-"""The metric spec: every computed key has one, and values read the same wherever they are shown."""
+"""The metric spec (engine.stats.spec): every computed key has one, and values read the same wherever
+they are shown. (Named test_metric_spec: tests/engine/rules/test_spec.py holds the basename.)"""
 
 from __future__ import annotations
 
