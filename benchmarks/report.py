@@ -152,12 +152,31 @@ def _targets(rows: list[dict]) -> Table:
     return t
 
 
+def _rules(r: dict) -> Table:
+    t = Table(title=f"1b. Rule grid ({r['rule']}), K = {r['k']:,}, same process")
+    for col in ("engine", "wall s", "combo-sessions/s", "ratio", "notes"):
+        t.add_column(col, justify="left" if col in ("engine", "notes") else "right")
+    sessions = r["k"] * r["sessions"]
+    t.add_row("crosscurrent, the rule", f"{r['rule_wall_s']:.2f}",
+              _n(r["rule_combo_sessions_per_s"]), "", "backtest grid --rule")  # fmt: skip
+    t.add_row("crosscurrent, the flagship", f"{r['flagship_wall_s']:.2f}",
+              _n(r["flagship_combo_sessions_per_s"]), f"{r['rule_vs_flagship']:.2f}x",
+              "rule / flagship combo-sessions/s")  # fmt: skip
+    note = f"ran {r['vectorbt_combos_run']:,} combos" + (", time x K/ran" if
+                                                          r["vectorbt_extrapolated"] else "")  # fmt: skip
+    p = r["parity"]
+    t.add_row("vectorbt, the rule", f"{r['vectorbt_wall_s']:.2f}",
+              _n(sessions / r["vectorbt_wall_s"]), f"{r['speedup_vs_vectorbt']:.0f}x",
+              f"{note}; parity |d sharpe| <= {p['max_abs_diff_sharpe']:.1e}")  # fmt: skip
+    return t
+
+
 def render(doc: dict) -> None:
     m, res = doc["machine"], doc["results"]
     console.rule(f"crosscurrent benchmarks - mode {doc['mode']} - {m['date_utc']}")
     console.print(f"{m['cpu']}, {m['usable_cpus']} CPUs, {m['memory_gb']} GB; Python "
                   f"{m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))  # fmt: skip
-    for key, table in (("grid", _grid), ("grid_profile", _grid_profile), ("single", _single),
+    for key, table in (("grid", _grid), ("rules", _rules), ("grid_profile", _grid_profile), ("single", _single),
                        ("single", _single_profile), ("scaling", _scaling), ("dask", _dask)):  # fmt: skip
         if key in res:
             console.print(table(res[key]))

@@ -3,7 +3,8 @@
 This logic lives here, in order:
 
 1. grid throughput (``bench_grid``): the flagship grid at K = 1,000 and 100,000 combos through both
-   engines in one process each, with a parity check and peak memory per engine;
+   engines in one process each, with a parity check and peak memory per engine; and
+   (``bench_rules``) a 3-block rule's grid beside the flagship's and vectorbt's, same process;
 2. single run (``bench_single``): ``backtest run russell-fed-rotation`` and the equivalent
    vectorbt script as fresh processes, warm and cold caches, plus a profile of a warm run;
 3. scaling (``bench_scaling``): three sizes each of T, N and K, with growth exponents;
@@ -28,23 +29,24 @@ from pathlib import Path
 
 import bench_dask
 import bench_grid
+import bench_rules
 import bench_scaling
 import bench_single
 import harness
 import report
 
 MODES = {
-    "quick": {"grid_ks": [1000, 10_000], "vbt_limit": 1000, "single_repeat": 2,
+    "quick": {"grid_ks": [1000, 10_000], "vbt_limit": 1000, "rule_k": 10_000, "single_repeat": 2,
               "scale_ts": [1625, 3250, 6579], "scale_k_for_t": 1000, "scale_ns": [5, 50, 500],
               "scale_ks": [500, 2000, 8000], "dask_k": 5000},
-    "default": {"grid_ks": [1000, 100_000], "vbt_limit": 5000, "single_repeat": 3,
+    "default": {"grid_ks": [1000, 100_000], "vbt_limit": 5000, "rule_k": 39_600, "single_repeat": 3,
                 "scale_ts": [1625, 3250, 6579], "scale_k_for_t": 5000, "scale_ns": [5, 50, 500],
                 "scale_ks": [2500, 10_000, 40_000], "dask_k": 100_000},
-    "full": {"grid_ks": [1000, 100_000], "vbt_limit": None, "single_repeat": 5,
+    "full": {"grid_ks": [1000, 100_000], "vbt_limit": None, "rule_k": 39_600, "single_repeat": 5,
              "scale_ts": [1625, 3250, 6579], "scale_k_for_t": 10_000, "scale_ns": [5, 50, 500],
              "scale_ks": [6250, 25_000, 100_000], "dask_k": 1_000_000},
 }  # fmt: skip
-SECTIONS = ("grid", "single", "scaling", "dask")
+SECTIONS = ("grid", "rules", "single", "scaling", "dask")
 ONE_MILLION = 1_000_000
 
 
@@ -102,6 +104,13 @@ def targets(res: dict) -> list[dict]:
         out.append(_target("grid combo-sessions per second",
                            big["crosscurrent"]["combo_sessions_per_s"], ">=", 50e6,
                            "combo-sessions/s", f"crosscurrent, {k}"))  # fmt: skip
+    if "rules" in res:
+        r = res["rules"]
+        k = f"K = {r['k']:,}, {r['rule']}"
+        out.append(_target("rule grid vs the flagship's (combo-sessions/s)",
+                           r["rule_vs_flagship"], ">=", 0.5, "x", f"same process, {k}"))  # fmt: skip
+        out.append(_target("rule grid vs vectorbt", r["speedup_vs_vectorbt"], ">=", 100.0, "x",
+                           f"wall-time ratio, {k}", r["vectorbt_extrapolated"]))  # fmt: skip
     if "dask" in res:
         mb, extra = _memory_at_million(res)
         out.append(_target("grid memory for 1 M combos", mb / 1024.0, "<", 2.0, "GB",
@@ -138,6 +147,7 @@ def main() -> dict:
     steps = {
         "grid": lambda: bench_grid.run(cfg["grid_ks"], cfg["vbt_limit"], args.vbt_engine),
         "grid_profile": lambda: harness.call_worker("bench_grid", "profile"),
+        "rules": lambda: bench_rules.run(cfg["rule_k"], cfg["vbt_limit"]),
         "single": lambda: bench_single.run(cfg["single_repeat"]),
         "scaling": lambda: bench_scaling.run(
             cfg["scale_ts"], cfg["scale_ns"], cfg["scale_ks"], cfg["scale_k_for_t"]

@@ -12,7 +12,8 @@ This logic lives here, in order:
    for combos that hold, "true as last known" for combos on while the conditions hold;
 4. per combo, the rows of its settings, its hold and weights: ``kernels.Combos``.
 
-``compile_rule`` returns the ``kernels`` tuples; ``rule_states`` and ``rule_orders`` run them.
+``compile_rule`` returns the ``kernels`` tuples (distinct trigger and exit sets factored out, so
+each is combined once); ``rule_states`` and ``rule_orders`` run them.
 Not here: reading rule files (``spec``), the ``Strategy`` face (``strategy``).
 """
 
@@ -38,6 +39,7 @@ HOLD = "hold.sessions"
 class Compiled:
     flags: kernels.Flags
     axis: kernels.Axis
+    sets: kernels.Sets
     combos: kernels.Combos
     n_dec: int
     anchor: str | None  # the anchor series' key; None: the decision points
@@ -182,33 +184,53 @@ def compile_rule(rule: Rule, ctx: Context, frame: pd.DataFrame, on: np.ndarray,
         np.ascontiguousarray(np.stack(when_rows)) if when_rows else np.zeros((0, n_anchor), bool),
         np.ascontiguousarray(np.stack(exit_rows)) if exit_rows else np.zeros((0, n_dec), bool),
     )
-    combos = kernels.Combos(when, when_any, exit_codes, hold,
-                            np.ascontiguousarray(on, np.float64),
+    trig, trig_code = _distinct(np.hstack([when, when_any]))
+    ex, ex_code = _distinct(exit_codes)
+    sets = kernels.Sets(np.ascontiguousarray(trig[:, : when.shape[1]]),
+                        np.ascontiguousarray(trig[:, when.shape[1]:]), ex)  # fmt: skip
+    combos = kernels.Combos(trig_code, ex_code, hold, np.ascontiguousarray(on, np.float64),
                             np.ascontiguousarray(off, np.float64))  # fmt: skip
-    return Compiled(flags, kernels.Axis(first_dec, last_obs), combos, n_dec, key)
+    return Compiled(flags, kernels.Axis(first_dec, last_obs), sets, combos, n_dec, key)
+
+
+def _distinct(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct rows, row index per combo) of a (K, B) code table (B may be 0)."""
+    if codes.shape[1] == 0:
+        return np.zeros((1, 0), np.int64), np.zeros(len(codes), np.int64)
+    rows, inverse = np.unique(codes, axis=0, return_inverse=True)
+    return np.ascontiguousarray(rows, np.int64), inverse.reshape(-1).astype(np.int64)
+
+
+def _passes(c: Compiled):
+    fired, now = kernels.triggers_nb(c.flags, c.axis, c.sets, c.n_dec)
+    return fired, now, kernels.exits_nb(c.flags, c.sets, c.n_dec)
 
 
 def rule_states(c: Compiled) -> np.ndarray:
     """(K, n_dec) on/off state of every combo at every decision."""
-    out = np.empty((c.combos.hold.shape[0], c.n_dec), dtype=bool)
+    fired, now, exits = _passes(c)
+    out = np.zeros((c.combos.hold.shape[0], c.n_dec), dtype=bool)
     for k in range(out.shape[0]):
-        out[k] = kernels.rule_state_nb(c.flags, c.axis, c.combos, k, c.n_dec)
+        kernels.state_nb(fired, now, exits, c.combos, k, out[k])
     return out
 
 
 def rule_orders(c: Compiled, a: int, b: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Every combo's orders on decision rows a..b (``kernels.rule_orders_nb``)."""
-    return kernels.rule_orders_nb(c.flags, c.axis, c.combos, c.n_dec, a, b)
+    fired, now, exits = _passes(c)
+    pts = kernels.Points(*kernels.points_nb(fired, False), *kernels.points_nb(now, True),
+                         *kernels.points_nb(exits, False), *kernels.points_nb(exits, True))  # fmt: skip
+    return kernels.rule_orders_nb(pts, c.combos, a, b)
 
 
 def trigger_flags(c: Compiled, k: int = 0) -> np.ndarray:
     """Combo ``k``'s triggers on the anchor axis (every when and one when_any held)."""
-    n_anchor = c.axis.first_dec.shape[0]
-    out = np.ones(n_anchor, dtype=bool)
-    for row in c.combos.when[k]:
+    t = c.combos.trigger[k]
+    out = np.ones(c.axis.first_dec.shape[0], dtype=bool)
+    for row in c.sets.when[t]:
         if row >= 0:
             out &= c.flags.when[row]
-    live = [row for row in c.combos.when_any[k] if row >= 0]
+    live = [row for row in c.sets.when_any[t] if row >= 0]
     if live:
         out &= np.logical_or.reduce([c.flags.when[row] for row in live])
     return out

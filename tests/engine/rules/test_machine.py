@@ -99,23 +99,29 @@ def test_random_rules_equal_the_reference(sample_ctx, when, exits, hold, negate)
     _check(cls, sample_ctx)
 
 
-def test_a_hand_worked_hold(sample_ctx):
-    """Hold 3 with a trigger at decision 0 and exits: state machine of hold_1d_nb."""
+def test_a_hand_worked_hold():
+    """Hold 3 with a trigger at decision 0 and exits: the state machine of hold_1d_nb."""
     from engine.rules import kernels
 
     when = np.array([[True, False, False, True, False, True]])
     exit_ = np.array([[False, False, False, False, True, False]])
     flags = kernels.Flags(when, exit_)
     axis = kernels.Axis(np.arange(6, dtype=np.int64), np.arange(6, dtype=np.int64))
-    combos = kernels.Combos(np.zeros((1, 1), np.int64), np.zeros((1, 0), np.int64),
-                            np.zeros((1, 1), np.int64), np.array([3]), np.ones((1, 1)),
-                            np.zeros((1, 1)))  # fmt: skip
-    state = kernels.rule_state_nb(flags, axis, combos, 0, 6)
+    sets = kernels.Sets(np.zeros((1, 1), np.int64), np.zeros((1, 0), np.int64),
+                        np.zeros((1, 1), np.int64))  # fmt: skip
+    fired, now = kernels.triggers_nb(flags, axis, sets, 6)
+    exits = kernels.exits_nb(flags, sets, 6)
+    combos = kernels.Combos(np.zeros(1, np.int64), np.zeros(1, np.int64), np.array([3]),
+                            np.ones((1, 1)), np.zeros((1, 1)))  # fmt: skip
+    state = np.zeros(6, dtype=bool)
+    kernels.state_nb(fired, now, exits, combos, 0, state)
     assert state.tolist() == [True, True, True, True, False, True]  # 3 held, re-fired, exit wins
     combos = combos._replace(hold=np.array([0]))
-    state = kernels.rule_state_nb(flags, axis, combos, 0, 6)
+    kernels.state_nb(fired, now, exits, combos, 0, state)
     assert state.tolist() == [True, False, False, True, False, True]
-    offsets, row, weight = kernels.rule_orders_nb(flags, axis, combos, 6, 1, 5)
+    pts = kernels.Points(*kernels.points_nb(fired, False), *kernels.points_nb(now, True),
+                         *kernels.points_nb(exits, False), *kernels.points_nb(exits, True))  # fmt: skip
+    offsets, row, weight = kernels.rule_orders_nb(pts, combos, 1, 5)
     assert row.tolist() == [0, 2, 3, 4] and weight[:, 0].tolist() == [0.0, 1.0, 0.0, 1.0]
 
 
@@ -143,3 +149,26 @@ def test_rules_pass_the_lookahead_audit(sample_ctx, hold):
                     hold=hold)  # fmt: skip
     result = audit(cls(), sample_ctx)
     assert result.passed, result.message()
+
+
+@pytest.mark.parametrize(
+    ("start", "on", "off", "specs"),
+    [
+        ("2001-03-01", {"XSO": 1.0}, {}, ["hold.sessions=0,1,2,250", "mom.above=-0.05,0,0.02"]),
+        ("2016-06-01", {"XSO": 0.5, "XJO": 0.5}, {"XJO": 1.0},
+         ["hold.sessions=0,3,40", "cut.days=0,30,365", "aud.window=5,30"]),
+        ("2010-01-04", {"XJO": 1.0}, {"XJO": 1.0}, ["hold.sessions=0,10"]),  # on == off
+    ],
+)
+def test_event_stepped_orders_equal_the_dense_states(start, on, off, specs):
+    cls = make_rule("e", on=on, off=off, when=[_block("mom"), _block("cut")],
+                    exits=[_block("aud"), _block("rba")], hold=5)  # fmt: skip
+    cfg = RunConfig(start=pd.Timestamp(start), end=pd.Timestamp("2020-12-31"))
+    p = prepare(cls(), cfg)
+    combos = Space.from_specs(cls, specs).combos()
+    fast = cls.grid_weights(p.ctx, cls.resolve_frame(combos), p.rows)
+    slow = Orders.from_dense(np.stack([window_targets(cls(**v), p.ctx, p.rows)
+                                       for v in combos.to_dict("records")]))  # fmt: skip
+    assert np.array_equal(fast.offsets, slow.offsets)
+    assert np.array_equal(fast.row, slow.row)
+    assert np.array_equal(fast.weight, slow.weight)
