@@ -166,7 +166,7 @@ def test_grid_saves_and_walks_forward(tmp_path):
 
 
 def test_grid_refuses_bad_axes_and_metrics():
-    with pytest.raises(ParamError, match="unknown parameter"):
+    with pytest.raises(ConfigError, match="Did you mean 'hold_days'"):
         engine.grid("russell-fed-rotation", hold_dayz=[1, 2])
     with pytest.raises(ParamError):
         engine.grid("russell-fed-rotation", hold_days=[5, -1])
