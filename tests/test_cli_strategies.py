@@ -135,7 +135,7 @@ def test_audit_fails_with_exit_1_and_names_the_moved_decision(cheat_file):
         (["events", "trend", "--data-dir", "/nonexistent"], "does not exist"),
         (["audit", "trend", "--fill", "noon"], "--fill"),
         (["audit", "momentum"], "unknown strategy 'momentum'"),
-        (["audit", "trend", "--strategy-file", "x.py:X"], "not both"),
+        (["audit", "trend", "--strategy-file", "x.py:X"], "Drop all but one"),
         (["audit", "--strategy-file", "missing.py:X"], "missing.py does not exist"),
         (["audit", "--strategy-file", "missing.py"], "PATH:CLASS"),
     ],

@@ -12,6 +12,7 @@ from rich.text import Text
 
 from engine.cli.common import SYNTHETIC_LINE, err, known_errors, number, out, print_warnings
 from engine.cli.options import OUT_DIR, RunOptions, run_options
+from engine.cli.strategies import FILE_OPT, RULE_OPT
 from engine.errors import ConfigError
 from engine.stats.spec import format_value
 
@@ -36,7 +37,9 @@ def _check_counts(samples: int | None, seed: int, top: int) -> None:
 
 @run_options()
 def grid(
-    strategy: str = typer.Argument(..., help="strategy name, e.g. russell-fed-rotation"),
+    strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
+    strategy_file: str | None = FILE_OPT,
+    rule: str | None = RULE_OPT,
     param: list[str] = typer.Option(
         [], "--param", "-p", help="KEY=a:b:step or KEY=v1,v2 (repeatable)"
     ),
@@ -63,8 +66,10 @@ def grid(
     """Search a strategy's parameters; rank combos; report overfitting statistics.
 
     Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
+
+    A rule file's parameters are NAME.FIELD: backtest grid --rule my.toml --param hold.sessions=5:60:5
     """
-    from engine.api.builtins import get_strategy
+    from engine.cli.strategies import resolve_strategy
     from engine.research.cluster import DaskExecutor, parse_cluster
     from engine.research.grid import rank, run_grid
     from engine.research.walkforward import parse_walk_forward, run_walk_forward
@@ -73,7 +78,7 @@ def grid(
 
     with known_errors():
         _check_counts(samples, seed, top)
-        cls = get_strategy(strategy)
+        cls = resolve_strategy(strategy, strategy_file, rule)
         space = Space.from_specs(cls, param)
         combos = space.sample(samples, seed) if samples is not None else space.combos()
         combos = apply_constraint(combos, constraint)

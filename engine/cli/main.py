@@ -20,6 +20,7 @@ from engine.cli import runs as cli_runs
 from engine.cli import strategies as cli_strategies
 from engine.cli.common import SYNTHETIC_LINE, err, known_errors, out, print_warnings
 from engine.cli.options import OUT_DIR, RunOptions, run_options
+from engine.cli.strategies import FILE_OPT, RULE_OPT
 from engine.errors import ConfigError
 from engine.stats.spec import HEADLINE, format_value
 
@@ -39,9 +40,8 @@ cli_runs.register(app)
 def run(
     strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
     param: list[str] = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable"),
-    strategy_file: str | None = typer.Option(
-        None, "--strategy-file", help="your own strategy: path/to/file.py:ClassName"
-    ),
+    strategy_file: str | None = FILE_OPT,
+    rule: str | None = RULE_OPT,
     options: RunOptions = ...,  # the run options (engine.cli.options), with --config
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
@@ -60,7 +60,7 @@ def run(
     with known_errors():
         if output_format not in ("table", "json"):
             raise ConfigError(f"--format must be table or json; got {output_format!r}.")
-        cls = resolve_strategy(strategy, strategy_file)
+        cls = resolve_strategy(strategy, strategy_file, rule)
         strat = cls(**parse_params(param))
         cfg = options.config()
         with err.status("simulating…", spinner="dots") if not quiet else _null():

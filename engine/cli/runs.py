@@ -39,7 +39,13 @@ def _registry():
 @run_options()
 def compare(
     inputs: list[str] = typer.Argument(
-        ..., help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more)"
+        None, help="strategies, NAME:k=v,k=v variants or saved run ids (2 or more in all)"
+    ),
+    strategy_file: list[str] = typer.Option(
+        [], "--strategy-file", help="a strategy of your own as an input: path/to/my.py:MyStrategy"
+    ),
+    rule: list[str] = typer.Option(
+        [], "--rule", help="a rule file as an input: path/to/rule.toml (repeatable)"
     ),
     options: RunOptions = ...,  # the run options (engine.cli.options)
     seed: int = typer.Option(20250918, help="seed of the Sharpe-difference bootstrap"),
@@ -63,7 +69,8 @@ def compare(
         cfg = options.config()
         boot = Bootstrap(resamples=resamples, block=block, seed=seed)
         consent = Trust(tuple(trust_file), trust)
-        specs = resolve_inputs(inputs, _registry(), results or out_dir, consent)
+        extra = _file_inputs(strategy_file, rule)
+        specs = resolve_inputs(inputs or [], _registry(), results or out_dir, consent, extra)
         check_writable(out_dir)
         cmp, folder = _run_with_progress(specs, cfg, boot, out_dir, quiet)
     if quiet:
@@ -72,6 +79,16 @@ def compare(
     warnings = list(dict.fromkeys(w for res in cmp.results for w in res.warnings))
     print_warnings(warnings, str(folder / "compare.json"))
     _print_compare(cmp, folder, set(warnings))
+
+
+def _file_inputs(strategy_files: list[str], rules: list[str]) -> list:
+    """Compare inputs from ``--strategy-file`` and ``--rule`` (defaults of each)."""
+    from engine.research.compare import Input
+    from engine.rules import load_rule
+    from engine.strategy.file import load_strategy_file
+
+    out = [Input((c := load_strategy_file(f)).name, f, c()) for f in strategy_files]
+    return out + [Input((c := load_rule(r)).name, r, c()) for r in rules]
 
 
 def _run_with_progress(specs, cfg, boot, out_dir: Path | None, quiet: bool):

@@ -18,7 +18,6 @@ from engine.backtest.config import FILLS
 from engine.cli.common import err, known_errors, out, print_warnings
 from engine.cli.options import OUT_DIR, RunOptions, run_options
 from engine.errors import ConfigError, StrategyError
-from engine.feeds import opens
 from engine.strategy.base import Strategy
 from engine.strategy.space import parse_assignments
 
@@ -29,6 +28,9 @@ FILE_OPT = typer.Option(
     None, "--strategy-file", help="a strategy of your own: path/to/my.py:MyStrategy"
 )
 PARAM_OPT = typer.Option([], "--param", "-p", help="KEY=VALUE, repeatable")
+RULE_OPT = typer.Option(
+    None, "--rule", help="a rule file of your own: path/to/rule.toml (README: Writing rules)"
+)
 
 
 def parse_params(items: list[str]) -> dict[str, str]:
@@ -36,21 +38,30 @@ def parse_params(items: list[str]) -> dict[str, str]:
     return parse_assignments(items, "--param", "--param hold_days=20")
 
 
-def resolve_strategy(name: str | None, strategy_file: str | None) -> type[Strategy]:
-    """The class for a registered ``name`` or a ``--strategy-file PATH:CLASS`` (one of the two)."""
+def resolve_strategy(
+    name: str | None, strategy_file: str | None, rule: str | None = None
+) -> type[Strategy]:
+    """The class for a registered ``name``, a ``--strategy-file PATH:CLASS`` or a ``--rule
+    FILE.toml`` (exactly one of the three)."""
     from engine.api.builtins import get_strategy, registry
 
+    given = [f for f, v in (("a name", name), ("--strategy-file", strategy_file),
+                            ("--rule", rule)) if v]  # fmt: skip
+    if len(given) > 1:
+        raise StrategyError(f"give one of a strategy name, --strategy-file or --rule; got "
+                            f"{' and '.join(given)}. Drop all but one.")  # fmt: skip
+    if rule:
+        from engine.rules import load_rule
+
+        return load_rule(rule)
     if strategy_file:
         from engine.strategy.file import load_strategy_file
 
-        if name:
-            raise StrategyError(
-                f"give a strategy name ({name!r}) or --strategy-file, not both; drop one."
-            )
         return load_strategy_file(strategy_file)
     if not name:
         raise StrategyError(
-            f"name a strategy ({', '.join(sorted(registry()))}) or pass --strategy-file PATH:CLASS."
+            f"name a strategy ({', '.join(sorted(registry()))}), or pass --strategy-file "
+            "PATH:CLASS or --rule FILE.toml."
         )
     return get_strategy(name)
 
@@ -68,7 +79,11 @@ def strategies_list() -> None:
 
 
 @strategies_app.command("show")
-def strategies_show(name: str | None = STRATEGY_ARG, strategy_file: str | None = FILE_OPT) -> None:
+def strategies_show(
+    name: str | None = STRATEGY_ARG,
+    strategy_file: str | None = FILE_OPT,
+    rule: str | None = RULE_OPT,
+) -> None:
     """Show a strategy's rule, parameters (defaults, ranges, units) and the data it needs.
 
     Example: backtest strategies show russell-fed-rotation
@@ -76,7 +91,7 @@ def strategies_show(name: str | None = STRATEGY_ARG, strategy_file: str | None =
     from engine.feeds.instruments import load_instruments
 
     with known_errors():
-        info = resolve_strategy(name, strategy_file)().describe()
+        info = resolve_strategy(name, strategy_file, rule)().describe()
         instruments = load_instruments()
     out.print(info["name"], style="bold")
     out.print(info["rule"], soft_wrap=False)
@@ -102,10 +117,10 @@ def strategies_show(name: str | None = STRATEGY_ARG, strategy_file: str | None =
     )
 
 
-def _load(strategy: str | None, strategy_file, param, data_dir, fill):
+def _load(strategy: str | None, strategy_file, rule, param, data_dir, fill):
     from engine.strategy.base import strategy_context
 
-    strat = resolve_strategy(strategy, strategy_file)(**parse_params(param))
+    strat = resolve_strategy(strategy, strategy_file, rule)(**parse_params(param))
     market, ctx = strategy_context(strat, data_dir, fill)
     return strat, market, ctx
 
@@ -145,6 +160,7 @@ def _print_study(study, show_events: bool) -> None:
 def events(
     strategy: str | None = STRATEGY_ARG,
     strategy_file: str | None = FILE_OPT,
+    rule: str | None = RULE_OPT,
     param: list[str] = PARAM_OPT,
     options: RunOptions = ...,  # the run options an event study uses (engine.cli.options)
     seed: int = typer.Option(20250918, help="seed of the bootstrap intervals"),
@@ -157,24 +173,17 @@ def events(
     Example: backtest events russell-fed-rotation --param cut_window_days=60
     """
     from engine import paths
-    from engine.backtest.eventstudy import StudyConfig, event_study
+    from engine.backtest.eventstudy import StudyConfig
+    from engine.backtest.study import study as run_study
     from engine.store.event_folder import write_event_study
 
     with known_errors():
         fill = options.fill
         start, end = options.date("start"), options.date("end")
         cfg = StudyConfig(fill=fill, seed=seed, start=start, end=end)
-        strat, market, ctx = _load(strategy, strategy_file, param, options.data_dir, fill)
-        if fill == "open":  # forward returns from a stale open would start at yesterday's close
-            labels = ctx.labels
-            lo = labels.searchsorted(cfg.start) if cfg.start is not None else 0
-            hi = labels.searchsorted(cfg.end, "right") if cfg.end is not None else len(labels)
-            if hi > lo:  # an empty window is the event study's to refuse
-                asset = strat.signal_asset or strat.assets()[0]
-                allow = options.allow_stale_open
-                opens.check_open_fills(market, [asset], labels[lo], labels[hi - 1], allow)
+        strat = resolve_strategy(strategy, strategy_file, rule)(**parse_params(param))
         with err.status("bootstrapping…", spinner="dots"):
-            study = event_study(strat, ctx, cfg)
+            study, market = run_study(strat, options.data_dir, cfg, options.allow_stale_open)
             folder = write_event_study(study, out_dir or paths.results_root())
     print_warnings(list(market.notes), "`backtest data validate` on the data folder")
     _print_study(study, show_events=not quiet)
@@ -185,6 +194,7 @@ def events(
 def audit(
     strategy: str | None = STRATEGY_ARG,
     strategy_file: str | None = FILE_OPT,
+    rule: str | None = RULE_OPT,
     param: list[str] = PARAM_OPT,
     options: RunOptions = ...,  # the run options a lookahead audit uses (engine.cli.options)
     seed: int = typer.Option(0, help="seed for the cut instants inside gaps"),
@@ -199,7 +209,7 @@ def audit(
     with known_errors():
         if options.fill not in FILLS:
             raise ConfigError(f"--fill must be 'open' or 'close'; got {options.fill!r}.")
-        strat, _, ctx = _load(strategy, strategy_file, param, options.data_dir, options.fill)
+        strat, _, ctx = _load(strategy, strategy_file, rule, param, options.data_dir, options.fill)
         with Progress(console=err, transient=True) as bar:
             task = bar.add_task(f"auditing {strat.name}", total=None)
             result = audit_mod.audit(

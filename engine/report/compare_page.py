@@ -6,7 +6,7 @@ currency, overlaid drawdowns, the return correlation heatmap, the Sharpe differe
 intervals), its tables (inputs, metrics side by side, Sharpe tests with plain verdicts) and
 ``render_compare_report`` / ``write_compare_report``. Shared with every page: the CSS, error
 hook, status script, banner, notes and provenance sections (``engine.report.page_parts``), metric
-labels and formats (``engine.stats.spec``), the chart template and ``figure_div``
+labels and formats (``engine.stats.spec``), the chart template and ``Chart.of``
 (``engine.report.figures``). Not here: the statistics (``compare``).
 
 As the run report: fixed div ids (``chart-equity``, ``chart-drawdown``, ``chart-correlation``,
@@ -25,7 +25,7 @@ from typing import Any, NoReturn
 import numpy as np
 import pandas as pd
 
-from engine.report.figures import RDBU, figure_div, plotlyjs, vline
+from engine.report.figures import RDBU, plotlyjs, vline
 from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
@@ -229,7 +229,7 @@ def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Char
     title = f"equity ({currency}{', log' if log else ''})"
     yaxis = {"type": "log" if log else "linear", "title": {"text": title}}
     fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
-    return Chart("chart-equity", "Equity, overlaid", figure_div(fig, "chart-equity", 440))
+    return Chart.of("chart-equity", "Equity, overlaid", fig, 440)
 
 
 def drawdown_overlay_chart(equity: pd.DataFrame) -> Chart:
@@ -241,7 +241,7 @@ def drawdown_overlay_chart(equity: pd.DataFrame) -> Chart:
     ]  # fmt: skip
     yaxis = {"tickformat": ".0%", "title": {"text": "below peak"}}
     fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
-    return Chart("chart-drawdown", "Drawdowns", figure_div(fig, "chart-drawdown", 300))
+    return Chart.of("chart-drawdown", "Drawdowns", fig, 300)
 
 
 def correlation_chart(corr: pd.DataFrame) -> Chart:
@@ -261,7 +261,7 @@ def correlation_chart(corr: pd.DataFrame) -> Chart:
     fig = {"data": [trace], "layout": layout}
     height = max(260, 120 + 48 * len(nums))
     heading = "Correlation of daily returns (inputs by number)"
-    return Chart("chart-correlation", heading, figure_div(fig, "chart-correlation", height))
+    return Chart.of("chart-correlation", heading, fig, height)
 
 
 def sharpe_diff_chart(
@@ -294,7 +294,7 @@ def sharpe_diff_chart(
     }
     fig = {"data": [trace], "layout": layout}
     height = max(200, 110 + 40 * len(ok))
-    return Chart("chart-sharpe-diff", heading, figure_div(fig, "chart-sharpe-diff", height))
+    return Chart.of("chart-sharpe-diff", heading, fig, height)
 
 
 # --- the page ---------------------------------------------------------------------------------

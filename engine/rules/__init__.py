@@ -46,4 +46,12 @@ def make_rule(
     return rule_strategy(rule_from_dict(raw, f"rule {name!r}"))
 
 
-__all__ = ["Rule", "RuleStrategy", "load_rule", "make_rule", "read_rule", "rule_strategy"]
+__all__ = [
+    "Rule",
+    "RuleStrategy",
+    "load_rule",
+    "make_rule",
+    "read_rule",
+    "rule_from_dict",
+    "rule_strategy",
+]

@@ -57,6 +57,23 @@ class Rule:
     def series(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(b.series for b in self.blocks if b.series))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The rule as a rule file declares it (``rule_from_dict`` reads it back): what a run's
+        manifest records, so a saved run re-runs without the file."""
+
+        def block(b: Block) -> dict[str, Any]:
+            out: dict[str, Any] = {"name": b.name, "block": b.type}
+            out.update({"series": b.series} if b.series else {"events": b.events})
+            out.update(b.values)
+            return {**out, "not": True} if b.negate else out
+
+        trade: dict[str, Any] = {"on": dict(self.on)}
+        if self.off:
+            trade["off"] = dict(self.off)
+        return {"name": self.name, "description": self.description, "trade": trade,
+                "when": [block(b) for b in self.when], "when_any": [block(b) for b in self.when_any],
+                "exit": [block(b) for b in self.exits], "hold": {"sessions": self.hold}}  # fmt: skip
+
 
 class _Where:
     def __init__(self, source: str) -> None:

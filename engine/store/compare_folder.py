@@ -76,17 +76,18 @@ def resolve_inputs(
     registry: Mapping[str, type[Strategy]],
     root: Path | None = None,
     trust: runs.Trust | None = None,
+    extra: Sequence[Input] = (),
 ) -> list[Input]:
-    """Every spec resolved, labels made unique (a repeated label gets `` #2``, `` #3``...)."""
-    if len(specs) < 2:
+    """Every spec resolved, then ``extra`` inputs (strategy and rule files), labels made unique
+    (a repeated label gets `` #2``, `` #3``...)."""
+    if len(specs) + len(extra) < 2:
         raise ConfigError(
             f"compare needs at least two inputs; got {len(specs)}. Example: backtest compare "
             "russell-fed-rotation russell-fed-rotation:hold_days=40 buy-and-hold"
         )
     out: list[Input] = []
     seen: dict[str, int] = {}
-    for spec in specs:
-        inp = resolve_input(spec, registry, root, trust)
+    for inp in [*(resolve_input(spec, registry, root, trust) for spec in specs), *extra]:
         seen[inp.label] = seen.get(inp.label, 0) + 1
         if seen[inp.label] > 1:
             inp = dataclasses.replace(inp, label=f"{inp.label} #{seen[inp.label]}")

@@ -104,7 +104,15 @@ def strategy_from_manifest(
     name = record.get("strategy")
     if not isinstance(source, Mapping) or not isinstance(record.get("params") or {}, Mapping):
         raise DataError(f"{where}: its manifest.json is damaged (strategy_source, params).")
-    if source.get("file"):
+    if source.get("rule") is not None:  # a rule is data: rebuilt from the manifest, no code runs
+        from engine.rules import rule_from_dict, rule_strategy
+
+        try:
+            cls = rule_strategy(rule_from_dict(source["rule"], f"{where} (recorded rule)"))
+        except StrategyError as exc:
+            raise DataError(f"{where}: its manifest.json records a rule that no longer reads: "
+                            f"{exc}") from None  # fmt: skip
+    elif source.get("file"):
         path = (trust or Trust()).file_for(source, where)
         cls_name = str(source.get("class"))
         if not cls_name.isidentifier():

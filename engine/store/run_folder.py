@@ -28,6 +28,7 @@ from engine.backtest.eventstudy import render_html as render_study
 from engine.backtest.run import RunResult
 from engine.report.page_parts import SYNTHETIC_NOTE
 from engine.report.run_page import ReportContext, trades_section, write_report
+from engine.rules.spec import Rule
 from engine.store import folders
 from engine.store.event_folder import write_event_files
 from engine.store.folders import clean, dump
@@ -80,7 +81,12 @@ def _git_commit() -> str | None:
 
 
 def strategy_source(cls) -> dict:
-    """Where the strategy's code came from: a built-in module, or a user's file and its hash."""
+    """Where the strategy's code came from: a built-in module, a user's file and its hash, or a
+    rule (recorded whole: it is data, and re-runs from the manifest without its file)."""
+    spec = getattr(cls, "spec", None)
+    if isinstance(spec, Rule):
+        return {"module": cls.__module__, "class": "RuleStrategy", "rule_source": spec.source,
+                "rule": spec.to_dict()}  # fmt: skip
     path = Path(inspect.getsourcefile(cls) or "")
     out = {"module": cls.__module__, "class": cls.__name__}
     builtin = path.is_file() and path.resolve().parent == paths.builtin_strategies_dir().resolve()
