@@ -176,8 +176,10 @@ def render(doc: dict) -> None:
     console.rule(f"crosscurrent benchmarks - mode {doc['mode']} - {m['date_utc']}")
     console.print(f"{m['cpu']}, {m['usable_cpus']} CPUs, {m['memory_gb']} GB; Python "
                   f"{m['python']}; " + ", ".join(f"{k} {v}" for k, v in m["versions"].items()))  # fmt: skip
-    for key, table in (("grid", _grid), ("rules", _rules), ("grid_profile", _grid_profile), ("single", _single),
-                       ("single", _single_profile), ("scaling", _scaling), ("dask", _dask)):  # fmt: skip
+    tables = (("grid", _grid), ("rules", _rules), ("grid_profile", _grid_profile),
+              ("single", _single), ("single", _single_profile), ("scaling", _scaling),
+              ("dask", _dask))  # fmt: skip
+    for key, table in tables:
         if key in res:
             console.print(table(res[key]))
     if doc["targets"]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from engine.errors import StrategyError, did_you_mean
 from engine.strategy.base import Strategy, check_strategy_class
+
 from .buy_and_hold import BuyAndHold
 from .fed_easing_cycle import FedEasingCycle
 from .rba_easing_cycle import RbaEasingCycle

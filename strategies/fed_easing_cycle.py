@@ -11,6 +11,7 @@ import numpy as np
 
 from engine.feeds.events import Decisions
 from engine.strategy.base import Strategy
+
 from .common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
 
 

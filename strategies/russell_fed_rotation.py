@@ -24,6 +24,7 @@ from numba import njit
 
 from engine.sim.orders import Orders
 from engine.strategy.base import Param, Strategy, with_lead_in
+
 from .common import (
     hold_1d_nb,
     hold_days_param,
@@ -248,6 +249,11 @@ class RussellFedRotation(Strategy):
         fired = ctx.count(self.trigger(ctx, p), ctx.market["RUT"].known_ns) > 0
         held = hold_1d_nb(fired, self.exits(ctx, p), p["hold_days"])
         return small_or_risk_off(held, p["weight"], p["risk_off"])
+
+    def chart_markers(self, ctx) -> dict[str, pd.DatetimeIndex]:
+        """Russell 2000 record closes: above every earlier close in the data."""
+        close = ctx.market["RUT"].values
+        return {"Russell record": close.index[(close > close.cummax().shift(1)).to_numpy()]}
 
     def run_warnings(self, ctx, observed) -> list[str]:
         """A record read off less than ``RECORD_HISTORY`` sessions of Russell 2000 history (or less

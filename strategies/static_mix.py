@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from engine.strategy.base import Param, Strategy
+
 from .common import LARGE, SMALL, period_starts
 
 

@@ -5,7 +5,8 @@ rank 1  stats (metric kernels, metrics, overfitting), feeds (instruments, calend
 rank 2  timing (alignment, the step timeline)
 rank 3  sim (accounting kernels, orders, simulate)
 rank 4  strategy (Param, Strategy, spaces, strategy files, the audit)
-rank 5  backtest (config, prepare, run, event study, diagnostics); rules (blocks, rule files, the rule machine)
+rank 5  backtest (config, prepare, run, event study, diagnostics);
+        rules (blocks, rule files, the rule machine)
 rank 6  research (grid, walk-forward, cluster, compare, honesty)
 rank 7  report (pages and charts)
 rank 8  store (result folders, saved runs)

@@ -266,14 +266,14 @@ def run_backtest(strategy: Strategy, cfg: RunConfig, sensitivity: bool = True) -
         )
     sens = fill_sensitivity(strategy, cfg, p, metrics) if sensitivity else None
     return RunResult(strategy, cfg, p.market, sim, p.benchmark, metrics, p.rate_key,
-                     markers=_markers(p.ctx, sim.equity.index, sim), study=study,
+                     markers=_markers(strategy, p.ctx, sim.equity.index, sim), study=study,
                      holds=holds, activity=act, fill_sensitivity=sens,
                      warnings=tuple(warnings))  # fmt: skip
 
 
-def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
-    """Session dates (first valuation session at or after the event) of Fed/RBA moves, Russell 2000
-    record closes and trades."""
+def _markers(strategy: Strategy, ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
+    """Session dates (first valuation session at or after the event) of Fed/RBA moves, the
+    strategy's own markers (``Strategy.chart_markers``) and trades."""
     out: dict[str, list[pd.Timestamp]] = {}
     for label, dec, sign in (
         ("Fed cut", ctx.fomc, -1),
@@ -284,11 +284,9 @@ def _markers(ctx: align.Context, labels: pd.DatetimeIndex, sim: SimResult):
         frame, _ = dec.changes(sign)
         pos = labels.searchsorted(frame.index)
         out[label] = [labels[p] for p in pos if 0 < p < len(labels)]
-    if "RUT" in ctx.market.series:  # record closes: above every earlier close in the data
-        close = ctx.market["RUT"].values
-        record = close > close.cummax().shift(1)
-        pos = labels.searchsorted(close.index[record.to_numpy()])
-        out["Russell record"] = sorted({labels[p] for p in pos if 0 < p < len(labels)})
+    for label, dates in strategy.chart_markers(ctx).items():  # the strategy's own, if any
+        pos = labels.searchsorted(pd.DatetimeIndex(dates))
+        out[label] = sorted({labels[p] for p in pos if 0 < p < len(labels)})
     buys = sim.orders[sim.orders["units"] > 0]
     sells = sim.orders[sim.orders["units"] < 0]
     out["buy"] = sorted(set(buys["session"]))

@@ -142,6 +142,11 @@ class Strategy:
         signal in the window), e.g. records read off too short a history. Printed and saved."""
         return []
 
+    def chart_markers(self, ctx: Context) -> dict[str, pd.DatetimeIndex]:
+        """Optional: observation dates to mark on the report's equity chart, by label (the
+        flagship marks Russell 2000 record closes); each is drawn at the first session after it."""
+        return {}
+
     def rebalance_mask(self, ctx: Context) -> np.ndarray | None:
         """Optional: rows (bool, len(ctx.labels)) at which to trade back to target even if the target
         is unchanged (calendar rebalancing). ``None``: trade only when the target changes."""

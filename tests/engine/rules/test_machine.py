@@ -155,8 +155,12 @@ def test_rules_pass_the_lookahead_audit(sample_ctx, hold):
     ("start", "on", "off", "specs"),
     [
         ("2001-03-01", {"XSO": 1.0}, {}, ["hold.sessions=0,1,2,250", "mom.above=-0.05,0,0.02"]),
-        ("2016-06-01", {"XSO": 0.5, "XJO": 0.5}, {"XJO": 1.0},
-         ["hold.sessions=0,3,40", "cut.days=0,30,365", "aud.window=5,30"]),
+        (
+            "2016-06-01",
+            {"XSO": 0.5, "XJO": 0.5},
+            {"XJO": 1.0},
+            ["hold.sessions=0,3,40", "cut.days=0,30,365", "aud.window=5,30"],
+        ),
         ("2010-01-04", {"XJO": 1.0}, {"XJO": 1.0}, ["hold.sessions=0,10"]),  # on == off
     ],
 )
