@@ -41,9 +41,10 @@ from engine.backtest.run import Prepared, RunConfig, prepare
 from engine.research.grid import simulate_combos
 from engine.strategy.base import with_lead_in
 from engine.strategy.space import Space
-from strategies.russell_fed_rotation import SIGNAL_KEYS, RussellFedRotation, cut_age_days
+from strategies.russell_fed_rotation import RussellFedRotation
 
 STRATEGY = RussellFedRotation
+SIGNAL_KEYS = ("record_lookback", "cut_window_days")
 SPACE = (
     "hold_days=1:500:1",
     "cut_window_days=5:200:5",
@@ -115,21 +116,42 @@ def run_crosscurrent(w: Workload, combos: pd.DataFrame, executor=None) -> pd.Dat
 # ---- vectorbt ------------------------------------------------------------------------------------
 
 
-def _trigger_flags(w: Workload, values: list[dict], lead_ctx):
-    """Fired flags (n_signals, L) per distinct signal setting on the lead-in decision axis."""
-    inst, rut = STRATEGY(), lead_ctx.market["RUT"]
-    age = cut_age_days(
-        rut.frame.index, rut.known_ns, lead_ctx.fomc.changes(-1)[1], rut.instrument.tz
+def _records(close: np.ndarray, lookback: int) -> np.ndarray:
+    """Closes above every earlier close (``lookback`` 0) or the previous ``lookback`` closes."""
+    s = pd.Series(close)
+    prior = (
+        s.cummax().shift(1) if lookback == 0 else s.rolling(lookback, min_periods=1).max().shift(1)
     )
-    keys = {tuple(v[k] for k in SIGNAL_KEYS) for v in values}
-    index = {key: i for i, key in enumerate(sorted(keys))}
-    fired = np.stack([
-        lead_ctx.count(inst.trigger(lead_ctx, dict(zip(SIGNAL_KEYS, key, strict=True)), age),
-                       rut.known_ns) > 0
-        for key in sorted(keys)
-    ])  # fmt: skip
+    return (s > prior).to_numpy()
+
+
+def _cut_age(lead_ctx, rut) -> np.ndarray:
+    """Calendar days from the last Fed cut known strictly before each Russell close (by local
+    dates in New York) to that close; a huge number before the first cut."""
+    cuts = lead_ctx.fomc.changes(-1)[1]
+    pos = np.searchsorted(cuts, rut.known_ns, side="left") - 1
+    day = pd.DatetimeIndex(cuts[np.maximum(pos, 0)], tz="UTC").tz_convert(rut.instrument.tz)
+    day = day.normalize().tz_localize(None).as_unit("ns").asi8 // 86_400_000_000_000
+    age = rut.frame.index.as_unit("ns").asi8 // 86_400_000_000_000 - day
+    return np.where(pos >= 0, age, np.iinfo(np.int64).max)
+
+
+def _trigger_flags(w: Workload, values: list[dict], lead_ctx):
+    """Fired flags (n_signals, L) per distinct signal setting on the lead-in decision axis, with
+    NumPy: records within the cut window on the Russell's axis, counted onto ASX decisions."""
+    rut = lead_ctx.market["RUT"]
+    close = rut.values.to_numpy(dtype=np.float64)
+    age = _cut_age(lead_ctx, rut)
+    upto = np.searchsorted(rut.known_ns, np.asarray(lead_ctx.decision_ns), side="left")
+    keys = sorted({tuple(v[k] for k in SIGNAL_KEYS) for v in values})
+    index = {key: i for i, key in enumerate(keys)}
+    fired = []
+    for lookback, window in keys:
+        trig = _records(close, lookback) & (age <= window)
+        csum = np.concatenate(([0], np.cumsum(trig)))
+        fired.append(np.diff(csum[upto], prepend=0) > 0)
     sig = np.array([index[tuple(v[k] for k in SIGNAL_KEYS)] for v in values], dtype=np.int64)
-    return fired, sig
+    return np.stack(fired), sig
 
 
 def vbt_weights(w: Workload, combos: pd.DataFrame) -> np.ndarray:

@@ -1,6 +1,6 @@
 """Numba's disk cache: keyed by every kernel source (a cached kernel must not outlive an edit to a
 kernel it calls in another module), and a second process loads every kernel from it - the
-NamedTuple arguments (``engine.sim.contexts``, ``strategies.rotation_grid``) included - with one
+NamedTuple arguments (``engine.sim.contexts``, ``engine.rules.kernels``) included - with one
 compiled version per kernel."""
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def test_a_second_process_loads_every_kernel_from_the_disk_cache(tmp_path):
     assert {"sim/kernels.run_nb", "sim/grid_kernels.grid_nb"} <= saved["data saved"]
     # One version each: a literal argument (0, True) or a second argument type (an int init_cash,
     # a read-only array, prange's unsigned index) would compile and cache another.
-    ours = {k: n for k, n in first.items() if k.startswith(("sim/", "strategies/"))}
+    ours = {k: n for k, n in first.items() if k.startswith(("sim/", "strategies/", "rules/"))}
     assert ours and all(n <= 1 for n in ours.values()), {k: n for k, n in ours.items() if n > 1}
 
     second, log = _workload(env)
@@ -140,6 +140,6 @@ def test_a_second_process_loads_every_kernel_from_the_disk_cache(tmp_path):
     assert {
         "sim/kernels.run_nb",
         "sim/grid_kernels.grid_nb",
-        "strategies/rotation_grid.grid_orders_nb",
+        "rules/kernels.rule_orders_nb",
     } <= called
     assert called <= log["data loaded"], called - log["data loaded"]

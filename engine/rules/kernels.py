@@ -315,11 +315,11 @@ def rule_orders_nb(pts, combos, a, b):
     none_row = np.empty(0, np.int64)
     none_w = np.empty((0, n))
     for k in prange(n_k):
-        counts[k + 1] = _emit_nb(pts, combos, k, a, b, none_row, none_w)
+        counts[k + 1] = _emit_nb(pts, combos, np.int64(k), a, b, none_row, none_w)
     offsets = np.cumsum(counts)
     row = np.empty(offsets[n_k], np.int64)
     weight = np.empty((offsets[n_k], n))
     for k in prange(n_k):
         lo, hi = offsets[k], offsets[k + 1]
-        _emit_nb(pts, combos, k, a, b, row[lo:hi], weight[lo:hi])
+        _emit_nb(pts, combos, np.int64(k), a, b, row[lo:hi], weight[lo:hi])  # one signature
     return offsets, row, weight

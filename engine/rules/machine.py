@@ -50,8 +50,9 @@ def anchor_key(rule: Rule) -> str | None:
 
 
 def _settings(frame: pd.DataFrame, block: Block) -> tuple[np.ndarray, list[dict]]:
-    """(code per combo, distinct settings) of ``block``'s parameter columns in ``frame``."""
-    cols = list(block.columns())
+    """(code per combo, distinct settings) of ``block``'s parameter columns in ``frame`` (a field
+    without a column keeps the block's own value)."""
+    cols = [c for c in block.columns() if c in frame]
     if not cols or len(frame) == 0:
         return np.zeros(len(frame), np.int64), [dict(block.values)]
     sub = frame[cols]
@@ -138,17 +139,22 @@ def _asof(flags: np.ndarray, known: np.ndarray, at: np.ndarray) -> np.ndarray:
     return np.where(idx >= 0, flags[np.maximum(idx, 0)], False)
 
 
-def _rows(blocks, frame, make: Callable[[Block, dict], np.ndarray], rows: list) -> np.ndarray:
-    """Codes (K, len(blocks)) into ``rows``, appending each block's distinct settings' flags."""
+def _rows(blocks, frame, make: Callable[[Block, dict], np.ndarray], rows: list,
+          size: int) -> np.ndarray:  # fmt: skip
+    """Codes (K, len(blocks)) into ``rows``, appending each block's distinct settings' flags
+    (``size`` long); a setting only combos with the block off (``NAME.enabled`` False) use is
+    not evaluated, so a series no combo reads need not be loaded."""
     out = np.full((len(frame), len(blocks)), -1, np.int64)
     for j, block in enumerate(blocks):
         codes, settings = _settings(frame, block)
-        base = len(rows)
-        rows.extend(make(block, p) for p in settings)
-        out[:, j] = base + codes
         enabled = f"{block.name}.enabled"
-        if enabled in frame:
-            out[~frame[enabled].to_numpy(dtype=bool), j] = -1
+        on = frame[enabled].to_numpy(dtype=bool) if enabled in frame else np.ones(len(frame), bool)
+        used = np.zeros(len(settings), dtype=bool)
+        used[codes[on]] = True
+        base = len(rows)
+        rows.extend(make(block, p) if used[i] else np.zeros(size, dtype=bool)
+                    for i, p in enumerate(settings))  # fmt: skip
+        out[:, j] = np.where(on, base + codes, -1)
     return out
 
 
@@ -167,8 +173,10 @@ def compile_rule(rule: Rule, ctx: Context, frame: pd.DataFrame, on: np.ndarray,
         first_dec = np.searchsorted(dec.known, anchor.known, side="right").astype(np.int64)
         last_obs = asof_index(anchor.known, dec.known)
     when_rows: list[np.ndarray] = []
-    when = _rows(rule.when, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows)
-    when_any = _rows(rule.when_any, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows)
+    n_anchor = len(anchor.known)
+    when = _rows(rule.when, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows, n_anchor)
+    when_any = _rows(rule.when_any, frame, lambda b, p: ev.on_axis(b, p, anchor), when_rows,
+                     n_anchor)  # fmt: skip
     hold = frame[HOLD].to_numpy(dtype=np.int64) if HOLD in frame else np.full(len(frame), rule.hold)
     exit_rows: list[np.ndarray] = []
     exit_codes = np.full((len(frame), len(rule.exits)), -1, np.int64)
@@ -177,9 +185,8 @@ def compile_rule(rule: Rule, ctx: Context, frame: pd.DataFrame, on: np.ndarray,
         if not pick.any():
             continue
         codes = _rows(rule.exits, frame[pick],
-                      lambda b, p, h=holding: ev.exit_flags(b, p, h, dec), exit_rows)  # fmt: skip
+                      lambda b, p, h=holding: ev.exit_flags(b, p, h, dec), exit_rows, n_dec)  # fmt: skip
         exit_codes[pick] = codes
-    n_anchor = len(anchor.known)
     flags = kernels.Flags(
         np.ascontiguousarray(np.stack(when_rows)) if when_rows else np.zeros((0, n_anchor), bool),
         np.ascontiguousarray(np.stack(exit_rows)) if exit_rows else np.zeros((0, n_dec), bool),
@@ -188,8 +195,8 @@ def compile_rule(rule: Rule, ctx: Context, frame: pd.DataFrame, on: np.ndarray,
     ex, ex_code = _distinct(exit_codes)
     sets = kernels.Sets(np.ascontiguousarray(trig[:, : when.shape[1]]),
                         np.ascontiguousarray(trig[:, when.shape[1]:]), ex)  # fmt: skip
-    combos = kernels.Combos(trig_code, ex_code, hold, np.ascontiguousarray(on, np.float64),
-                            np.ascontiguousarray(off, np.float64))  # fmt: skip
+    combos = kernels.Combos(trig_code, ex_code, np.array(hold, dtype=np.int64),  # writable
+                            np.array(on, dtype=np.float64), np.array(off, dtype=np.float64))  # fmt: skip
     return Compiled(flags, kernels.Axis(first_dec, last_obs), sets, combos, n_dec, key)
 
 

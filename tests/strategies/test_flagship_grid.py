@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.backtest.run import RunConfig, prepare, window_targets
-from strategies.rotation_grid import HoldCombos, HoldPoints, grid_orders_nb
+from engine.rules import kernels
 from strategies.russell_fed_rotation import RussellFedRotation
 
 
@@ -87,10 +87,13 @@ def test_random_combos_and_windows_match(prepared, combos, start):
 
 def test_kernel_by_hand():
     # six decision points; a trigger at 1 holds 3 points (1, 2, 3); combo 1 is derailed at 3
-    points = HoldPoints(np.array([1]), np.array([0, 1]), np.array([3]), np.array([0, 0, 1]))
-    combos = HoldCombos(np.array([0, 0]), np.array([0, 1]), np.array([3, 3]),
-                        np.array([1.0, 0.5]), np.array([1.0, 0.0]))  # fmt: skip
-    offsets, row, weight = grid_orders_nb(points, combos, 0, 5)
+    pts = kernels.Points(np.array([1]), np.array([0, 1]), np.array([1, 4]), np.array([0, 2]),
+                         np.array([3]), np.array([0, 0, 1]), np.array([3, 4]),
+                         np.array([0, 0, 2]))  # fmt: skip
+    combos = kernels.Combos(np.array([0, 0]), np.array([0, 1]), np.array([3, 3]),
+                            np.array([[1.0, 0.0], [0.5, 0.0]]),
+                            np.array([[0.0, 1.0], [0.0, 0.0]]))  # fmt: skip
+    offsets, row, weight = kernels.rule_orders_nb(pts, combos, 0, 5)
     np.testing.assert_array_equal(offsets, [0, 3, 6])
     np.testing.assert_array_equal(row, [0, 1, 4, 0, 1, 3])
     np.testing.assert_array_equal(weight[:3], [[0, 1], [1, 0], [0, 1]])
@@ -99,13 +102,14 @@ def test_kernel_by_hand():
 
 def test_back_to_back_holds_and_a_window_inside_a_hold():
     # triggers at 2 and 5 with hold 3 make one hold [2, 8); a window 3..9 starts inside it
-    points = HoldPoints(
-        np.array([2, 5]), np.array([0, 2]), np.array([], np.int64), np.array([0, 0])
-    )
-    args = (points, HoldCombos(*(np.array([v]) for v in (0, 0, 3, 1.0, 1.0))))
-    offsets, row, weight = grid_orders_nb(*args, 3, 9)
+    none = np.array([], np.int64)
+    pts = kernels.Points(np.array([2, 5]), np.array([0, 2]), none, np.array([0, 0]), none,
+                         np.array([0, 0]), none, np.array([0, 0]))  # fmt: skip
+    combos = kernels.Combos(np.array([0]), np.array([0]), np.array([3]), np.array([[1.0, 0.0]]),
+                            np.array([[0.0, 1.0]]))  # fmt: skip
+    offsets, row, weight = kernels.rule_orders_nb(pts, combos, 3, 9)
     np.testing.assert_array_equal(row, [0, 5])  # points 3 (in the hold) and 8 (its end)
     np.testing.assert_array_equal(weight, [[1, 0], [0, 1]])
-    offsets, row, weight = grid_orders_nb(*args, 8, 9)
+    offsets, row, weight = kernels.rule_orders_nb(pts, combos, 8, 9)
     np.testing.assert_array_equal(row, [0])  # the hold ended before the window
     np.testing.assert_array_equal(weight, [[0, 1]])

@@ -1,6 +1,6 @@
 """The flagship strategy: its kernels by hand, its weights around real Fed cuts, its parameters.
 
-1. ``record_close_1d_nb``, ``hold_mask_1d_nb`` and ``last_before`` on 3-8 bar hand-worked cases.
+1. the record kernel, the hold and the strict cut window on 3-8 bar hand-worked cases.
 2. Weights on small data folders written to ``tmp_path`` on real XNYS/XASX session dates around real
    FOMC cuts from ``data/events/fomc.csv``: which ASX sessions hold XSO after a Russell record (next
    ASX open after the US close, across a weekend, across an ASX holiday), a record before the
@@ -22,13 +22,12 @@ from hypothesis import strategies as st
 from engine.errors import ParamError
 from engine.feeds import calendars
 from engine.feeds.marketdata import load_folder
+from engine.rules.blocks import event_flags
+from engine.rules.eventfiles import EventTable
+from engine.rules.kernels import record_nb as record_close_1d_nb
 from engine.timing import align
-from strategies.russell_fed_rotation import (
-    RussellFedRotation,
-    hold_mask_1d_nb,
-    last_before,
-    record_close_1d_nb,
-)
+from strategies.common import hold_1d_nb
+from strategies.russell_fed_rotation import RussellFedRotation
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "data"
 KEYS = ["XSO", "XJO", "RUT"]
@@ -82,21 +81,29 @@ def test_record_close_matches_a_plain_python_window(close, lookback):
     ],
 )
 def test_hold_mask_by_hand(fired, hold, expected):
-    out = hold_mask_1d_nb(np.asarray(fired, dtype=np.bool_), hold)
+    fired = np.asarray(fired, dtype=np.bool_)
+    out = hold_1d_nb(fired, np.zeros_like(fired), hold)  # no derails
     assert out.astype(int).tolist() == expected
 
 
-def test_last_before_is_strict():
-    events = np.array([10, 20, 30], dtype=np.int64)
-    out = last_before(events, np.array([5, 10, 11, 20, 25, 31], dtype=np.int64))
-    assert out[1:].tolist() == [out[0], 10, 10, 20, 30]
-    assert out[0] < -(10**18)  # "very early": any window test against it fails
+def _cut_within(events: list[int], at: list[int], days: int = 10_000) -> list[bool]:
+    """The flagship's cut-window block: a cut known strictly before each instant."""
+    table = EventTable("fomc", np.array(events, dtype=np.int64), -np.ones(len(events), np.int64),
+                       ("cut",) * len(events), "test")  # fmt: skip
+    at_ns = np.array(at, dtype=np.int64)
+    dates = pd.DatetimeIndex(at_ns).normalize()
+    p = {"move": "cut", "days": days}
+    return event_flags("event_within", table, p, at_ns, dates, "UTC", False).tolist()
 
 
-def test_last_before_with_no_events_is_very_early():
+def test_the_last_cut_is_known_strictly_before():
+    out = _cut_within([10, 20, 30], [5, 10, 11, 20, 25, 31])
+    assert out == [False, False, True, True, True, True]  # a cut at the instant itself is not known
+
+
+def test_no_cut_known_yet_never_counts():
     # No cut known yet (e.g. a context truncated before 1990, or an empty decision table).
-    out = last_before(np.array([], dtype=np.int64), np.array([5, 6], dtype=np.int64))
-    assert (out < -(10**18)).all()
+    assert _cut_within([], [5, 6]) == [False, False]
 
 
 # --- 2. weights on hand-built folders ------------------------------------------------------------
