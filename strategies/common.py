@@ -1,8 +1,9 @@
 """Pieces shared by the built-in strategies: per-bar numba kernels and common parameters.
 
 Lives here: the hold/exit state machine over decision points (``hold_1d_nb``), a two-threshold
-switch (``hysteresis_1d_nb``), the running or rolling high (``running_high_1d_nb``), features on a
-series' own axis (``trailing_return``, ``moving_average``), the shared ``risk_off``/``weight``
+switch (``hysteresis_1d_nb``), the running or rolling high (``running_high_1d_nb``, the rule
+blocks' own kernel), features on a series' own axis (``trailing_return``, ``trailing_change``: the
+rule blocks'; ``moving_average``), the shared ``risk_off``/``weight``
 parameters and the small-caps/large-caps weight layout. Not here: any strategy's rule (each strategy
 has its own module) or alignment onto decision points (``engine.timing.align``, via ``Context``).
 """
@@ -13,6 +14,9 @@ import numpy as np
 import pandas as pd
 from numba import njit
 
+from engine.rules.blocks import trailing_change as trailing_change  # re-exported for strategies
+from engine.rules.blocks import trailing_return as trailing_return
+from engine.rules.kernels import running_high_nb as running_high_1d_nb  # noqa: F401
 from engine.strategy.base import Param
 
 SMALL, LARGE = "XSO", "XJO"
@@ -47,43 +51,6 @@ def hysteresis_1d_nb(enter, leave, start):
         elif enter[i]:
             state = True
         out[i] = state
-    return out
-
-
-@njit(cache=True)
-def running_high_1d_nb(close, lookback):
-    """Highest close up to and including each bar: over all history (``lookback`` = 0) or over the
-    current and previous ``lookback`` bars."""
-    n = close.shape[0]
-    out = np.empty(n, dtype=np.float64)
-    best = -np.inf
-    for i in range(n):
-        if lookback == 0:
-            best = max(best, close[i])
-            out[i] = best
-        else:
-            m = -np.inf
-            for k in range(max(0, i - lookback), i + 1):
-                m = max(m, close[k])
-            out[i] = m
-    return out
-
-
-def trailing_return(values: np.ndarray, n: int) -> np.ndarray:
-    """``values[i] / values[i - n] - 1`` on the series' own axis; NaN for the first ``n`` bars."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.full(v.shape, np.nan)
-    if n < len(v):
-        out[n:] = v[n:] / v[:-n] - 1.0
-    return out
-
-
-def trailing_change(values: np.ndarray, n: int) -> np.ndarray:
-    """``values[i] - values[i - n]`` on the series' own axis; NaN for the first ``n`` bars."""
-    v = np.asarray(values, dtype=np.float64)
-    out = np.full(v.shape, np.nan)
-    if n < len(v):
-        out[n:] = v[n:] - v[:-n]
     return out
 
 

@@ -125,6 +125,16 @@ def test_a_hand_worked_hold():
     assert row.tolist() == [0, 2, 3, 4] and weight[:, 0].tolist() == [0.0, 1.0, 0.0, 1.0]
 
 
+def _grid_equals_single_runs(cls, p, combos) -> None:
+    """The fused grid path's orders are those of one ``window_targets`` call per combo."""
+    fast = cls.grid_weights(p.ctx, cls.resolve_frame(combos), p.rows)
+    slow = Orders.from_dense(np.stack([window_targets(cls(**v), p.ctx, p.rows)
+                                       for v in combos.to_dict("records")]))  # fmt: skip
+    assert np.array_equal(fast.offsets, slow.offsets)
+    assert np.array_equal(fast.row, slow.row)
+    assert np.array_equal(fast.weight, slow.weight)
+
+
 def test_the_grid_path_gives_each_combos_single_run_orders():
     cls = make_rule("g", on={"XSO": 0.7}, off={"XJO": 1.0},
                     when=[_block("rec60"), _block("cut")], when_any=[_block("y"), _block("mom")],
@@ -134,12 +144,7 @@ def test_the_grid_path_gives_each_combos_single_run_orders():
     space = Space.from_specs(cls, ["cut.days=10,60,120", "hold.sessions=0,5,30", "cut.move=cut,any",
                                    "aud.below=-0.04,-0.01", "rec60.lookback=20,250"])  # fmt: skip
     combos = space.combos()
-    fast = cls.grid_weights(p.ctx, cls.resolve_frame(combos), p.rows)
-    slow = Orders.from_dense(np.stack([window_targets(cls(**v), p.ctx, p.rows)
-                                       for v in combos.to_dict("records")]))  # fmt: skip
-    assert np.array_equal(fast.offsets, slow.offsets)
-    assert np.array_equal(fast.row, slow.row)
-    assert np.array_equal(fast.weight, slow.weight)
+    _grid_equals_single_runs(cls, p, combos)
 
 
 @pytest.mark.parametrize("hold", [0, 20])
@@ -170,9 +175,4 @@ def test_event_stepped_orders_equal_the_dense_states(start, on, off, specs):
     cfg = RunConfig(start=pd.Timestamp(start), end=pd.Timestamp("2020-12-31"))
     p = prepare(cls(), cfg)
     combos = Space.from_specs(cls, specs).combos()
-    fast = cls.grid_weights(p.ctx, cls.resolve_frame(combos), p.rows)
-    slow = Orders.from_dense(np.stack([window_targets(cls(**v), p.ctx, p.rows)
-                                       for v in combos.to_dict("records")]))  # fmt: skip
-    assert np.array_equal(fast.offsets, slow.offsets)
-    assert np.array_equal(fast.row, slow.row)
-    assert np.array_equal(fast.weight, slow.weight)
+    _grid_equals_single_runs(cls, p, combos)
