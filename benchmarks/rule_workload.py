@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import workload as wl
 
-from engine.backtest.run import Prepared, RunConfig, prepare
+from engine.backtest.run import prepare
 from engine.research.grid import simulate_combos
 from engine.rules import load_rule
 from engine.strategy.base import with_lead_in
@@ -44,25 +44,15 @@ VBT_CHUNK = 1000
 
 
 @dataclass(frozen=True)
-class RuleWorkload:
-    cls: type
-    cfg: RunConfig
-    prepared: Prepared
-    space: Space
-
-    @property
-    def sessions(self) -> int:
-        return len(self.prepared.steps.val_labels)
-
-    def combos(self, k: int, seed: int = wl.SEED) -> pd.DataFrame:
-        return self.space.sample(k, seed)
+class RuleWorkload(wl.Workload):
+    cls: type = type(None)  # the rule's Strategy class
 
 
 def load() -> RuleWorkload:
     flagship = wl.load()
     cls = load_rule(RULE_FILE)
     cfg = flagship.cfg
-    return RuleWorkload(cls, cfg, prepare(cls(), cfg), Space.from_specs(cls, list(SPACE)))
+    return RuleWorkload(cfg, prepare(cls(), cfg), Space.from_specs(cls, list(SPACE)), cls)
 
 
 def run_crosscurrent(w: RuleWorkload, combos: pd.DataFrame) -> pd.DataFrame:
