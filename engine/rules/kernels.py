@@ -160,12 +160,13 @@ def triggers_nb(flags, axis, sets, n_dec):
     return fired, now
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def exits_nb(flags, sets, n_dec):
-    """(X, n_dec): any exit of each exit set at each decision."""
+    """(X, n_dec): any exit of each exit set at each decision (serial: a handful of sets; a
+    parallel region would cost more to start than the work)."""
     n_x = sets.exit.shape[0]
     out = np.zeros((n_x, n_dec), dtype=np.bool_)
-    for x in prange(n_x):
+    for x in range(n_x):
         for b in range(sets.exit.shape[1]):
             row = sets.exit[x, b]
             if row >= 0:

@@ -33,7 +33,8 @@ VALUATION_CALENDAR = {"AUD": "XASX", "USD": "XNYS"}
 
 @dataclass(frozen=True)
 class Steps:
-    """Arrays for ``kernels.simulate_nb`` plus the labels to put its output back on dates."""
+    """Arrays for ``kernels.run_nb`` (via ``simulate.simulate_steps``) plus the labels to put its
+    output back on dates."""
 
     instant_ns: np.ndarray  # (S,) int64 UTC
     is_val: np.ndarray  # (S,) bool
