@@ -193,6 +193,11 @@ def _number(value):
     return value
 
 
+def _dotted(node: ast.Attribute) -> str | None:
+    """``rba.days`` for the attribute node of a rule parameter (a name and one field), else None."""
+    return f"{node.value.id}.{node.attr}" if isinstance(node.value, ast.Name) else None
+
+
 def _eval(node, row):
     """A constraint's value on one combo: comparisons, and/or/not and arithmetic on numbers only
     (text arithmetic such as ``risk_off * 10**12`` would build huge strings)."""
@@ -200,6 +205,8 @@ def _eval(node, row):
         return node.value
     if isinstance(node, ast.Name):
         return row[node.id]
+    if isinstance(node, ast.Attribute):  # a rule's NAME.FIELD parameter
+        return row[_dotted(node)]
     if isinstance(node, ast.BoolOp):
         values = (bool(_eval(v, row)) for v in node.values)
         return all(values) if isinstance(node.op, ast.And) else any(values)
@@ -232,13 +239,23 @@ def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
         raise ConfigError(
             f'--constraint {expr!r} does not parse ({exc.msg}); e.g. "hold_days > 5".'
         ) from None
+    dotted = set()  # the Name of a rule's NAME.FIELD parameter is not a parameter of its own
     for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _dotted(node) is not None:
+            name = _dotted(node)
+            if name not in combos.columns:
+                raise ConfigError(
+                    f"--constraint {expr!r}: unknown parameter {name!r}."
+                    f"{did_you_mean(name, combos.columns)} Parameters: {', '.join(combos.columns)}."
+                )
+            dotted.add(id(node.value))
+            continue
         if not isinstance(node, _ALLOWED):
             raise ConfigError(
                 f"--constraint {expr!r}: {type(node).__name__} is not allowed; use comparisons, "
                 "arithmetic and and/or/not over parameter names."
             )
-        if isinstance(node, ast.Name) and node.id not in combos.columns:
+        if isinstance(node, ast.Name) and id(node) not in dotted and node.id not in combos.columns:
             raise ConfigError(
                 f"--constraint {expr!r}: unknown parameter {node.id!r}."
                 f"{did_you_mean(node.id, combos.columns)} Parameters: {', '.join(combos.columns)}."

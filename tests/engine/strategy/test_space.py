@@ -395,3 +395,14 @@ def test_flagship_space_smoke():
     cls(**df.iloc[0].to_dict())  # every combo is a valid parameter set
     with pytest.raises(ParamError, match="Did you mean 'hold_days'"):
         parse_spec(cls, "holddays=5")
+
+
+def test_constraints_read_a_rules_dotted_parameters():
+    combos = pd.DataFrame({"rba.days": [30, 60, 90], "hold.sessions": [5, 10, 20]})
+    kept = apply_constraint(combos, "rba.days > 40 and hold.sessions < 20")
+    assert kept.to_dict("records") == [{"rba.days": 60, "hold.sessions": 10}]
+    with pytest.raises(ConfigError, match="Did you mean 'rba.days'"):
+        apply_constraint(combos, "rba.dayz > 3")
+    for bad in ("rba.days.real > 1", "rba.__class__ == 1", "x.y > 1"):
+        with pytest.raises(ConfigError):
+            apply_constraint(combos, bad)
