@@ -241,8 +241,8 @@ def apply_constraint(combos: pd.DataFrame, expr: str | None) -> pd.DataFrame:
         ) from None
     dotted = set()  # the Name of a rule's NAME.FIELD parameter is not a parameter of its own
     for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and _dotted(node) is not None:
-            name = _dotted(node)
+        name = _dotted(node) if isinstance(node, ast.Attribute) else None
+        if name is not None and node.value.id not in combos.columns:  # not an attribute of one
             if name not in combos.columns:
                 raise ConfigError(
                     f"--constraint {expr!r}: unknown parameter {name!r}."
