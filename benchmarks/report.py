@@ -153,7 +153,7 @@ def _targets(rows: list[dict]) -> Table:
 
 
 def _rules(r: dict) -> Table:
-    t = Table(title=f"1b. Rule grid ({r['rule']}), K = {r['k']:,}, same process")
+    t = Table(title=f"1c. Rule grid ({r['rule']}), K = {r['k']:,}, same process")
     for col in ("engine", "wall s", "combo-sessions/s", "ratio", "notes"):
         t.add_column(col, justify="left" if col in ("engine", "notes") else "right")
     sessions = r["k"] * r["sessions"]
