@@ -1,26 +1,31 @@
 """Sibling: hold ASX small caps while the Fed's last rate move was a cut.
 
-The last move (sign of the last non-zero change in ``data/events/fomc.csv``) reaches the ASX
-decision points through ``Context.asof`` at its announcement instant, so a cut announced at 14:00
-New York time is first acted on at the next ASX open.
+The rule is one ``easing_cycle`` block (``engine.rules``; shipped as
+``strategies/rules/fed-easing-cycle.toml``): the last move (sign of the last non-zero change in
+``data/events/fomc.csv``) known strictly before each ASX decision, by its announcement instant, so
+a cut announced at 14:00 New York time is first acted on at the next ASX open.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from engine.feeds.events import Decisions
+from engine.rules import rule_from_dict
+from engine.rules.machine import compile_rule, rule_states
 from engine.strategy.base import Strategy
 
 from .common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
 
 
-def last_move_was_cut(ctx, decisions: Decisions) -> np.ndarray:
-    """Per decision point: True where the last rate move known before it was a cut."""
-    change = decisions.frame["change_bps"].to_numpy(dtype=np.float64)
-    moved = change != 0
-    last = ctx.asof(np.sign(change[moved]), decisions.known_ns[moved])
-    return last < 0  # NaN (no move known yet) compares False
+def easing_rule(bank: str):
+    """The rule: on while ``bank``'s last rate move known before the decision was a cut."""
+    return rule_from_dict(
+        {"name": f"{bank}-easing-cycle", "trade": {"on": {SMALL: 1.0}, "off": {LARGE: 1.0}},
+         "when": [{"name": "easing", "block": "easing_cycle", "events": bank}]},
+        "strategies/fed_easing_cycle.py",
+    )  # fmt: skip
 
 
 class FedEasingCycle(Strategy):
@@ -39,8 +44,9 @@ class FedEasingCycle(Strategy):
         return getattr(ctx, self.bank)
 
     def weights(self, ctx, p) -> np.ndarray:
-        on = last_move_was_cut(ctx, self.decisions(ctx))
-        return small_or_risk_off(on, p["weight"], p["risk_off"])
+        frame = pd.DataFrame(index=pd.RangeIndex(1))
+        c = compile_rule(easing_rule(self.bank), ctx, frame, np.ones((1, 2)), np.zeros((1, 2)))
+        return small_or_risk_off(rule_states(c)[0], p["weight"], p["risk_off"])
 
     def signal_flags(self, ctx, p):
         dec = self.decisions(ctx)
