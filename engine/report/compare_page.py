@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from engine.report.figures import RDBU, plotlyjs, vline
+from engine.report.grid_charts import LOG_AXIS
 from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
@@ -227,7 +228,7 @@ def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Char
         data.append({"type": "scatter", "x": x, "y": y, "name": plain_text(name), "line": line})
     log = all(bool((c > 0).all()) for c in curves)
     title = f"equity ({currency}{', log' if log else ''})"
-    yaxis = {"type": "log" if log else "linear", "title": {"text": title}}
+    yaxis = {**(LOG_AXIS if log else {"type": "linear"}), "title": {"text": title}}
     fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
     return Chart.of("chart-equity", "Equity, overlaid", fig, 440)
 

@@ -5,6 +5,7 @@ Lives here: the axis order of a parameter (``axis_values``), the aggregations th
 best per pair of values), which pairs get a heatmap (``choose_pairs``), the chart builders and
 ``sensitivity_charts``, which makes them all with fixed div ids: ``chart-param-<i>`` for the i-th
 varied parameter, ``chart-pair-<k>`` for the k-th drawn pair.
+``LOG_AXIS`` / ``with_log_ticks`` label log axes with full values.
 Not here: the page, its tables and the honesty panel (``engine.report.grid_page``), the winner's
 equity and drawdown charts (``engine.report.run_charts``, reused as they are), the figures' shared look
 and HTML (``engine.report.figures``).
@@ -31,6 +32,12 @@ PAIR_PARAMS = 4
 _TEXT_CELLS = 400  # heatmaps with more cells than this drop the printed values
 # plotly/d3 number formats of the spec's kinds (engine.stats.spec): charts read as the tables do
 D3_FORMATS = {"pct": ".2%", "ratio": ".2f", "count": ",.0f", "money": ",.2f", "number": ",.2f"}
+# A log axis spanning less than a decade labels its minor ticks with one digit ("5, 4, 3, 2, 100k,
+# 9, 8"): with a tick format plotly writes every tick's full value (SI: 80k, 100k, 200k, 1M).
+LOG_AXIS = {"type": "log", "tickformat": "~s", "exponentformat": "SI"}
+# A legend below the plot sits on an x axis title; anchored to the figure's bottom edge instead,
+# plotly makes room for it under the title (charts' legends are below the plot: figures.page_layout).
+BELOW_AXIS_TITLE = {"yref": "container", "yanchor": "bottom", "y": 0.0}
 _BEST = "#2166ac"
 _MEDIAN = "#e08214"
 _WORST = "#9aa5b1"
@@ -40,6 +47,17 @@ def metric_format(metric: str) -> str:
     """The d3 format plotly uses for hover and cell text of ``metric``."""
     metric_spec = spec.METRICS.get(metric)
     return D3_FORMATS.get(metric_spec.kind if metric_spec else "", ".4g")
+
+
+def with_log_ticks(chart: Chart) -> Chart:
+    """``chart`` with ``LOG_AXIS``'s tick format on its y axis when that axis is a log axis (the
+    winner's equity chart, drawn by ``engine.report.run_charts``); any other chart as it is."""
+    layout = chart.figure.get("layout", {}) if chart.fragment else {}
+    yaxis = layout.get("yaxis") or {}
+    if yaxis.get("type") != "log":
+        return chart
+    fig = {"data": chart.figure["data"], "layout": {**layout, "yaxis": {**yaxis, **LOG_AXIS}}}
+    return Chart.of(chart.div_id, chart.heading, fig, int(layout.get("height", 460)))
 
 
 def _is_number(value: object) -> bool:
@@ -156,6 +174,7 @@ def param_chart(
         "yaxis": {"title": {"text": plain_text(label)}, "tickformat": fmt.replace(".2%", ".1%")},
         "hovermode": "closest",
         "showlegend": not single,
+        "legend": BELOW_AXIS_TITLE,
     }
     fig = {"data": data, "layout": layout}
     heading = f"{label} by {param}"

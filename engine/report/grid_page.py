@@ -2,9 +2,10 @@
 
 Lives here: ``GridReportContext`` (everything the page shows, validated), the honesty panel's HTML,
 the ranked table, the page layout and ``render_grid_report`` / ``write_grid_report``. Not here: the
-honesty panel's wording (``engine.report.grid_honesty``), the sensitivity charts and their aggregations
-(``engine.report.grid_charts``), the winner's tables and charts (``engine.report.run_page`` /
-``engine.report.run_charts``), the page's CSS, error hook and status script
+honesty panel's wording (``engine.report.grid_honesty``), the sensitivity charts and their
+aggregations (``engine.report.grid_charts``), the walk-forward panel
+(``engine.report.walkforward_charts``), the winner's tables and charts (``engine.report.run_page``
+/ ``engine.report.run_charts``), the page's CSS, error hook and status script
 (``engine.report.page_parts``), metric labels and formats (``engine.stats.spec``), the statistics
 (``engine.research.honesty``, ``engine.stats.overfit``, ``engine.stats.pbo``) or choosing the
 output path (the CLI).
@@ -14,8 +15,9 @@ The page is built in four steps:
 1. ``GridReportContext.__post_init__`` checks the table, the parameter lists and the honesty keys.
 2. The honesty panel and the top-N table are rendered from data with every user string escaped.
 3. Charts aggregate the table with pandas groupbys (one per varied parameter, one per drawn pair)
-   and get fixed div ids (``chart-param-<i>``, ``chart-pair-<k>``, ``chart-equity``,
-   ``chart-drawdown``), so the same context gives a byte-identical page.
+   and get fixed div ids (``chart-walk-forward`` when the grid ran a walk-forward,
+   ``chart-param-<i>``, ``chart-pair-<k>``, ``chart-equity``, ``chart-drawdown``), so the same
+   context gives a byte-identical page.
 4. plotly.js is inlined once in ``<head>``; nothing is fetched from the network.
 """
 
@@ -54,6 +56,7 @@ from engine.report.page_parts import (
 )
 from engine.report.run_charts import Chart, drawdown_chart, equity_chart
 from engine.report.run_page import ReportContext, metrics_section, params_section
+from engine.report.walkforward_charts import walk_forward_section
 from engine.stats import spec
 
 KEY_METRICS = (
@@ -152,6 +155,9 @@ class GridReportContext:
     synthetic: bool
     notes: Sequence[str] = ()
     top: int = 20
+    # summary.json's walk_forward block and walk_forward.csv's curves, when the grid ran one
+    walk_forward: Mapping[str, object] | None = None
+    walk_forward_equity: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         _check_table(self)
@@ -162,6 +168,10 @@ class GridReportContext:
             _fail("winner", "must be a ReportContext", found, "use runfiles.report_context")
         if isinstance(self.top, bool) or not isinstance(self.top, int | np.integer) or self.top < 1:
             _fail("top", "must be a positive integer", repr(self.top), "pass e.g. 20")
+        if self.walk_forward is not None and not isinstance(self.walk_forward_equity, pd.DataFrame):
+            found = type(self.walk_forward_equity).__name__
+            _fail("walk_forward_equity", "must be a DataFrame with a walk-forward", found,
+                  "pass walk_forward.csv read back (a date index)")  # fmt: skip
 
 
 # --- honesty ----------------------------------------------------------------------------------
@@ -232,7 +242,8 @@ def _charts_block(charts: Sequence[Chart]) -> str:
 
 def _winner_section(ctx: GridReportContext) -> tuple[str, list[Chart]]:
     w = ctx.winner
-    charts = [equity_chart(w.equity, w.benchmarks, w.markers), drawdown_chart(w.equity)]
+    equity = gc.with_log_ticks(equity_chart(w.equity, w.benchmarks, w.markers))
+    charts = [equity, drawdown_chart(w.equity)]
     first = ctx.table.iloc[0]
     which = ", ".join(f"{p}={fmt_value(first[p])}" for p in ctx.varied) or "the only combination"
     html = (
@@ -259,6 +270,7 @@ _GRID_CSS = """
 .honesty h3{margin:14px 0 2px}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 table.ranked tbody tr:first-child{background:#eef6ee;font-weight:600}
+table.folds td{white-space:nowrap}table.folds th{white-space:normal;overflow-wrap:normal}
 """
 
 
@@ -297,14 +309,20 @@ def render_grid_report(ctx: GridReportContext) -> str:
     data = ctx.table[list(ctx.varied)].assign(metric=_metric_values(ctx.table, ctx.metric))
     lines, maps, one, two = gc.sensitivity_charts(data, ctx.varied, (ctx.metric, label), higher)
     winner, winner_charts = _winner_section(ctx)
+    wf_html, wf_charts = "", []
+    if ctx.walk_forward is not None:
+        wf_html, chart = walk_forward_section(
+            ctx.walk_forward, ctx.walk_forward_equity, ctx.metric, ctx.varied, currency
+        )
+        wf_charts = [chart]
     notes = list(dict.fromkeys([*ctx.notes, *ctx.winner.notes]))
-    drawn = [c.div_id for c in (*lines, *maps, *winner_charts) if c.fragment]
+    drawn = [c.div_id for c in (*wf_charts, *lines, *maps, *winner_charts) if c.fragment]
     banner = (
         f'<div class="banner" role="alert">{esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""
     )
     body = (
         f"<body>{banner}<main>{_intro(ctx)}{notes_section(notes)}{_honesty_section(ctx)}"
-        f"{_ranked_section(ctx, currency)}"
+        f"{_ranked_section(ctx, currency)}{wf_html}"
         f'<section><h2>Sensitivity by parameter</h2><p class="small">{esc(one)}</p>'
         f"{_charts_block(lines)}</section>"
         f'<section><h2>Parameter pairs</h2><p class="small">{esc(two)}</p>'

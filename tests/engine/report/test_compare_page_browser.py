@@ -18,11 +18,15 @@ from engine.research import compare
 from engine.store import compare_folder
 from strategies import REGISTRY
 
-pytest.register_assert_rewrite("browser_kit")  # so its asserts report like this file's own
+# so their asserts report like this file's own
+pytest.register_assert_rewrite("browser_kit", "trace_kit")
 from browser_kit import NO_CHROMIUM, check_page, find_chromium, render  # noqa: E402
+from trace_kit import check_traces  # noqa: E402
 
 WINDOW = RunConfig(start=pd.Timestamp("2015-01-01"), end=pd.Timestamp("2019-12-31"))
 COMPARE_CHARTS = ["chart-equity", "chart-drawdown", "chart-correlation", "chart-sharpe-diff"]
+# traces per chart: three inputs and the benchmark; three drawdowns; one heatmap; two differences
+COMPARE_TRACES = dict(zip(COMPARE_CHARTS, (4, 3, 1, 1), strict=True))
 
 
 def compare_page(tmp_path: Path) -> Path:
@@ -40,9 +44,12 @@ def test_compare_report_renders_offline_in_chromium(tmp_path: Path) -> None:
     chromium = find_chromium()
     if chromium is None:
         pytest.skip(NO_CHROMIUM)
-    url = compare_page(tmp_path).as_uri()
+    page = compare_page(tmp_path)
+    rendered = render(chromium, page.as_uri(), tmp_path)
     check_page(
-        render(chromium, url, tmp_path),
+        rendered,
         COMPARE_CHARTS,
         {"Synthetic sample data": "the synthetic banner is missing"},
     )
+    check_traces(page.read_text(encoding="utf-8"), rendered.dom, COMPARE_TRACES)
+    assert '"tickformat":"~s"' in page.read_text(encoding="utf-8")  # log ticks show full values
