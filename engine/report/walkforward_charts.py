@@ -27,25 +27,28 @@ from engine.stats import spec
 
 CHART_ID = "chart-walk-forward"
 SIDE_METRICS = ("total_return", "cagr", "sharpe", "max_drawdown", "ann_volatility", "exposure")
+# The hindsight curve is dashed and drawn on top, so where the two coincide (every fold chose the
+# full window's best) both stay visible.
 _CURVES = (
-    ("walk_forward_equity", "walk-forward (out of sample)", "#2166ac", 2),
-    ("full_window_best_equity", "full window's best (in sample, hindsight)", "#e08214", 1.5),
-)
+    ("walk_forward_equity", "walk-forward (out of sample)", "#2166ac", 2, "solid"),
+    ("full_window_best_equity", "full window's best (in sample, hindsight)", "#e08214", 1.5,
+     "dash"),
+)  # fmt: skip
 
 
 def walk_forward_chart(equity: pd.DataFrame, test_starts: Sequence[str]) -> Chart:
     """The chained out-of-sample equity and the full window's best over the same test slices,
     with a dotted line where each later fold's test slice starts (log y when all positive)."""
     heading = "Walk-forward equity: out of sample vs the full window's best"
-    curves = [(c, n, colour, w) for c, n, colour, w in _CURVES if c in equity.columns]
+    curves = [curve for curve in _CURVES if curve[0] in equity.columns]
     if equity.empty or not curves:
         return Chart(CHART_ID, heading, skipped="No walk-forward equity was saved.")
     x = chart_dates(pd.DatetimeIndex(equity.index))
     data = [
         {"type": "scatter", "x": x, "y": equity[col].to_numpy(float), "name": name,
-         "mode": "lines", "line": {"width": width, "color": colour},
+         "mode": "lines", "line": {"width": width, "color": colour, "dash": dash},
          "hovertemplate": "%{x}<br>%{y:,.0f}<extra>" + name + "</extra>"}
-        for col, name, colour, width in curves
+        for col, name, colour, width, dash in curves
     ]  # fmt: skip
     values = equity[[c for c, *_ in curves]].to_numpy(float)
     log = bool((values[np.isfinite(values)] > 0).all())
