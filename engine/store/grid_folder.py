@@ -218,11 +218,14 @@ def read_walk_forward(folder: Path, summary: dict[str, Any]) -> pd.DataFrame | N
         raise _damaged(path, f"unreadable ({str(exc)[:200]})") from None
 
 
-def grid_page_context(folder: Path, table: pd.DataFrame | None = None) -> GridReportContext:
+def grid_page_context(
+    folder: Path, table: pd.DataFrame | None = None, winner_file: Path | None = None
+) -> GridReportContext:
     """The grid page's context from a grid folder's files (``table``: the ranked table when the
-    caller holds it already, as the writer does; else read from ``grid.parquet``)."""
+    caller holds it already, as the writer does; else read from ``grid.parquet``;
+    ``winner_file``: a ``write_winner`` file elsewhere, e.g. for a folder saved without one)."""
     summary = _read_json(folder / "summary.json")
-    winner, page = read_winner(folder / WINNER_FILE)
+    winner, page = read_winner(winner_file or folder / WINNER_FILE)
     space = summary.get("space")
     if not isinstance(space, dict) or not isinstance(summary.get("honesty"), dict):
         raise _damaged(folder / "summary.json", "lacks its space or honesty block")
@@ -242,6 +245,8 @@ def grid_page_context(folder: Path, table: pd.DataFrame | None = None) -> GridRe
         ) from None
 
 
-def write_grid_page(folder: Path, target: Path, table: pd.DataFrame | None = None) -> None:
+def write_grid_page(
+    folder: Path, target: Path, table: pd.DataFrame | None = None, winner_file: Path | None = None
+) -> None:
     """Build the grid page from ``folder``'s files and write it to ``target``."""
-    write_grid_report(target, grid_page_context(folder, table))
+    write_grid_report(target, grid_page_context(folder, table, winner_file))

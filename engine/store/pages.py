@@ -3,7 +3,8 @@ folders.
 
 Lives here: ``rebuild_page`` (any saved folder's page, atomically: a run or a comparison by
 re-running its manifest, checked, as ``rerun.regenerate_report`` does; a grid or an event study from
-its saved files, no re-run) and ``prune`` / ``Pruned`` (select saved folders by age and/or beyond
+its saved files, no re-run - a grid saved before ``winner.parquet`` existed re-runs its winner
+alone, checked) and ``prune`` / ``Pruned`` (select saved folders by age and/or beyond
 the newest N; delete them only when asked). Not here: finding and reading saved folders
 (``saved``), re-running (``rerun``), each kind's page (``grid_folder``, ``event_folder``).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +30,15 @@ from pathlib import Path
 
 from engine.errors import ConfigError, DataError
 from engine.store import folders
-from engine.store.rerun import Trust, regenerate_report, replace_file
+from engine.store.rerun import (
+    Trust,
+    check_data_files,
+    check_reproduced,
+    config_from_manifest,
+    regenerate_report,
+    replace_file,
+    strategy_from_manifest,
+)
 from engine.store.saved import load_run, saved_folders
 from engine.strategy.base import Strategy
 
@@ -59,9 +69,7 @@ def rebuild_page(folder: Path, registry: Mapping[str, type[Strategy]], trust: Tr
         return regenerate_report(str(folder), None, registry, trust)
     page = folder / "report.html"
     if saved.kind == "grid":
-        from engine.store.grid_folder import write_grid_page
-
-        replace_file(page, lambda tmp: write_grid_page(folder, tmp))
+        _rebuild_grid(saved, page, registry, trust)
     elif saved.kind == "events":
         from engine.store.event_folder import write_events_page
 
@@ -69,6 +77,39 @@ def rebuild_page(folder: Path, registry: Mapping[str, type[Strategy]], trust: Tr
     else:  # pragma: no cover - load_run only returns known kinds
         raise DataError(f"{folder}: a saved folder of unknown kind {saved.kind!r}; cannot rebuild.")
     return page
+
+
+def _rebuild_grid(saved, page: Path, registry, trust: Trust | None) -> None:
+    """A grid's page from its files; a folder saved before ``winner.parquet`` existed gets its
+    winner re-run from the manifest (checked: same data files, same metrics) for the page only."""
+    from engine.store.grid_folder import WINNER_FILE, write_grid_page
+
+    folder = saved.folder
+    if (folder / WINNER_FILE).exists():
+        replace_file(page, lambda tmp: write_grid_page(folder, tmp))
+        return
+    with tempfile.TemporaryDirectory(prefix="crosscurrent-winner-") as tmp_dir:
+        winner = Path(tmp_dir) / WINNER_FILE
+        _rerun_winner(saved, winner, registry, trust)
+        replace_file(page, lambda tmp: write_grid_page(folder, tmp, winner_file=winner))
+
+
+def _rerun_winner(saved, path: Path, registry, trust: Trust | None) -> None:
+    from engine.backtest.run import run_backtest
+    from engine.store.folders import clean
+    from engine.store.grid_folder import write_winner
+    from engine.store.run_folder import report_context
+
+    where = f"grid {saved.run_id} (saved without {path.name}: its winner is re-run)"
+    strategy = strategy_from_manifest(saved.manifest, registry, where, trust)
+    res = run_backtest(strategy, config_from_manifest(saved.manifest.get("config", {}), where))
+    check_data_files(saved.manifest.get("data_files", {}), res.market, where)
+    want = (saved.summary.get("winner") or {}).get("metrics") or {}
+    check_reproduced(want, clean(res.metrics), where)
+    page = {"title": f"grid: {strategy.name}", "rule": strategy.rule,
+            "params": [p.name for p in type(strategy).params],
+            "top": max(len(saved.summary.get("top") or []), 1)}  # fmt: skip
+    write_winner(path, report_context(res), page)
 
 
 @dataclass(frozen=True)

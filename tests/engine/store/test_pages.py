@@ -79,12 +79,26 @@ def test_a_sampled_grid_reads_its_parameters_back_as_numbers(tmp_path) -> None:
     assert (folder / "report.html").read_bytes() == before
 
 
-def test_damaged_or_unknown_folders_are_named_with_the_fix(folders, tmp_path) -> None:
+def test_a_grid_saved_before_winner_parquet_re_runs_its_winner_for_the_page(folders, tmp_path):
     grid = tmp_path / folders["grid"].name
     shutil.copytree(folders["grid"], grid)
     (grid / WINNER_FILE).unlink()
-    with pytest.raises(DataError, match=f"{WINNER_FILE}: missing.*backtest grid"):
+    (grid / "report.html").unlink()
+    rebuild_page(grid, REGISTRY, None)
+    assert (grid / "report.html").read_bytes() == (folders["grid"] / "report.html").read_bytes()
+    assert sorted(p.name for p in grid.iterdir()) == sorted(
+        p.name for p in folders["grid"].iterdir() if p.name != WINNER_FILE
+    )
+    summary = json.loads((grid / "summary.json").read_text())
+    summary["winner"]["metrics"]["sharpe"] += 0.01
+    (grid / "summary.json").write_text(json.dumps(summary))
+    with pytest.raises(DataError, match="does not reproduce its saved results"):
         rebuild_page(grid, REGISTRY, None)
+
+
+def test_damaged_or_unknown_folders_are_named_with_the_fix(folders, tmp_path) -> None:
+    grid = tmp_path / folders["grid"].name
+    shutil.copytree(folders["grid"], grid)
     (grid / WINNER_FILE).write_bytes(b"not parquet")
     with pytest.raises(DataError, match=f"{WINNER_FILE}: unreadable"):
         rebuild_page(grid, REGISTRY, None)
