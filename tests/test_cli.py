@@ -180,12 +180,12 @@ def test_config_file_supplies_options_and_flags_override_it(tmp_path):
     result = _run("run", "--config", str(config), "--param", "hold_days=9", "--out", str(out),
                   "--format", "json")  # fmt: skip
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.output)
+    summary = json.loads(result.stdout)
     assert summary["params"]["hold_days"] == 9 and summary["params"]["cut_window_days"] == 90
     assert summary["costs"]["fees_bps"] == 0 and summary["window"]["first"] == "2019-01-02"
     flagged = _run("run", "--config", str(config), "--fees-bps", "3", "--out", str(out),
                    "--format", "json")  # fmt: skip
-    assert json.loads(flagged.output)["costs"]["fees_bps"] == 3
+    assert json.loads(flagged.stdout)["costs"]["fees_bps"] == 3
 
 
 def test_config_file_with_unknown_keys_names_them(tmp_path):

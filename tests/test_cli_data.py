@@ -3,6 +3,7 @@ each ends with exit 2, a one-line message naming the input and the fix, and noth
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 from pathlib import Path
@@ -176,6 +177,20 @@ def test_fetch_offline_names_the_host(tmp_path):
     url = f"http://127.0.0.1:{port}"
     result = _run("data", "fetch", "FED_TARGET", "--out", str(tmp_path), CROSSCURRENT_FRED_URL=url)
     assert result.exit_code == 2 and f"cannot reach 127.0.0.1:{port}" in result.output
+
+
+def test_fetch_through_the_environments_proxy(httpserver, tmp_path):
+    # The loopback server plays the proxy; the provider's host does not exist (.invalid), so the
+    # fetch only works when both the reachability check and the download go through the proxy.
+    _serve_fred(httpserver)
+    proxy = httpserver.url_for("/").rstrip("/")
+    env = {"HTTP_PROXY": proxy, "http_proxy": None, "NO_PROXY": None, "no_proxy": None}
+    result = _run("data", "fetch", "FED_TARGET", "--out", str(tmp_path), "--format", "json",
+                  CROSSCURRENT_FRED_URL="http://fred.invalid", **env)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (row,) = json.loads(result.stdout)
+    assert row["ok"] and row["rows"] == 7 and row["key"] == "FED_TARGET"
+    assert httpserver.log[0][0].headers["Host"] == "fred.invalid"
 
 
 @pytest.mark.parametrize(

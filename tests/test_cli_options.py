@@ -58,7 +58,7 @@ def test_fixed_choices_are_listed_in_help():
     result = runner.invoke(app, ["run", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
     text = " ".join(result.output.split())
-    assert "[open|close]" in text and "[AUD|USD]" in text and "[table|json]" in text
+    assert "[open|close]" in text and "[AUD|USD]" in text and "[table|json|csv]" in text
 
 
 def test_the_old_option_names_still_work():

@@ -8,6 +8,8 @@ Known errors (``BacktestError``) print one line to stderr and exit 2 with no tra
 from __future__ import annotations
 
 import errno
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -17,9 +19,49 @@ from rich.text import Text
 
 from engine.errors import BacktestError
 
+
+class _Stdout:
+    """``sys.stdout`` as it is at each write (tests swap it), where a reader that has gone away
+    (``backtest strategies list | head -1``) ends the output, not the command: the rest is dropped
+    and the command finishes as it would have - exit 0, no traceback."""
+
+    def __getattr__(self, name: str):
+        return getattr(sys.stdout, name)
+
+    def write(self, text: str) -> int:
+        try:
+            return sys.stdout.write(text)
+        except BrokenPipeError:
+            _reader_gone()
+            return len(text)
+
+    def flush(self) -> None:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _reader_gone()
+
+
+def _reader_gone() -> None:
+    """Point the standard output at the null device, so what is still buffered drains there."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (a test's buffer)
+        pass
+
+
+def write_stdout(text: str) -> None:
+    """Text as it is on standard output (a JSON or CSV document, a path): no rich rendering."""
+    stdout.write(text)
+    stdout.flush()
+
+
+stdout = _Stdout()
 # No markup: user text (a parameter, a run id, a file or folder name, a data cell) is printed as it
 # is, never parsed as rich markup ("[/x]" in a value once crashed the error path itself).
-out = Console(highlight=False, markup=False)
+out = Console(file=stdout, highlight=False, markup=False)
 err = Console(stderr=True, highlight=False, markup=False)
 SYNTHETIC_LINE = Text.assemble(
     ("synthetic sample data", "yellow"), ": numbers illustrate the engine, not the market."

@@ -24,8 +24,9 @@ from typing import Any
 from engine.errors import ConfigError, did_you_mean
 
 # What a value must be, by the kind of its option: text (a date may be a TOML date), a number, a
-# flag (true/false) or a table of scalar values (``[params]``).
-KINDS = ("text", "date", "number", "flag", "table")
+# flag (true/false), a list of values (a repeatable option: compare's inputs = ["a", "b"]) or a
+# table of values (``[params]``; a list there is one KEY=V1,V2 grid axis).
+KINDS = ("text", "date", "number", "flag", "list", "table")
 
 
 def read_config(path: Path, kinds: Mapping[str, str]) -> dict[str, Any]:
@@ -60,11 +61,17 @@ def _check_type(path: Path, key: str, value: Any, kind: str) -> None:
                 f"--config {path}: '{key}' must be a table, e.g. [{key}] hold_days = 40."
             )
         for name, v in value.items():
-            if isinstance(v, dict | list) or not isinstance(v, str | int | float | bool):
+            items = v if isinstance(v, list) else [v]
+            if not items or not all(_scalar(i) for i in items):
                 raise ConfigError(
-                    f"--config {path}: {key}.{name} = {_short(v)} is not a single value; give "
-                    f"a number or text, e.g. {name} = 20."
+                    f"--config {path}: {key}.{name} = {_short(v)} is not a value or a list of "
+                    f"values; give a number or text, e.g. {name} = 20 (or {name} = [10, 20])."
                 )
+    elif kind == "list":
+        if not isinstance(value, list) or not all(_scalar(i) for i in value):
+            raise ConfigError(
+                f'--config {path}: {key} = {_short(value)} is not a list; write e.g. {key} = ["a"].'
+            )
     elif kind == "flag":
         if not isinstance(value, bool):
             raise ConfigError(f"--config {path}: {key} = {_short(value)}; write true or false.")
@@ -77,6 +84,10 @@ def _check_type(path: Path, key: str, value: Any, kind: str) -> None:
         raise ConfigError(
             f'--config {path}: {key} = {_short(value)} is not text; write e.g. {key} = "...".'
         )
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 def _short(value: Any) -> str:

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from engine.backtest.config import parse_date
 from engine.cli.common import err, fail, known_errors, out
+from engine.cli.output import FORMAT_OPT, Format, Sheet, completer, emit, print_table, say
 from engine.errors import DataError, did_you_mean
 
 data_app = typer.Typer(no_args_is_help=True, help="Check, download, list and regenerate data.")
@@ -142,10 +143,14 @@ def data_validate(
         None, help="also check the folder has this strategy's keys"
     ),
     limit: int = typer.Option(10, help="findings shown per file and check (0 = all)"),
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """Check data files: ranges, rows, order, gaps, calendar, values, units, stale runs.
 
-    Errors (a backtest would refuse the file) exit 2. Example: backtest data validate my_data/
+    Errors (a backtest would refuse the file) exit 2. json: every file with all its findings;
+    csv: one row per file (its range and how many errors, warnings and notes).
+
+    Example: backtest data validate my_data/
     """
     from engine.feeds.marketdata import validate_folder
 
@@ -155,8 +160,12 @@ def data_validate(
         reports = validate_folder(path) if path.is_dir() else _single_file(path, key)
         missing = _missing_for(path, strategy) if strategy and path.is_dir() else []
     instruments = _instruments(path)
-    for report in reports:
-        _print_report(report, limit, instruments.get(report.key))
+    emit(
+        output_format,
+        lambda: [_print_report(r, limit, instruments.get(r.key)) for r in reports],
+        lambda: Sheet.of([_file_row(r) for r in reports], FILE_COLUMNS),
+        lambda: [_file_row(r, findings=True) for r in reports],
+    )
     errors = sum(r.count("error") for r in reports)
     if not reports:
         fail(f"{path}: no .csv or .parquet files; name them after instrument keys (RUT.csv, ...).")
@@ -169,7 +178,26 @@ def data_validate(
         fail(
             f"{errors} error(s) in {files} file(s); a backtest refuses this data until they are fixed."
         )
-    out.print(Text.assemble(("no errors", "green"), f" in {len(reports)} file(s)"))
+    say(output_format).print(Text.assemble(("no errors", "green"), f" in {len(reports)} file(s)"))
+
+
+FILE_COLUMNS = ("file", "key", "layout", "first", "last", "rows", "errors", "warnings", "notes")
+
+
+def _file_row(report, findings: bool = False) -> dict:
+    """One validated file as plain data: its range, counts and (``findings``) every finding."""
+    table, counts = report.table, Counter(p.severity for p in report.problems)
+    row = {"file": str(report.path), "key": report.key, "layout": None, "first": None,
+           "last": None, "rows": None}  # fmt: skip
+    if table is not None:
+        row.update(layout=table.layout, first=str(table.dates.min().date()),
+                   last=str(table.dates.max().date()), rows=len(table.frame))  # fmt: skip
+    row.update(errors=counts["error"], warnings=counts["warning"], notes=counts["note"])
+    if findings:
+        row["findings"] = [
+            {"severity": p.severity, "check": p.check, "message": str(p)} for p in report.problems
+        ]
+    return row
 
 
 # --------------------------------------------------------------------------- fetch and list
@@ -182,12 +210,21 @@ def data_fetch(
     ),
     start: str | None = typer.Option(None, help="first date, YYYY-MM-DD (default: all history)"),
     end: str | None = typer.Option(None, help="last date, YYYY-MM-DD (default: today)"),
-    source: str | None = typer.Option(None, help="yahoo, fred or rba (default: the first listed)"),
+    source: str | None = typer.Option(
+        None,
+        metavar="[yahoo|fred|rba]",  # engine.feeds.providers.SOURCES
+        help="the provider (default: the first listed)",
+        autocompletion=completer(("yahoo", "fred", "rba")),
+    ),
     out_dir: Path | None = typer.Option(
         None, "--out", "--data-dir", help="folder to write (default data/cache)"
     ),
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """Download real data into the cache as Parquet with a JSON sidecar per key.
+
+    Honours HTTPS_PROXY / HTTP_PROXY / NO_PROXY; a connection error or an HTTP 429/5xx answer is
+    tried again (after 1, 2 and 4 s). json/csv: one row per key (ok, rows, range, message).
 
     Example: backtest data fetch RUT FED_TARGET --start 2000-01-01
     """
@@ -216,26 +253,39 @@ def data_fetch(
                 )
 
             outcomes = providers.fetch(jobs, first, last, folder, on_done=done)
+    rows = [
+        {"key": o.job.inst.key, "source": o.job.source, "symbol": o.job.symbol, "ok": o.ok,
+         "rows": o.meta.get("rows"), "first": o.meta.get("first"), "last": o.meta.get("last"),
+         "message": o.message}
+        for o in outcomes
+    ]  # fmt: skip
+    emit(output_format, lambda: _print_fetched(outcomes), lambda: Sheet.of(rows))
+    failed = [o for o in outcomes if not o.ok]
+    if failed:
+        fail(
+            f"{len(failed)} of {len(outcomes)} download(s) failed: {', '.join(o.job.label for o in failed)}."
+        )
+    say(output_format).print(f"cached in {folder}", soft_wrap=True)
+
+
+def _print_fetched(outcomes) -> None:
     table = Table("key", "source", "symbol", "result")
     for o in outcomes:
         mark = ("ok", "green") if o.ok else ("failed", "red")
         table.add_row(
             o.job.inst.key, o.job.source, o.job.symbol, Text.assemble(mark, f" {o.message}")
         )
-    out.print(table)
-    failed = [o for o in outcomes if not o.ok]
-    if failed:
-        fail(
-            f"{len(failed)} of {len(outcomes)} download(s) failed: {', '.join(o.job.label for o in failed)}."
-        )
-    out.print(f"cached in {folder}", soft_wrap=True)
+    print_table(table)
 
 
 @data_app.command("list")
 def data_list(
     data_dir: Path | None = typer.Option(None, help="also list this data folder"),
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """What is available locally: the sample, the cache and --data-dir, with ranges.
+
+    json/csv: one row per file (where, folder, key, file, rows, first, last, source).
 
     Example: backtest data list --data-dir my_data/
     """
@@ -251,13 +301,20 @@ def data_list(
                 )
             places.append(("data-dir", data_dir))
         rows = [(name, folder, r) for name, folder in places for r in describe_folder(folder)]
-    table = Table("where", "key", "file", "rows", "first", "last", "source")
-    for name, _, r in rows:
-        table.add_row(name, r["key"], r["file"], str(r["rows"]), r["first"], r["last"], r["source"])
-    out.print(table)
+    records = [{"where": name, "folder": str(folder), **r} for name, folder, r in rows]
+    columns = ("where", "folder", "key", "file", "rows", "first", "last", "source")
+    emit(output_format, lambda: _print_files(records), lambda: Sheet.of(records, columns))
     for name, folder in places:
         count = sum(1 for n, _, _ in rows if n == name)
-        out.print(f"{name}: {folder} ({count} file(s))", soft_wrap=True)
+        say(output_format).print(f"{name}: {folder} ({count} file(s))", soft_wrap=True)
+
+
+def _print_files(records: list[dict]) -> None:
+    table = Table("where", "key", "file", "rows", "first", "last", "source")
+    for r in records:
+        table.add_row(r["where"], r["key"], r["file"], str(r["rows"]), r["first"], r["last"],
+                      r["source"])  # fmt: skip
+    print_table(table)
 
 
 def register(app: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -10,8 +11,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from engine.cli.common import SYNTHETIC_LINE, err, known_errors, number, out, print_warnings
+from engine.cli.common import (
+    SYNTHETIC_LINE,
+    err,
+    known_errors,
+    number,
+    out,
+    print_warnings,
+    write_stdout,
+)
 from engine.cli.options import OUT_DIR, RunOptions, run_options
+from engine.cli.output import FORMAT_OPT, Format, Sheet, emit, print_table, say
 from engine.cli.strategies import FILE_OPT, RULE_OPT
 from engine.errors import ConfigError
 from engine.stats.spec import format_value
@@ -35,13 +45,13 @@ def _check_counts(samples: int | None, seed: int, top: int) -> None:
         raise ConfigError(f"--top must be at least 1; got {top}.")
 
 
-@run_options()
+@run_options(config_file=True)
 def grid(
     strategy: str | None = typer.Argument(None, help="strategy name, e.g. russell-fed-rotation"),
     strategy_file: str | None = FILE_OPT,
     rule: str | None = RULE_OPT,
     param: list[str] = typer.Option(
-        [], "--param", "-p", help="KEY=a:b:step or KEY=v1,v2 (repeatable)"
+        [], "--param", "-p", help="KEY=START:STOP:STEP or KEY=V1,V2 (repeatable)"
     ),
     constraint: str | None = typer.Option(
         None, help='keep combos where this holds, e.g. "hold_days > 5"'
@@ -62,8 +72,11 @@ def grid(
     options: RunOptions = ...,  # the run options (engine.cli.options)
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the result folder"),
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """Search a strategy's parameters; rank combos; report overfitting statistics.
+
+    json: the grid's summary.json; csv: the --top combos, every parameter and metric, ranked.
 
     Example: backtest grid russell-fed-rotation --param hold_days=5:60:5 --param cut_window_days=10,30,60
 
@@ -72,7 +85,7 @@ def grid(
     from engine.cli.strategies import resolve_strategy
     from engine.research.cluster import DaskExecutor, parse_cluster
     from engine.research.grid import rank, run_grid
-    from engine.research.walkforward import parse_walk_forward, run_walk_forward
+    from engine.research.walkforward import parse_walk_forward
     from engine.store.grid_folder import grid_summary, write_grid
     from engine.strategy.space import Space, apply_constraint
 
@@ -105,22 +118,48 @@ def grid(
         summary = grid_summary(res, space.axes, constraint, samples, seed if samples else None, top)
         wf = None
         if walk_forward:
-            spec = parse_walk_forward(walk_forward)
-            with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
-                task = bar.add_task("walk-forward", total=None)
-                wf = run_walk_forward(cls, combos, cfg, spec, metric, chunk,
-                                      progress=lambda n: bar.advance(task, n),
-                                      full_best=res.winner.strategy.values)  # fmt: skip
+            wf = _walk_forward(cls, combos, cfg, walk_forward, metric, chunk, res, quiet)
             summary["walk_forward"] = {k: v for k, v in wf.items() if k != "equity"}
         folder = write_grid(res, summary, out_dir, top, wf)
     if quiet:
-        typer.echo(str(folder))
+        write_stdout(f"{folder}\n")
         return
     print_warnings(res.winner.warnings, str(folder / "summary.json"))
-    _print(res, space.varied, top, folder, wf)
+    head = res.table.head(top)
+    emit(
+        output_format,
+        lambda: _print(res, space.varied, top, wf),
+        lambda: Sheet(["rank", *head.columns],
+                      [[i, *row] for i, row in enumerate(head.astype(object).to_numpy(), 1)]),
+        lambda: json.loads((folder / "summary.json").read_text(encoding="utf-8")),
+    )  # fmt: skip
+    console = say(output_format)
+    if res.winner.market.synthetic:
+        console.print(SYNTHETIC_LINE)
+    console.print(f"results: {folder}", soft_wrap=True)
 
 
-def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
+def _walk_forward(cls, combos, cfg, text: str, metric: str, chunk: int, res, quiet: bool):
+    """The walk-forward check under a bar that counts combos simulated over all folds."""
+    from engine.research.walkforward import folds, parse_walk_forward, run_walk_forward
+
+    spec = parse_walk_forward(text)
+    n = len(folds(res.winner.sim.equity.index, spec))
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               _rate_column(), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err, disable=quiet, transient=True) as bar:
+        task = bar.add_task(f"walk-forward fold 1/{n}", total=n * len(combos))
+
+        def step(done: int) -> None:
+            bar.advance(task, done)
+            fold = min(int(bar.tasks[0].completed) // len(combos) + 1, n)
+            bar.update(task, description=f"walk-forward fold {fold}/{n}")
+
+        return run_walk_forward(cls, combos, cfg, spec, metric, chunk, progress=step,
+                                full_best=res.winner.strategy.values)  # fmt: skip
+
+
+def _print(res, varied: list[str], top: int, wf) -> None:
     table = Table(
         title=f"{res.winner.strategy.name}: {len(res.table):,} combos ranked by {res.metric}"
     )
@@ -131,16 +170,13 @@ def _print(res, varied: list[str], top: int, folder: Path, wf) -> None:
         d = row._asdict()
         cells = [number(d[k], ".4g") if isinstance(d[k], float) else str(d[k]) for k in varied]
         table.add_row(*cells, *(format_value(k, d[k]) for k in metrics))
-    out.print(table)
+    print_table(table)
     _print_honesty(res.honesty)
     sentence = res.winner.activity.get("sentence")
     if sentence:
         out.print(f"winner: {sentence}", soft_wrap=True)
     if wf is not None:
         _print_walk_forward(wf)
-    if res.winner.market.synthetic:
-        out.print(SYNTHETIC_LINE)
-    out.print(f"results: {folder}", soft_wrap=True)
 
 
 _SIDES = (

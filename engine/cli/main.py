@@ -6,9 +6,11 @@ Known errors (``BacktestError``) print one line to stderr and exit 2 with no tra
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import typer
@@ -18,21 +20,48 @@ from engine.cli import data as cli_data
 from engine.cli import grid as cli_grid
 from engine.cli import runs as cli_runs
 from engine.cli import strategies as cli_strategies
-from engine.cli.common import SYNTHETIC_LINE, err, known_errors, out, print_warnings
+from engine.cli import study as cli_study
+from engine.cli.common import SYNTHETIC_LINE, err, known_errors, print_warnings, write_stdout
 from engine.cli.options import OUT_DIR, RunOptions, run_options
+from engine.cli.output import FORMAT_OPT, Format, Sheet, emit, print_table, say
 from engine.cli.strategies import FILE_OPT, RULE_OPT
-from engine.errors import ConfigError
 from engine.stats.spec import HEADLINE, format_value
 
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     help="crosscurrent: cross-market, event-driven backtests.",
 )
 cli_strategies.register(app)
+cli_study.register(app)
 cli_data.register(app)
 cli_grid.register(app)
 cli_runs.register(app)
+
+
+def version() -> str:
+    """The installed package's version (the source tree's when it is not installed)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    try:
+        return installed("crosscurrent")
+    except PackageNotFoundError:
+        return "unknown (not installed; pip install -e .)"
+
+
+def _print_version(given: bool) -> None:
+    if given:
+        write_stdout(f"crosscurrent {version()}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    show_version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="print the version, exit"
+    ),
+) -> None:
+    """crosscurrent: cross-market, event-driven backtests."""
 
 
 @app.command()
@@ -45,11 +74,11 @@ def run(
     options: RunOptions = ...,  # the run options (engine.cli.options), with --config
     out_dir: Path | None = OUT_DIR,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="print only the run folder"),
-    output_format: str = typer.Option(
-        "table", "--format", metavar="[table|json]", help="table, or json (the summary)"
-    ),
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """Run one backtest and write results/<run-id>/.
+
+    json: the run's summary.json; csv: one row per metric (metric, strategy, benchmark).
 
     Example: backtest run russell-fed-rotation --param hold_days=40 --start 2010-01-01
     """
@@ -58,55 +87,48 @@ def run(
     from engine.store.run_folder import write_run
 
     with known_errors():
-        if output_format not in ("table", "json"):
-            raise ConfigError(f"--format must be table or json; got {output_format!r}.")
         cls = resolve_strategy(strategy, strategy_file, rule)
         strat = cls(**parse_params(param))
         cfg = options.config()
-        with err.status("simulating…", spinner="dots") if not quiet else _null():
+        with err.status("simulating…", spinner="dots") if not quiet else nullcontext():
             res = run_backtest(strat, cfg)
             folder = write_run(res, out_dir)
     if quiet:
-        typer.echo(str(folder))
+        write_stdout(f"{folder}\n")
         return
     print_warnings(res.warnings, f"{folder / 'summary.json'}")
-    if output_format == "json":
-        typer.echo((folder / "summary.json").read_text(encoding="utf-8"), nl=False)
-        return
-    _print_metrics(res, folder)
+    b_total = res.benchmark.equity.iloc[-1] / res.sim.init_cash - 1
+    rows = [(k, v, b_total if k == "total_return" else None) for k, v in res.metrics.items()]
+    emit(
+        output_format,
+        lambda: _print_metrics(res, b_total),
+        lambda: Sheet(("metric", "strategy", f"buy_and_hold_{res.config.benchmark}"), rows),
+        lambda: json.loads((folder / "summary.json").read_text(encoding="utf-8")),
+    )
+    console = say(output_format)
+    if res.market.synthetic:
+        console.print(SYNTHETIC_LINE)
+    console.print(f"results: {folder}", soft_wrap=True)
 
 
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-def _print_metrics(res, folder: Path) -> None:
+def _print_metrics(res, b_total: float) -> None:
     m = res.metrics
     first, last = res.sim.equity.index[0].date(), res.sim.equity.index[-1].date()
     title = f"{res.strategy.name}  {first} .. {last}  ({res.config.base_currency})"
     table = Table(title=title, show_header=True)
     table.add_column("metric")
     table.add_column("strategy", justify="right")
-    bench = res.benchmark.equity
     table.add_column(f"buy-and-hold {res.config.benchmark}", justify="right")
-    b_total = bench.iloc[-1] / res.sim.init_cash - 1
     for key in HEADLINE:
         bench = format_value(key, b_total) if key == "total_return" else ""
         table.add_row(key, format_value(key, m[key]), bench)
-    out.print(table)
+    print_table(table)
     for line in (
         res.activity.get("sentence"),
         res.fill_sensitivity and res.fill_sensitivity.sentence(),
     ):
         if line:
-            out.print(line, soft_wrap=True)
-    if res.market.synthetic:
-        out.print(SYNTHETIC_LINE)
-    out.print(f"results: {folder}", soft_wrap=True)
+            say("table").print(line, soft_wrap=True)
 
 
 def exit_code(exc: SystemExit) -> int:

@@ -29,6 +29,7 @@ import pandas as pd
 import typer
 
 from engine.cli.common import known_errors
+from engine.cli.output import completer
 
 if TYPE_CHECKING:
     from engine.backtest.config import RunConfig
@@ -91,7 +92,8 @@ def _parameter(field: dataclasses.Field, hint: Any) -> inspect.Parameter:
         field.default,
         flag(field.name),  # one flag only: a bool is an on-switch, no --no-... twin
         help=field.metadata["help"],
-        metavar=f"[{'|'.join(choices)}]" if choices else None,
+        metavar=f"[{'|'.join(choices)}]" if choices else None,  # RunConfig checks the value
+        autocompletion=completer(choices) if choices else None,
     )
     typed = str | None if _is_date(hint) else hint  # a date is typed as YYYY-MM-DD text
     return inspect.Parameter(field.name, _KW, default=option, annotation=typed)
@@ -115,7 +117,7 @@ def _config_kind(hint: Any) -> str:
         return "flag"
     if args & {int, float}:
         return "number"
-    return "table" if typing.get_origin(hint) is list else "text"
+    return "list" if typing.get_origin(hint) is list else "text"
 
 
 def _merge(ctx: typer.Context, given: dict[str, Any], raw: dict[str, Any], params: dict) -> dict:
@@ -125,10 +127,21 @@ def _merge(ctx: typer.Context, given: dict[str, Any], raw: dict[str, Any], param
         name, hint = params[key].name, params[key].annotation
         if key in TABLES.values():  # KEY=VALUE items: the file's, overridden key by key by flags
             flags = dict(p.partition("=")[::2] for p in merged[name])
+            value = {
+                k: ",".join(map(str, v)) if isinstance(v, list) else v for k, v in value.items()
+            }
             merged[name] = [f"{k}={v}" for k, v in {**value, **flags}.items()]
         # typer may vendor its own click, so compare the source by name, not by class
         elif getattr(ctx.get_parameter_source(name), "name", "DEFAULT") == "DEFAULT":
-            merged[name] = Path(value) if Path in (typing.get_args(hint) or (hint,)) else value
+            as_path = Path in (typing.get_args(hint) or (hint,)) or hint == list[Path]
+            convert = Path if as_path else (str if typing.get_origin(hint) is list else None)
+            if isinstance(value, list):
+                merged[name] = [convert(v) for v in value] if convert else value
+            else:
+                merged[name] = convert(value) if as_path else value
+            check = getattr(params[key].default, "callback", None)  # e.g. --format's choices
+            if check is not None:
+                merged[name] = check(merged[name])
     return merged
 
 
@@ -157,7 +170,10 @@ def run_options(*names: str, config_file: bool = False) -> Callable[[Callable], 
             params.append(inspect.Parameter("ctx", _KW, annotation=typer.Context))
             keys = {_config_key(p): p for p in params if p.name not in ("ctx", "config")}
             typed = {p.name: p.annotation for p in params} | {f.name: hint for f, hint in fields}
-            kinds = {k: _config_kind(typed[p.name]) for k, p in keys.items()}
+            kinds = {
+                k: "table" if k in TABLES.values() else _config_kind(typed[p.name])
+                for k, p in keys.items()
+            }
 
         @functools.wraps(command)
         def wrapper(**given: Any) -> Any:

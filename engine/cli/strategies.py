@@ -1,23 +1,19 @@
-"""``backtest strategies list|show``, ``backtest events`` and ``backtest audit``.
+"""``backtest strategies list|show``, and how every command names its strategy.
 
-A thin shell: parse, call ``engine.backtest.eventstudy`` / ``engine.strategy.audit``, print rich
-tables, write files.
-``register(app)`` attaches the commands to the main ``backtest`` app. ``resolve_strategy`` and
-``parse_params`` are shared with ``run`` (a registered name or ``--strategy-file PATH:CLASS``).
+A thin shell: parse, describe, print (``engine.cli.output``). ``register(app)`` attaches the
+commands to the main ``backtest`` app. ``resolve_strategy`` and ``parse_params`` are shared with
+``run``, ``grid``, ``events`` and ``audit`` (a registered name, ``--strategy-file PATH:CLASS`` or
+``--rule FILE.toml``).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import typer
-from rich.progress import Progress
 from rich.table import Table
 
-from engine.backtest.config import FILLS
-from engine.cli.common import err, known_errors, out, print_warnings
-from engine.cli.options import OUT_DIR, RunOptions, run_options
-from engine.errors import ConfigError, StrategyError
+from engine.cli.common import known_errors, out
+from engine.cli.output import FORMAT_OPT, Format, Sheet, emit, print_table
+from engine.errors import StrategyError
 from engine.strategy.base import Strategy
 from engine.strategy.space import parse_assignments
 
@@ -67,15 +63,26 @@ def resolve_strategy(
 
 
 @strategies_app.command("list")
-def strategies_list() -> None:
+def strategies_list(output_format: Format = FORMAT_OPT) -> None:
     """List the registered strategies. Example: backtest strategies list"""
     from engine.api.builtins import registry
 
-    table = Table("name", "parameters", "rule")
-    for name, cls in sorted(registry().items()):
-        table.add_row(name, ", ".join(p.name for p in cls.params) or "-", cls.rule)
-    out.print(table)
-    out.print("Details: backtest strategies show NAME")
+    rows = [
+        {"name": name, "parameters": ", ".join(p.name for p in cls.params), "rule": cls.rule}
+        for name, cls in sorted(registry().items())
+    ]
+
+    def table() -> None:
+        table = Table("name", "parameters", "rule")
+        for r in rows:
+            table.add_row(r["name"], r["parameters"] or "-", r["rule"])
+        print_table(table)
+        out.print("Details: backtest strategies show NAME")
+
+    emit(output_format, table, lambda: Sheet.of(rows, ("name", "parameters", "rule")))
+
+
+PARAM_COLUMNS = ("name", "default", "type", "range", "unit", "description")
 
 
 @strategies_app.command("show")
@@ -83,147 +90,56 @@ def strategies_show(
     name: str | None = STRATEGY_ARG,
     strategy_file: str | None = FILE_OPT,
     rule: str | None = RULE_OPT,
+    output_format: Format = FORMAT_OPT,
 ) -> None:
     """Show a strategy's rule, parameters (defaults, ranges, units) and the data it needs.
 
-    Example: backtest strategies show russell-fed-rotation
+    csv: one row per parameter. Example: backtest strategies show russell-fed-rotation
     """
     from engine.feeds.instruments import load_instruments
 
     with known_errors():
         info = resolve_strategy(name, strategy_file, rule)().describe()
         instruments = load_instruments()
-    out.print(info["name"], style="bold")
-    out.print(info["rule"], soft_wrap=False)
-    table = Table()
-    for col in ("parameter", "default", "type", "allowed", "unit"):
-        table.add_column(col, no_wrap=True)
-    table.add_column("description", min_width=24)
-    for p in info["params"]:
-        table.add_row(
-            p["name"], str(p["default"]), p["type"], p["range"], p["unit"], p["description"]
-        )
-    out.print(table if info["params"] else "No parameters.")
-    data = Table("instrument", "name", "role", title="Data it needs (with default parameters)")
-    for key in info["required"]:
-        role = "traded" if key in info["traded"] else "signal"
-        data.add_row(key, instruments[key].name if key in instruments else "?", role)
-    for key, when in info["optional"].items():
-        data.add_row(key, instruments[key].name if key in instruments else "?", f"when {when}")
-    out.print(data)
+    data = [
+        {"instrument": key, "name": instruments[key].name if key in instruments else "?",
+         "role": "traded" if key in info["traded"] else "signal"}
+        for key in info["required"]
+    ] + [
+        {"instrument": key, "name": instruments[key].name if key in instruments else "?",
+         "role": f"when {when}"}
+        for key, when in info["optional"].items()
+    ]  # fmt: skip
+    params = Sheet.of(info["params"], PARAM_COLUMNS)
+    emit(
+        output_format,
+        lambda: _print_strategy(info, params, data),
+        lambda: params,
+        lambda: {**info, "data": data},
+    )
+
+
+def _print_strategy(info: dict, params: Sheet, data: list[dict]) -> None:
+    out.print(info["name"], style="bold", soft_wrap=True)
+    out.print(info["rule"], soft_wrap=not out.is_terminal)
+    table = Table("parameter", "default", "type", "allowed", "unit", "description")
+    for row in params.rows:
+        table.add_row(*map(str, row))
+    if info["params"]:
+        print_table(table)
+    else:
+        out.print("No parameters.")
+    needs = Table("instrument", "name", "role", title="Data it needs (with default parameters)")
+    for r in data:
+        needs.add_row(r["instrument"], r["name"], r["role"])
+    print_table(needs)
     out.print(
         f"calendar {info['calendar']}; event-study asset {info['signal_asset']}; warm-up "
-        f"{info['warmup']} sessions replayed before the first decision."
+        f"{info['warmup']} sessions replayed before the first decision.",
+        soft_wrap=True,
     )
-
-
-def _load(strategy: str | None, strategy_file, rule, param, data_dir, fill):
-    from engine.strategy.base import strategy_context
-
-    strat = resolve_strategy(strategy, strategy_file, rule)(**parse_params(param))
-    market, ctx = strategy_context(strat, data_dir, fill)
-    return strat, market, ctx
-
-
-def _print_study(study, show_events: bool) -> None:
-    from engine.backtest.eventstudy import SUMMARY_COLUMNS, pct, summary_cells
-
-    if show_events:
-        table = Table("known (UTC)", "observed", "fill session", "entry", title=study.source)
-        for h in study.config.horizons:
-            table.add_column(f"{h}s", justify="right")
-        for r in study.events.itertuples():
-            rets = [pct(getattr(r, f"ret_{h}")) for h in study.config.horizons]
-            known = r.known_utc.strftime("%Y-%m-%d %H:%M")
-            observed = r.observed.date().isoformat()
-            table.add_row(known, observed, str(r.fill_session.date()), "yes" * r.entry, *rets)
-        out.print(table)
-    summary = Table(title=f"forward returns of {study.asset}: signals vs all sessions")
-    for col in SUMMARY_COLUMNS:
-        summary.add_column(col, justify="right")
-    for r in study.summary.itertuples():
-        summary.add_row(*summary_cells(r))
-    out.print(summary)
-    cfg = study.config
-    out.print(
-        f"{study.n_events} distinct fill sessions, {study.window[0]}..{study.window[1]}, "
-        f"{cfg.fill} fills; bootstrap {cfg.n_boot} resamples, seed {cfg.seed}, "
-        f"{cfg.level:.0%} intervals."
-    )
-    for line in study.verdict:
-        out.print(line, style="bold", soft_wrap=True)
-    for note in study.notes:
-        out.print(note, style="yellow", soft_wrap=True)
-
-
-@run_options("data_dir", "start", "end", "fill", "allow_stale_open")
-def events(
-    strategy: str | None = STRATEGY_ARG,
-    strategy_file: str | None = FILE_OPT,
-    rule: str | None = RULE_OPT,
-    param: list[str] = PARAM_OPT,
-    options: RunOptions = ...,  # the run options an event study uses (engine.cli.options)
-    seed: int = typer.Option(20250918, help="seed of the bootstrap intervals"),
-    out_dir: Path | None = OUT_DIR,
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="print the summary only"),
-) -> None:
-    """Event study: every signal, the traded asset's forward returns after it (1, 5, 20, 60
-    sessions) and the same horizons over all sessions; writes events.csv.
-
-    Example: backtest events russell-fed-rotation --param cut_window_days=60
-    """
-    from engine import paths
-    from engine.backtest.eventstudy import StudyConfig
-    from engine.backtest.study import study as run_study
-    from engine.store.event_folder import write_event_study
-
-    with known_errors():
-        fill = options.fill
-        start, end = options.date("start"), options.date("end")
-        cfg = StudyConfig(fill=fill, seed=seed, start=start, end=end)
-        strat = resolve_strategy(strategy, strategy_file, rule)(**parse_params(param))
-        with err.status("bootstrapping…", spinner="dots"):
-            study, market = run_study(strat, options.data_dir, cfg, options.allow_stale_open)
-            folder = write_event_study(study, out_dir or paths.results_root())
-    print_warnings(list(market.notes), "`backtest data validate` on the data folder")
-    _print_study(study, show_events=not quiet)
-    out.print(f"events: {folder / 'events.csv'}", soft_wrap=True)
-
-
-@run_options("data_dir", "fill")
-def audit(
-    strategy: str | None = STRATEGY_ARG,
-    strategy_file: str | None = FILE_OPT,
-    rule: str | None = RULE_OPT,
-    param: list[str] = PARAM_OPT,
-    options: RunOptions = ...,  # the run options a lookahead audit uses (engine.cli.options)
-    seed: int = typer.Option(0, help="seed for the cut instants inside gaps"),
-) -> None:
-    """Lookahead audit: cut all data after many instants; decisions before each cut must not
-    change. Exit 0 on pass, 1 naming the first decision that moved.
-
-    Example: backtest audit russell-fed-rotation
-    """
-    from engine.strategy import audit as audit_mod
-
-    with known_errors():
-        if options.fill not in FILLS:
-            raise ConfigError(f"--fill must be 'open' or 'close'; got {options.fill!r}.")
-        strat, _, ctx = _load(strategy, strategy_file, rule, param, options.data_dir, options.fill)
-        with Progress(console=err, transient=True) as bar:
-            task = bar.add_task(f"auditing {strat.name}", total=None)
-            result = audit_mod.audit(
-                strat, ctx, seed=seed, progress=lambda i, n: bar.update(task, completed=i, total=n)
-            )
-    if result.passed:
-        out.print(result.message(), style="green", soft_wrap=True)
-        return
-    out.print(result.message(), style="bold red", soft_wrap=True)
-    raise typer.Exit(1)
 
 
 def register(app: typer.Typer) -> None:
-    """Attach ``strategies ...``, ``events`` and ``audit`` to the main app."""
+    """Attach ``strategies list|show`` to the main app."""
     app.add_typer(strategies_app, name="strategies")
-    app.command("events")(events)
-    app.command("audit")(audit)

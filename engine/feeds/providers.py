@@ -5,10 +5,14 @@ This logic lives here, in order:
 
 1. plan: each key -> (source, symbol) from its instrument's ``providers`` (the first listed, or the
    one ``source`` names); unknown keys get a suggestion;
-2. reachability: every host the plan needs is tried first (a TCP connect of a few seconds); when one
-   cannot be reached nothing is downloaded and the error names the host;
-3. download each key: FRED and the RBA over HTTP with ``urllib`` (an HTTP error or a body shorter than
-   announced fails that key); Yahoo through ``yfinance``, imported only here;
+2. reachability: every host the plan needs is tried first (a TCP connect of a few seconds) - or,
+   when the environment names a proxy for it (``HTTPS_PROXY``/``HTTP_PROXY``, not bypassed by
+   ``NO_PROXY``), that proxy; when one cannot be reached nothing is downloaded and the error names
+   the host (and the proxy);
+3. download each key: FRED and the RBA over HTTP with ``urllib`` through the environment's proxies;
+   a connection error, a cut-short body or an HTTP 429/5xx answer is tried again ``retries`` times
+   after ``backoff`` seconds, doubled each time (1, 2, 4 s), and a failure names the host; any
+   other HTTP error fails that key at once; Yahoo through ``yfinance``, imported only here;
 4. read the response with the data folder's own tolerant readers, trim it to ``start``/``end`` and
    check it with the validator: an error, or a download that would shrink what the cache already
    holds, refuses that key;
@@ -26,6 +30,7 @@ import dataclasses
 import http.client
 import os
 import socket
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -53,6 +58,8 @@ class Endpoints:
     yahoo: str = "https://query2.finance.yahoo.com"
     timeout: float = 60.0
     connect_timeout: float = 5.0
+    retries: int = 3  # tries after the first, on a connection error or an HTTP 429/5xx answer
+    backoff: float = 1.0  # seconds before the first of them, doubled each time
 
     @classmethod
     def from_env(cls) -> Endpoints:
@@ -114,16 +121,31 @@ def plan(
     return jobs
 
 
+def proxy_for(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (as ``urllib`` will use it), or None."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    return urllib.request.getproxies().get(parts.scheme) or None
+
+
+def _address(url: str) -> tuple[str, int]:
+    parts = urllib.parse.urlsplit(url if "://" in url else f"http://{url}")
+    return parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80)
+
+
 def check_reachable(jobs: list[Job], ep: Endpoints) -> None:
-    """Fail fast, before any download, naming every host that does not answer."""
+    """Fail fast, before any download, naming every host (or its proxy) that does not answer."""
     failed = []
     for url in dict.fromkeys(ep.base(j.source) for j in jobs):
-        parts = urllib.parse.urlsplit(url)
-        port = parts.port or (443 if parts.scheme == "https" else 80)
+        proxy = proxy_for(url)
+        host, port = _address(proxy or url)
         try:
-            socket.create_connection((parts.hostname, port), timeout=ep.connect_timeout).close()
+            socket.create_connection((host, port), timeout=ep.connect_timeout).close()
         except OSError as exc:
-            failed.append(f"{parts.hostname}:{port} ({exc.strerror or exc})")
+            via = f" for {urllib.parse.urlsplit(url).hostname}" if proxy else ""
+            what = "the proxy " if proxy else ""
+            failed.append(f"{what}{host}:{port}{via} ({exc.strerror or exc})")
     if failed:
         raise DataError(
             f"cannot reach {', '.join(failed)}; check the internet connection or proxy "
@@ -131,25 +153,47 @@ def check_reachable(jobs: list[Job], ep: Endpoints) -> None:
         )
 
 
-def http_get(url: str, timeout: float) -> bytes:
-    """The body of ``url``; ``DataError`` on an HTTP error, a failed or a cut-short transfer."""
+class _Transient(Exception):
+    """A failure worth trying again: the connection, a cut-short body, HTTP 429 or 5xx."""
+
+
+def _get_once(url: str, timeout: float) -> bytes:
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as resp:
+        # A fresh opener: its ProxyHandler reads the proxies the environment names now.
+        with urllib.request.build_opener().open(request, timeout=timeout) as resp:
             body = resp.read()
             announced = resp.headers.get("Content-Length")
     except urllib.error.HTTPError as exc:
+        if exc.code == 429 or exc.code >= 500:
+            raise _Transient(f"HTTP {exc.code} {exc.reason}") from None
         raise DataError(f"{url}: HTTP {exc.code} {exc.reason}; check the symbol.") from None
     except http.client.IncompleteRead as exc:
-        raise DataError(
-            f"{url}: the download was cut short ({len(exc.partial)} bytes); try again."
-        ) from None
+        raise _Transient(f"the download was cut short ({len(exc.partial)} bytes)") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DataError(f"{url}: download failed ({reason}); check the connection.") from None
+        raise _Transient(f"download failed ({getattr(exc, 'reason', exc)})") from None
     if announced is not None and announced.isdigit() and len(body) != int(announced):
-        raise DataError(f"{url}: got {len(body)} of {announced} bytes; try again.")
+        raise _Transient(f"the download was cut short (got {len(body)} of {announced} bytes)")
     return body
+
+
+def http_get(url: str, timeout: float, retries: int = 0, backoff: float = 1.0) -> bytes:
+    """The body of ``url``; a transient failure is tried again ``retries`` times, after
+    ``backoff`` seconds doubled each time. ``DataError`` naming the host when it still fails."""
+    for attempt in range(retries + 1):
+        try:
+            return _get_once(url, timeout)
+        except _Transient as exc:
+            if attempt == retries:
+                host = urllib.parse.urlsplit(url).netloc
+                proxy = proxy_for(url)
+                via = f" through the proxy {_address(proxy)[0]}" if proxy else ""
+                tries = f" after {retries + 1} tries" if retries else ""
+                raise DataError(
+                    f"{host}{via}: {exc}{tries} ({url}); check the connection, or try again later."
+                ) from None
+            time.sleep(backoff * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _checked(job: Job) -> str:
@@ -207,7 +251,8 @@ def download(job: Job, start, end, ep: Endpoints) -> tuple[readers.Table, str]:
         frame = _yahoo_frame(job, start, end)
         return readers.from_frame(frame, name, job.inst), f"yfinance:{job.symbol}"
     url = _fred_url(job, ep, start, end) if job.source == "fred" else _rba_url(job, ep)
-    return readers.parse_bytes(http_get(url, ep.timeout), name, job.inst), url
+    body = http_get(url, ep.timeout, ep.retries, ep.backoff)
+    return readers.parse_bytes(body, name, job.inst), url
 
 
 def _accept(job: Job, table: readers.Table, start, end, prev: dict | None) -> pd.DataFrame:

@@ -29,7 +29,16 @@ DAY = pd.Timestamp
 @pytest.fixture
 def endpoints(httpserver):
     base = httpserver.url_for("/").rstrip("/")
-    return providers.Endpoints(fred=base, rba=base, yahoo=base, timeout=5, connect_timeout=2)
+    return providers.Endpoints(
+        fred=base, rba=base, yahoo=base, timeout=5, connect_timeout=2, backoff=0
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch):
+    """The tests' own environment names no proxy (a proxy test sets one itself)."""
+    for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
 
 
 def _serve(httpserver, path: str, name: str, **query):
@@ -247,6 +256,64 @@ def test_offline_fails_fast_naming_the_host(tmp_path):
         providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path / "cache", ep)
     assert f"cannot reach 127.0.0.1:{port}" in str(err.value)
     assert "nothing was downloaded" in str(err.value) and not (tmp_path / "cache").exists()
+
+
+def test_a_5xx_or_429_answer_is_tried_again_and_then_accepted(httpserver, endpoints, tmp_path):
+    httpserver.expect_oneshot_request("/graph/fredgraph.csv").respond_with_data("busy", status=503)
+    httpserver.expect_oneshot_request("/graph/fredgraph.csv").respond_with_data("slow", status=429)
+    _serve(httpserver, "/graph/fredgraph.csv", "fred_DFEDTARU.csv")
+    (out,) = providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path, endpoints)
+    assert out.ok, out.message
+    assert len(httpserver.log) == 3
+
+
+def test_retries_back_off_1_2_4_seconds_and_the_error_names_the_host(
+    httpserver, endpoints, tmp_path, monkeypatch
+):
+    slept = []
+    monkeypatch.setattr(providers.time, "sleep", slept.append)
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data("down", status=502)
+    ep = providers.Endpoints(**{**endpoints.__dict__, "backoff": 1.0})
+    (out,) = providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path, ep)
+    assert not out.ok and slept == [1.0, 2.0, 4.0] and len(httpserver.log) == 4
+    host = f"{httpserver.host}:{httpserver.port}"
+    assert out.message.startswith(f"{host}: HTTP 502") and "after 4 tries" in out.message
+
+
+def test_a_4xx_answer_is_not_tried_again(httpserver, endpoints, tmp_path):
+    httpserver.expect_request("/graph/fredgraph.csv").respond_with_data("gone", status=404)
+    (out,) = providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path, endpoints)
+    assert not out.ok and "HTTP 404" in out.message and len(httpserver.log) == 1
+
+
+def test_a_proxy_in_the_environment_carries_the_download(httpserver, tmp_path, monkeypatch):
+    # The loopback server stands in for the proxy: the provider's own host does not exist, so
+    # neither the reachability check nor the download may try to reach it directly.
+    _serve(httpserver, "/graph/fredgraph.csv", "fred_DFEDTARU.csv", id="DFEDTARU")
+    monkeypatch.setenv("HTTP_PROXY", httpserver.url_for("/").rstrip("/"))
+    ep = providers.Endpoints(fred="http://fred.invalid", connect_timeout=2, timeout=5, backoff=0)
+    (out,) = providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path, ep)
+    assert out.ok, out.message
+    (request, _), *_ = httpserver.log
+    assert request.headers["Host"] == "fred.invalid"
+
+
+def test_an_unreachable_proxy_is_named(tmp_path, monkeypatch):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://127.0.0.1:{port}")
+    ep = providers.Endpoints(fred="https://fred.invalid", connect_timeout=2)
+    with pytest.raises(DataError) as err:
+        providers.fetch([_job("FED_TARGET", "fred")], None, None, tmp_path / "cache", ep)
+    assert f"cannot reach the proxy 127.0.0.1:{port} for fred.invalid" in str(err.value)
+
+
+def test_no_proxy_bypasses_the_proxy(monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    assert providers.proxy_for("https://fred.stlouisfed.org") == "http://proxy.example:3128"
+    monkeypatch.setenv("NO_PROXY", "stlouisfed.org")
+    assert providers.proxy_for("https://fred.stlouisfed.org") is None
 
 
 def test_endpoints_from_the_environment(monkeypatch):
