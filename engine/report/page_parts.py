@@ -180,6 +180,9 @@ table.grid th{background:#eef1f4}
 .small{font-size:12px;color:#52606d}
 .notes ul{margin:0;padding-left:20px}.notes li{color:#8a4b00}
 section.chart{background:#fff;border:1px solid #e4e7eb;padding:4px 8px;margin-top:12px}
+.pair{display:grid;grid-template-columns:1fr 1fr;gap:0 12px}.pair>*{min-width:0}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.metrics td.unit{color:#52606d;white-space:nowrap}
 footer{margin-top:20px;font-size:12px;color:#7b8794}
 #report-status{display:none}
 """
@@ -195,8 +198,9 @@ return f.apply(console,arguments);};
 """
 
 # Writes the render state into a hidden element (#report-status), so a headless browser's dumped
-# DOM shows whether every chart drew, what errored, whether anything was fetched and whether the
-# page scrolls sideways.
+# DOM shows whether every chart drew, how many points each trace of each chart drew (a heatmap's
+# cells; 0 for a trace hidden in the legend), what errored, whether anything was fetched and
+# whether the page scrolls sideways.
 STATUS_SCRIPT = """
 (function(){var ids=%s,tries=0;function check(){
 var ok=ids.filter(function(id){var d=document.getElementById(id);
@@ -205,7 +209,10 @@ var res=performance.getEntriesByType("resource").map(function(r){return r.name;}
 var s=document.getElementById("report-status");
 s.setAttribute("data-expected",ids.length);s.setAttribute("data-rendered",ok.length);
 var de=document.documentElement;
-s.textContent=JSON.stringify({rendered:ok,errors:window.__reportErrors,resources:res,
+var points={};ok.forEach(function(id){points[id]=(document.getElementById(id).calcdata||[]).map(
+function(cd){var c=cd[0]||{};if(c.x===false)return 0;
+return c.z?c.z.length*(c.z[0]||[]).length:cd.length;});});
+s.textContent=JSON.stringify({rendered:ok,points:points,errors:window.__reportErrors,resources:res,
 overflowX:de.scrollWidth-de.clientWidth});
 if(ok.length<ids.length&&++tries<200){setTimeout(check,50);}else{s.setAttribute("data-done","1");}}
 if(document.readyState==="complete"){check();}else{window.addEventListener("load",check);}})();

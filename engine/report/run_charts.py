@@ -76,12 +76,77 @@ def _uses_log_axis(equity: pd.Series, benchmarks: Mapping[str, pd.Series]) -> bo
     return all(bool((s.dropna() > 0).all()) for s in curves)
 
 
+# Markers shown when the page opens; every other label starts hidden ("legendonly"): a click on
+# its legend entry shows it, a click on its group's title the whole group. Groups: trades, the
+# central banks' decisions, the strategy's own.
+VISIBLE_MARKERS = ("buy", "sell")
+_GROUPS = (("trades", ("buy", "sell")), ("rate decisions", ("Fed ", "RBA ")))
+
+
+def marker_group(label: str) -> str:
+    """The legend group of a marker label: trades, rate decisions or the strategy's own."""
+    for group, starts in _GROUPS:
+        if any(label == s or label.startswith(s) for s in starts):
+            return group
+    return "strategy"
+
+
+# Buys and sells look the same on every chart: green up, red down.
+TRADE_STYLE = {"buy": ("triangle-up", "#1b7837"), "sell": ("triangle-down", "#b2182b")}
+
+
+def _marker_trace(i: int, label: str, x: list[str], y: np.ndarray, visible: bool) -> dict:
+    symbol, colour = TRADE_STYLE.get(
+        label, (MARKER_SYMBOLS[i % len(MARKER_SYMBOLS)], MARKER_COLOURS[i % len(MARKER_COLOURS)])
+    )
+    style = {"symbol": symbol, "color": colour, "size": 9, "line": {"width": 1, "color": "white"}}
+    group = marker_group(label)
+    return {
+        "type": "scatter",
+        "x": x,
+        "y": y,
+        "mode": "markers",
+        "name": plain_text(label),
+        "marker": style,
+        "legendgroup": group,
+        "legendgrouptitle": {"text": group},
+        "visible": True if visible else "legendonly",
+        "hovertemplate": f"{plain_text(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
+    }
+
+
+def marker_traces(
+    index: pd.DatetimeIndex, values: np.ndarray, markers: Mapping[str, Sequence[pd.Timestamp]]
+) -> list[dict]:
+    """One marker trace per label with dates, placed on ``values``, grouped for the legend;
+    only ``VISIBLE_MARKERS`` start visible."""
+    x = chart_dates(index)
+    out = []
+    for i, (label, dates) in enumerate(markers.items()):
+        pos = snap_to_sessions(index, dates)
+        if len(pos):
+            xs = [x[p] for p in pos]
+            out.append(_marker_trace(i, label, xs, values[pos], label in VISIBLE_MARKERS))
+    return out
+
+
+def shade(periods: Sequence[tuple[str, str]]) -> list[dict]:
+    """Layout shapes shading each (first, last) date period, e.g. the worst drawdowns."""
+    return [
+        {"type": "rect", "xref": "x", "yref": "y domain", "x0": a, "x1": b, "y0": 0, "y1": 1,
+         "fillcolor": "rgba(178,24,43,0.10)", "line": {"width": 0}, "layer": "below"}
+        for a, b in periods
+    ]  # fmt: skip
+
+
 def equity_chart(
     equity: pd.Series,
     benchmarks: Mapping[str, pd.Series],
     markers: Mapping[str, Sequence[pd.Timestamp]],
+    shaded: Sequence[tuple[str, str]] = (),
 ) -> Chart:
-    """Equity and benchmark curves (log y when all positive) with one marker trace per label."""
+    """Equity and benchmark curves (log y when all positive) with one marker trace per label,
+    in legend groups that toggle (only buys and sells shown at first), and ``shaded`` periods."""
     x = chart_dates(equity.index)
     values = equity.to_numpy(float)
     data = [{"type": "scatter", "x": x, "y": values, "name": "strategy", "line": {"width": 2}}]
@@ -90,33 +155,17 @@ def equity_chart(
         data.append(
             {"type": "scatter", "x": x, "y": y, "name": plain_text(name), "line": {"width": 1}}
         )
-    for i, (label, dates) in enumerate(markers.items()):
-        pos = snap_to_sessions(equity.index, dates)
-        if len(pos) == 0:
-            continue
-        style = {
-            "symbol": MARKER_SYMBOLS[i % len(MARKER_SYMBOLS)],
-            "color": MARKER_COLOURS[i % len(MARKER_COLOURS)],
-            "size": 9,
-            "line": {"width": 1, "color": "white"},
-        }
-        data.append(
-            {
-                "type": "scatter",
-                "x": [x[p] for p in pos],
-                "y": values[pos],
-                "mode": "markers",
-                "name": plain_text(label),
-                "marker": style,
-                "hovertemplate": f"{plain_text(label)}<br>%{{x}}<br>%{{y:,.0f}}<extra></extra>",
-            }
-        )
+    data += marker_traces(equity.index, values, markers)
     log = _uses_log_axis(equity, benchmarks)
     title = {"text": "equity (log)" if log else "equity"}
     yaxis = {"type": "log" if log else "linear", "title": title}
-    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "closest"}}
+    layout = {"yaxis": yaxis, "hovermode": "closest"}
+    if shaded:
+        layout["shapes"] = shade(shaded)
     heading = "Equity vs benchmarks" if benchmarks else "Equity"
-    return Chart.of("chart-equity", heading, fig, 460)
+    if shaded:
+        heading += f" (the {len(shaded)} worst drawdowns shaded)"
+    return Chart.of("chart-equity", heading, {"data": data, "layout": layout}, 460)
 
 
 def drawdown(equity: pd.Series) -> pd.Series:
@@ -253,10 +302,13 @@ def build_charts(
     benchmarks: Mapping[str, pd.Series],
     weights: pd.DataFrame,
     markers: Mapping[str, Sequence[pd.Timestamp]],
+    shaded: Sequence[tuple[str, str]] = (),
 ) -> list[Chart]:
-    """Every report chart, in page order."""
+    """The five core charts (what ``RunResult.figures`` returns): equity (with ``shaded``
+    periods), drawdown, weights, monthly returns, rolling Sharpe. The run page adds the panels of
+    ``engine.report.run_panels``."""
     return [
-        equity_chart(equity, benchmarks, markers),
+        equity_chart(equity, benchmarks, markers, shaded),
         drawdown_chart(equity),
         weights_chart(weights),
         monthly_chart(equity),

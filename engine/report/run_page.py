@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from engine.report.figures import plotlyjs
+from engine.report.figures import packed_plotlyjs, sessions_div, sessions_script
 from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
@@ -44,7 +45,19 @@ from engine.report.page_parts import (
     notes_section,
     provenance_section,
 )
-from engine.report.run_charts import Chart, build_charts
+from engine.report.run_charts import Chart, build_charts, chart_dates
+from engine.report.run_panels import (
+    distribution_chart,
+    drawdown_periods,
+    event_study_chart,
+    period_returns,
+    price_chart,
+    rolling_beta_chart,
+    rolling_volatility_chart,
+    yearly_chart,
+    yearly_returns,
+)
+from engine.report.run_tables import drawdown_table, metrics_table, yearly_table
 from engine.stats import spec
 
 # --- the context ------------------------------------------------------------------------------
@@ -68,7 +81,10 @@ class ReportContext:
     ``metrics`` holds fractions (0.05 = 5 %) except ratios; ``weights`` is session x instrument
     end-of-day weights (fractions); ``markers`` maps a label to session dates (a non-session date
     is drawn at the next session); ``provenance`` has one mapping per instrument with the keys in
-    ``page_parts.PROVENANCE_COLUMNS``.
+    ``page_parts.PROVENANCE_COLUMNS``. ``columns`` maps a benchmark's name to its metrics, shown
+    beside the strategy's; ``price`` is the traded asset's close on the session index (NaN before
+    its data starts), with its orders in ``fills`` (``session``, ``price``, ``units``); ``study``
+    an ``EventStudy``, drawn as a chart.
     """
 
     title: str
@@ -87,6 +103,10 @@ class ReportContext:
     alerts: Sequence[str] = ()  # shown as banners: what makes the result untradable or empty
     # Trusted HTML sections made by the engine (e.g. the event study), shown before provenance.
     sections: Sequence[str] = ()
+    columns: Mapping[str, Mapping[str, object]] = field(default_factory=dict)
+    price: pd.Series | None = None
+    fills: pd.DataFrame | None = None
+    study: Any = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.equity, pd.Series) or self.equity.empty:
@@ -108,6 +128,15 @@ class ReportContext:
         check_index("weights", self.weights.index, sessions)
         check_values("weights", as_floats("weights", self.weights), allow_nan=False)
         _check_markers(self.markers)
+        if self.price is not None:
+            if not isinstance(self.price, pd.Series):
+                fail("price", "must be a pd.Series", type(self.price).__name__, "pass closes")
+            check_index("price", self.price.index, sessions)
+            check_values("price", as_floats("price", self.price), allow_nan=True)
+            cols = set(getattr(self.fills, "columns", ()))
+            if not {"session", "price", "units"} <= cols:
+                found = sorted(map(str, cols)) if self.fills is not None else None
+                fail("fills", "needs columns session, price, units", found, "pass the orders")
 
 
 # --- the run's tables -------------------------------------------------------------------------
@@ -137,26 +166,82 @@ def params_section(ctx: ReportContext) -> str:
 
 
 def _head(ctx: ReportContext) -> str:
-    # plotlyjs() is the bundle plotly ships: the only copy of plotly.js on the page.
+    # The packed cartesian plotly.js: the only copy of plotly.js on the page; then the sessions
+    # every date-axis chart shares.
     return (
         '<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(ctx.title)} — crosscurrent report</title>"
         f"<style>{PAGE_CSS}</style><script>{ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{plotlyjs()}</script></head>'
+        f"<script>{packed_plotlyjs()}</script>"
+        f"<script>{sessions_script(chart_dates(ctx.equity.index))}</script></head>"
     )
 
 
-def _body(ctx: ReportContext, charts: Sequence[Chart]) -> str:
+def _section(heading: str, inner: str) -> str:
+    return f'<section class="chart"><h2>{esc(heading)}</h2>{inner}</section>'
+
+
+def _blocks(ctx: ReportContext) -> list[Chart | str]:
+    """The page's panels in order: charts, and the HTML of the tables between them."""
+    bench = next(iter(ctx.benchmarks.items()), None)
+    worst = drawdown_periods(ctx.equity)
+    last = ctx.equity.index[-1]
+    shaded = [(fmt_date(r.start), fmt_date(last if pd.isna(r.end) else r.end))
+              for r in worst.itertuples()]  # fmt: skip
+    equity, drawdown, weights, monthly, sharpe = build_charts(
+        ctx.equity, ctx.benchmarks, ctx.weights, ctx.markers, shaded=shaded
+    )
+    curves = {"strategy": ctx.equity, **ctx.benchmarks}
+    yearly = yearly_returns(curves)
+    pair = {"strategy": ctx.equity, **dict([bench] if bench else [])}
+    out: list[Chart | str] = [equity, drawdown, _section("Worst drawdowns", drawdown_table(worst))]
+    if ctx.price is not None:
+        out.append(price_chart(ctx.price, ctx.fills))
+    out += [weights, yearly_chart(yearly), _section("Yearly returns", yearly_table(yearly)),
+            monthly, '<div class="pair">',
+            distribution_chart("chart-daily-dist", "daily",
+                               {k: period_returns(v, "D") for k, v in pair.items()}),
+            distribution_chart("chart-monthly-dist", "monthly",
+                               {k: period_returns(v, "M") for k, v in pair.items()}),
+            "</div>", sharpe, rolling_volatility_chart(ctx.equity, bench),
+            rolling_beta_chart(ctx.equity, bench)]  # fmt: skip
+    if ctx.study is not None:
+        out.append(event_study_chart(ctx.study))
+    return out
+
+
+def page_charts(ctx: ReportContext) -> list[Chart]:
+    """Every chart of the page, in order (skipped ones included)."""
+    return [b for b in _blocks(ctx) if isinstance(b, Chart)]
+
+
+def _shared(chart: Chart, dates: list[str]) -> Chart:
+    # The chart's fragment rewritten to take the page's session list (see figures.sessions_div).
+    if not chart.fragment:
+        return chart
+    return replace(chart, fragment=sessions_div(chart.figure, chart.div_id, dates))
+
+
+def metrics_block(ctx: ReportContext) -> str:
+    """The strategy's metrics beside each benchmark's (``columns``), with the annualisation."""
+    table = metrics_table({"strategy": ctx.metrics, **ctx.columns}, ctx.base_currency)
+    note = f'<p class="small">{esc(ctx.annualisation)}</p>' if ctx.annualisation else ""
+    return f'<section class="metrics"><h2>Metrics</h2>{table}{note}</section>'
+
+
+def _body(ctx: ReportContext) -> str:
     lines = [SYNTHETIC_BANNER] * ctx.synthetic + list(ctx.alerts)
     banner = "".join(f'<div class="banner" role="alert">{esc(t)}</div>' for t in lines)
-    ids = json.dumps([c.div_id for c in charts if c.fragment])
+    dates = chart_dates(ctx.equity.index)
+    blocks = [_shared(b, dates) if isinstance(b, Chart) else b for b in _blocks(ctx)]
+    ids = json.dumps([b.div_id for b in blocks if isinstance(b, Chart) and b.fragment])
     return (
         f"<body>{banner}<main>"
         f'<h1>{esc(ctx.title)}</h1><p class="rule">{esc(ctx.rule)}</p>'
-        f'<div class="cols">{params_section(ctx)}{metrics_section(ctx)}</div>'
-        f"{notes_section(ctx.notes)}"
-        + "".join(chart_section(c) for c in charts)
+        f'<div class="cols">{params_section(ctx)}<div>{notes_section(ctx.notes)}</div></div>'
+        f"{metrics_block(ctx)}"
+        + "".join(chart_section(b) if isinstance(b, Chart) else b for b in blocks)
         + "".join(ctx.sections)
         + provenance_section(ctx.provenance)
         + f"<footer>Base currency: {esc(ctx.base_currency)}. Generated by crosscurrent.</footer>"
@@ -170,8 +255,7 @@ def render_report(ctx: ReportContext) -> str:
 
     The same context always gives byte-identical output.
     """
-    charts = build_charts(ctx.equity, ctx.benchmarks, ctx.weights, ctx.markers)
-    return f'<!DOCTYPE html>\n<html lang="en">{_head(ctx)}{_body(ctx, charts)}</html>\n'
+    return f'<!DOCTYPE html>\n<html lang="en">{_head(ctx)}{_body(ctx)}</html>\n'
 
 
 def write_report(path: Path, ctx: ReportContext) -> None:

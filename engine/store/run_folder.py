@@ -29,6 +29,7 @@ from engine.backtest.run import RunResult
 from engine.report.page_parts import SYNTHETIC_NOTE
 from engine.report.run_page import ReportContext, trades_section, write_report
 from engine.rules.spec import Rule
+from engine.stats.metrics import compute_metrics
 from engine.store import folders
 from engine.store.event_folder import write_event_files
 from engine.store.folders import clean, dump
@@ -141,6 +142,30 @@ def annualisation_text(res: RunResult) -> str:
     )
 
 
+def benchmark_columns(res: RunResult) -> dict[str, dict]:
+    """The metrics of each buy-and-hold curve (the benchmark, then the traded asset), on the
+    strategy's sessions and against the same benchmark, for the report's metrics table."""
+    bench = res.benchmark.returns.reindex(res.sim.equity.index)
+    return {
+        f"buy-and-hold {key}": compute_metrics(sim, bench)
+        for key, sim in {res.config.benchmark: res.benchmark, **res.holds}.items()
+    }
+
+
+def traded_price(res: RunResult) -> tuple[pd.Series | None, pd.DataFrame | None]:
+    """The main traded asset's close (its own currency) on the valuation sessions, carried
+    forward, and its orders; (None, None) for a strategy that trades nothing."""
+    assets = res.strategy.assets()
+    if not assets:
+        return None, None
+    key = assets[0]
+    series = res.market[key]
+    close = series.frame["close"].reindex(res.sim.equity.index, method="ffill")
+    close.name = f"{key} close ({series.instrument.currency})"
+    fills = res.sim.orders[res.sim.orders["asset"] == key]
+    return close.astype(float), fills
+
+
 def report_context(res: RunResult) -> ReportContext:
     notes = [
         f"{s.instrument.key} is price-only: returns exclude dividends and understate total return."
@@ -154,6 +179,7 @@ def report_context(res: RunResult) -> ReportContext:
     notes = [c for c in checks if c] + notes
     if res.market.synthetic:
         notes.insert(0, SYNTHETIC_NOTE)
+    price, fills = traded_price(res)
     return ReportContext(
         title=res.strategy.name,
         rule=res.strategy.rule,
@@ -176,6 +202,10 @@ def report_context(res: RunResult) -> ReportContext:
             *((render_study(res.study),) if res.study is not None else ()),
             trades_section(res.sim.trades, res.config.base_currency),
         ),
+        columns=benchmark_columns(res),
+        price=price,
+        fills=fills,
+        study=res.study,
     )
 
 

@@ -15,7 +15,20 @@ import pytest
 from plotly.io.json import to_json_plotly
 from plotly.offline import get_plotlyjs
 
-from engine.report.figures import RDBU, RDYLGN, figure_div, hline, plotlyjs, to_json, vline
+from engine.report.figures import (
+    CARTESIAN_BUNDLE,
+    CARTESIAN_TRACES,
+    RDBU,
+    RDYLGN,
+    figure_div,
+    hline,
+    packed_plotlyjs,
+    plotlyjs,
+    sessions_div,
+    sessions_script,
+    to_json,
+    vline,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -90,6 +103,69 @@ def test_json_is_plotlys_strict_and_script_safe() -> None:
 
 def test_plotlyjs_is_plotlys_bundle() -> None:
     assert plotlyjs() == get_plotlyjs()
+
+
+def test_float32_arrays_are_written_as_typed_float32_arrays() -> None:
+    import base64
+
+    y = np.array([1.5, np.nan, 3.25], dtype=np.float32)
+    encoded = json.loads(to_json({"y": y}))["y"]
+    assert encoded["dtype"] == "f4"  # a plotly.js typed array, as plotly.py writes float32
+    decoded = np.frombuffer(base64.b64decode(encoded["bdata"]), dtype="<f4")
+    assert np.array_equal(decoded, y, equal_nan=True)
+
+
+def test_the_packed_bundle_is_plotlys_cartesian_bundle() -> None:
+    import gzip
+
+    js = gzip.decompress(CARTESIAN_BUNDLE.read_bytes()).decode("utf-8")
+    assert js.startswith("/**\n* plotly.js (cartesian - minified) v")
+    for trace in CARTESIAN_TRACES:
+        assert f'moduleType:"trace",name:"{trace}"' in js
+    packed = packed_plotlyjs()
+    assert len(packed) < 700_000 and "ccInflate(a," in packed and "</" not in packed
+
+
+def test_inflate_js_decodes_what_zlib_writes(tmp_path) -> None:
+    """The page's deflate decoder, run by node on every block type zlib writes."""
+    import base64
+    import shutil
+    import zlib
+
+    from engine.report.figures import INFLATE_JS
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("no node on PATH")
+    text = (b"plotly " * 3000) + bytes(range(256)) * 40
+    cases = {"dynamic": zlib.compressobj(9, zlib.DEFLATED, -15),
+             "fixed": zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_FIXED),
+             "stored": zlib.compressobj(0, zlib.DEFLATED, -15)}  # fmt: skip
+    script = [INFLATE_JS, "var ok=[];"]
+    want = base64.b64encode(text).decode()
+    for comp in cases.values():
+        raw = list(comp.compress(text) + comp.flush())
+        script.append(
+            f"var o=ccInflate(new Uint8Array({raw}),{len(text)});"
+            f"ok.push(Buffer.from(o).toString('base64')==='{want}');"
+        )
+    script.append("console.log(JSON.stringify(ok));")
+    path = tmp_path / "inflate.js"
+    path.write_text("\n".join(script))
+    done = subprocess.run([node, str(path)], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "[true,true,true]", done.stderr
+
+
+def test_sessions_div_shares_the_session_list() -> None:
+    dates = ["2020-01-01", "2020-01-02", "2020-01-03"]
+    fig = {"data": [{"type": "scatter", "x": list(dates), "y": np.array([1.0, 2.0, 3.0])},
+                    {"type": "scatter", "x": dates[:1], "y": np.array([1.0])}],
+           "layout": {"height": 200}}  # fmt: skip
+    fragment = sessions_div(fig, "chart-z", dates)
+    assert 'Plotly.newPlot("chart-z",ccSessions([' in fragment and "],[0])," in fragment
+    assert fragment.count("2020-01-02") == 0 and fragment.count("2020-01-01") == 1
+    assert '"dtype":"f4"' in fragment
+    assert sessions_script(dates).startswith('var ccDates=["2020-01-01",')
 
 
 @pytest.mark.slow

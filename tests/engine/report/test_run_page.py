@@ -11,10 +11,13 @@ import pandas as pd
 import pytest
 from plotly.offline import get_plotlyjs
 
+from engine.report.figures import packed_plotlyjs
 from engine.report.run_charts import monthly_returns, rolling_sharpe, snap_to_sessions
 from engine.report.run_page import ReportContext, metric_rows, render_report, write_report
 
-CHART_IDS = ("chart-equity", "chart-drawdown", "chart-weights", "chart-monthly")
+CHART_IDS = ("chart-equity", "chart-drawdown", "chart-weights", "chart-monthly", "chart-yearly",
+             "chart-daily-dist", "chart-monthly-dist")  # fmt: skip
+ROLLING_IDS = ("chart-rolling-sharpe", "chart-rolling-vol", "chart-rolling-beta")
 
 
 def make_context(n: int = 600, synthetic: bool = True, **changes: object) -> ReportContext:
@@ -74,9 +77,10 @@ def page() -> str:
 
 
 def without_plotlyjs(page: str) -> str:
-    # The plotly.js bundle itself mentions CDNs and http links (unused topojson/MathJax options).
-    bundle = get_plotlyjs()
+    # The (packed) plotly.js bundle is base64: it can spell anything.
+    bundle = packed_plotlyjs()
     assert page.count(bundle) == 1, "plotly.js must be embedded exactly once"
+    assert get_plotlyjs() not in page, "the full 4.8 MB bundle is not on the run page"
     return page.replace(bundle, "")
 
 
@@ -87,14 +91,15 @@ def test_banner_present_iff_synthetic(page: str) -> None:
 
 
 def test_every_chart_div_is_present(page: str) -> None:
-    for div_id in (*CHART_IDS, "chart-rolling-sharpe"):
+    for div_id in (*CHART_IDS, *ROLLING_IDS):
         assert f'id="{div_id}"' in page
 
 
-def test_rolling_sharpe_skipped_when_shorter_than_a_year() -> None:
+def test_rolling_charts_skipped_when_shorter_than_a_year() -> None:
     short = render_report(make_context(n=100))
-    assert 'id="chart-rolling-sharpe"' not in short
-    assert "Skipped: the run has 100 sessions" in short
+    for div_id in ROLLING_IDS:
+        assert f'id="{div_id}"' not in short
+    assert short.count("Skipped: the run has 100 sessions") == 3
     for div_id in CHART_IDS:
         assert f'id="{div_id}"' in short
 
@@ -112,22 +117,41 @@ def test_no_external_resources(page: str) -> None:
 
 def test_plotlyjs_embedded_once(page: str) -> None:
     without_plotlyjs(page)
-    assert page.count("plotly.js v") == 1
+    assert page.count("ccInflate(") == 2  # defined once, called once
 
 
 def test_render_is_deterministic(page: str) -> None:
     assert render_report(make_context()) == page
 
 
+def num(text: str) -> str:
+    return f'<td class="num">{text}</td>'
+
+
 def test_metrics_formatted(page: str) -> None:
-    assert "<td>1.23</td>" in page
-    assert "<td>-23.45%</td>" in page
-    assert "<td>45.67%</td>" in page
-    assert "<td>145,670.00</td>" in page and "Final equity (AUD)" in page
-    assert "<td>not recovered</td>" in page
-    assert "<td>2020-02-19</td>" in page
+    assert num("1.23") in page
+    assert num("-23.45%") in page
+    assert num("45.67%") in page
+    assert '<th>Final equity</th><td class="unit">AUD</td>' + num("145,670.00") in page
+    assert num("not recovered") in page
+    assert num("2020-02-19") in page
     assert "252.3 ASX sessions/year" in page
     assert "XSO is price-only" in page
+
+
+def test_metrics_sit_beside_the_benchmarks_with_units() -> None:
+    bench = {"total_return": 0.3, "sharpe": 0.9, "avg_trade": None, "round_trips": 0}
+    ctx = make_context(metrics={"total_return": 0.4567, "sharpe": 1.234, "avg_trade": 0.0872957,
+                                "round_trips": 20, "best_trade": 0.891273},
+                       columns={"buy-and-hold XJO": bench})  # fmt: skip
+    page = render_report(ctx)
+    head = '<th class="num">strategy</th><th class="num">buy-and-hold XJO</th>'
+    assert "<th>metric</th><th>unit</th>" + head in page
+    assert '<th>Total return</th><td class="unit">%</td>' + num("45.67%") + num("30.00%") in page
+    assert '<th>Sharpe ratio</th><td class="unit">ratio</td>' + num("1.23") + num("0.90") in page
+    assert '<th>Round trips</th><td class="unit">count</td>' + num("20") + num("0") in page
+    assert num("8.73%") + num("n/a") in page and num("89.13%") + num("n/a") in page
+    assert "0.0872957" not in page and "0.891273" not in page
 
 
 @pytest.mark.parametrize(
@@ -228,3 +252,80 @@ def test_weights_with_shorts_are_drawn_as_lines() -> None:
     page = render_report(replace(ctx, weights=shorted))
     assert "cash (residual)" not in page
     assert "cash (residual)" in render_report(ctx)
+
+
+def test_worst_drawdowns_table_and_shading() -> None:
+    from engine.report.run_panels import drawdown_periods
+
+    index = pd.bdate_range("2024-01-01", periods=9)
+    equity = pd.Series([100, 110, 99, 88, 111, 120, 108, 115, 119.0], index=index)
+    table = drawdown_periods(equity)
+    assert table["start"].tolist() == [index[1], index[5]]
+    assert table["trough"].tolist() == [index[3], index[6]]
+    assert table["end"].iloc[0] == index[4] and pd.isna(table["end"].iloc[1])
+    assert np.allclose(table["depth"], [88 / 110 - 1, 108 / 120 - 1])
+    assert table["days"].tolist() == [(index[4] - index[1]).days, (index[8] - index[5]).days]
+    page = render_report(make_context(n=300))
+    assert "<h2>Worst drawdowns</h2>" in page and "not recovered" in page
+    assert '"type":"rect"' in page  # the periods shaded on the equity chart
+
+
+def test_yearly_returns_compound_and_sit_beside_the_benchmark() -> None:
+    from engine.report.run_panels import yearly_returns
+
+    ctx = make_context(n=600)
+    table = yearly_returns({"strategy": ctx.equity, **ctx.benchmarks})
+    assert list(table.columns) == ["strategy", "buy-and-hold XJO"]
+    total = np.prod(table["strategy"].to_numpy() + 1.0) - 1.0
+    assert np.isclose(total, ctx.equity.iloc[-1] / ctx.equity.iloc[0] - 1.0)
+    page = render_report(ctx)
+    assert '<th class="num">buy-and-hold XJO (%)</th>' in page
+
+
+def test_rolling_beta_of_a_scaled_benchmark_is_the_scale() -> None:
+    from engine.report.run_panels import rolling_beta, rolling_volatility
+
+    bench = make_context(n=400).benchmarks["buy-and-hold XJO"]
+    rets = bench.pct_change()
+    levered = (1 + 2 * rets.fillna(0)).cumprod() * 100
+    assert np.allclose(rolling_beta(levered, bench).dropna(), 2.0)
+    assert np.isclose(rolling_volatility(bench).iloc[-1], rets.iloc[-252:].std() * np.sqrt(252))
+
+
+def test_price_chart_and_event_study_chart() -> None:
+    from types import SimpleNamespace
+
+    ctx = make_context(n=300)
+    index = ctx.equity.index
+    price = pd.Series(np.linspace(10, 20, len(index)), index=index, name="IWM close (USD)")
+    fills = pd.DataFrame({"session": [index[3], index[40]], "price": [10.1, 11.5],
+                          "units": [5.0, -5.0]})  # fmt: skip
+    summary = pd.DataFrame({
+        "horizon": [1, 5], "n": [12, 12], "mean": [0.01, 0.02], "ci_low": [0.0, -0.01],
+        "ci_high": [0.02, 0.05], "n_all": [299, 295], "mean_all": [0.001, 0.004],
+        "ci_low_all": [0.0, 0.0], "ci_high_all": [0.002, 0.008],
+    })  # fmt: skip
+    study = SimpleNamespace(summary=summary, asset="IWM", config=SimpleNamespace(level=0.95))
+    page = render_report(replace(ctx, price=price, fills=fills, study=study))
+    assert 'id="chart-price"' in page and "Trades on IWM close (USD)" in page
+    assert 'id="chart-event-study"' in page and "after signals (mean, 95% band)" in page
+    with pytest.raises(ValueError, match=r"ReportContext\.fills: needs columns"):
+        replace(ctx, price=price, fills=fills.drop(columns="units"))
+
+
+def test_markers_start_hidden_except_trades() -> None:
+    from engine.report.run_charts import equity_chart
+
+    ctx = make_context(n=300)
+    index = ctx.equity.index
+    markers = {"Fed cut": [index[5]], "buy": [index[7]], "sell": [index[9]], "record": [index[2]]}
+    traces = equity_chart(ctx.equity, {}, markers).figure["data"][1:]
+    shown = {t["name"]: (t["visible"], t["legendgroup"]) for t in traces}
+    assert shown == {"Fed cut": ("legendonly", "rate decisions"), "buy": (True, "trades"),
+                     "sell": (True, "trades"), "record": ("legendonly", "strategy")}  # fmt: skip
+
+
+def test_the_page_writes_its_sessions_once_and_floats_as_float32(page: str) -> None:
+    dates = make_context().equity.index.strftime("%Y-%m-%d")
+    assert page.count(f'"{dates[17]}"') == 1  # in ccDates only, not in every trace
+    assert '"dtype":"f4"' in page and '"dtype":"f8"' not in page
