@@ -329,3 +329,12 @@ def test_the_page_writes_its_sessions_once_and_floats_as_float32(page: str) -> N
     dates = make_context().equity.index.strftime("%Y-%m-%d")
     assert page.count(f'"{dates[17]}"') == 1  # in ccDates only, not in every trace
     assert '"dtype":"f4"' in page and '"dtype":"f8"' not in page
+
+
+def test_every_run_chart_uses_a_trace_type_of_the_packed_bundle() -> None:
+    from engine.report.figures import CARTESIAN_TRACES
+    from engine.report.run_page import page_charts
+
+    charts = page_charts(make_context())
+    types = {t["type"] for c in charts if c.figure for t in c.figure["data"]}
+    assert types and types <= set(CARTESIAN_TRACES), types
