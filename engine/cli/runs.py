@@ -1,6 +1,7 @@
-"""``backtest runs list|show`` and ``backtest report``; ``register`` also attaches ``compare``.
+"""``backtest runs list|show|prune`` and ``backtest report``; ``register`` also attaches ``compare``.
 
-A thin shell: parse, call ``engine.store.saved``, print (``engine.cli.output``).
+A thin shell: parse, call ``engine.store.saved`` / ``engine.store.pages``, print
+(``engine.cli.output``).
 ``register(app)`` attaches the commands to the main ``backtest`` app. Saved runs are looked up by
 id (their folder name) under ``--results DIR`` (default: ``--out`` for ``compare``, else
 ``$CROSSCURRENT_RESULTS`` or ``./results``).
@@ -186,30 +187,87 @@ def _show_compare(s: dict, currency: str) -> None:
 
 
 def report(
-    run_id: str = typer.Argument(..., help="run id (folder name under results/), or a prefix"),
+    run_id: str = typer.Argument(
+        ..., help="run id (folder name under results/), a prefix, or a saved folder's path"
+    ),
     results: Path | None = RESULTS_OPT,
     trust_file: list[Path] = TRUST_FILE,
     trust: bool = TRUST,
 ) -> None:
-    """Regenerate a saved run's or comparison's report.html by re-running its manifest.
+    """Rebuild the report.html of any saved folder: a run, grid, comparison or event study.
 
-    Refuses (exit 2) when its data files or results changed since it was saved. A run of your own
-    strategy file re-runs that file's code only when you name it again (--trust-file) or pass
-    --trust.
+    A run or comparison is re-run from its manifest and refused (exit 2) when its data files or
+    results changed since it was saved; a grid or event study is rebuilt from its saved files. A
+    run of your own strategy file re-runs that file's code only when you name it again
+    (--trust-file) or pass --trust.
 
     Example: backtest report 20250101T120000Z-russell-fed-rotation-1a2b3c4d
     """
-    from engine.store.saved import Trust, regenerate_report
+    from engine.store.pages import rebuild_page
+    from engine.store.saved import Trust, find_run
 
     with known_errors():
         consent = Trust(tuple(trust_file), trust)
-        with err.status(Text(f"re-running {run_id} from its manifest…"), spinner="dots"):
-            page = regenerate_report(run_id, results, registry(), consent)
+        folder = find_run(run_id, results)
+        with err.status(Text(f"rebuilding the page of {folder.name}…"), spinner="dots"):
+            page = rebuild_page(folder, registry(), consent)
     out.print(f"report: {page}", soft_wrap=True)
 
 
+PRUNED = ("run_id", "kind", "created", "size_bytes", "deleted", "path")
+
+
+@runs_app.command("prune")
+def runs_prune(
+    older_than: float | None = typer.Option(
+        None, "--older-than", metavar="DAYS", help="select saved folders older than DAYS days"
+    ),
+    keep: int | None = typer.Option(
+        None, "--keep", metavar="N", help="select all but the newest N (with both: both hold)"
+    ),
+    yes: bool = typer.Option(False, "--yes", "-y", help="delete them (default: only list them)"),
+    results: Path | None = RESULTS_OPT,
+    output_format: Format = FORMAT_OPT,
+) -> None:
+    """Delete old saved runs: a dry run listing what would go, unless --yes.
+
+    Only folders this tool wrote are ever selected (a stamped name and a readable manifest);
+    hidden folders, such as a run being written, never are.
+
+    Example: backtest runs prune --older-than 30 --keep 10 --yes
+    """
+    from engine.store.pages import prune
+    from engine.store.saved import results_root
+
+    root = results_root(results)
+    with known_errors():
+        chosen = prune(root, older_than_days=older_than, keep=keep, dry_run=not yes)
+    rows = [
+        {"run_id": p.path.name, "kind": p.kind, "created": p.created,
+         "size_bytes": p.size_bytes, "deleted": yes, "path": str(p.path)}
+        for p in chosen
+    ]  # fmt: skip
+    emit(output_format, lambda: _print_pruned(rows), lambda: Sheet.of(rows, PRUNED))
+    size = f"{sum(r['size_bytes'] for r in rows) / 1e6:,.1f} MB"
+    if not rows:
+        line = f"nothing to prune under {root}."
+    elif yes:
+        line = f"deleted {len(rows)} saved folder(s) under {root}, {size}."
+    else:
+        line = f"would delete {len(rows)} saved folder(s) under {root}, {size}; --yes deletes them."
+    say(output_format).print(line, soft_wrap=True)
+
+
+def _print_pruned(rows: list[dict]) -> None:
+    if rows:
+        table = Table("run id", "kind", "created (UTC)", "size")
+        for r in rows:
+            table.add_row(r["run_id"], r["kind"], r["created"], f"{r['size_bytes'] / 1e6:,.2f} MB")
+        print_table(table)
+
+
 def register(app: typer.Typer) -> None:
-    """Attach ``compare``, ``runs list|show`` and ``report`` to the main app."""
+    """Attach ``compare``, ``runs list|show|prune`` and ``report`` to the main app."""
     cli_compare.register(app)
     app.add_typer(runs_app, name="runs")
     app.command("report")(report)
