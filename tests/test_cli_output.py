@@ -190,6 +190,16 @@ def test_grid_formats_and_one_number_format(tmp_path):
     assert float(rows[0]["cagr"]) == pytest.approx(top["cagr"]) and rows[0]["hold_days"]
 
 
+def test_a_grid_ranked_by_cagr_prints_its_interval_as_percentages(tmp_path):
+    args = ["grid", FLAGSHIP, "-p", "hold_days=10,20", *WINDOW, "--metric", "cagr"]
+    result = _cli(*args, "--out", tmp_path, COLUMNS="200")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(next(tmp_path.iterdir()).joinpath("summary.json").read_text())
+    lo, hi = summary["honesty"]["ranking"]["ci95"]
+    interval = f"cagr 95% CI {format_value('cagr', lo)}..{format_value('cagr', hi)}"
+    assert interval in " ".join(result.stdout.split()) and "%" in interval
+
+
 def test_events_formats(saved):
     args = ["events", FLAGSHIP, *WINDOW, "--out", saved]
     doc = _json(_cli(*args, "--format", "json"))

@@ -223,7 +223,12 @@ def _print_honesty(h: dict) -> None:
     if r["same_as"] is not None:
         return
     ci = r.get("ci95")
-    interval = f"{number(ci[0])}..{number(ci[1])}" if ci is not None else "not defined"
+    metric = r["metric"]  # its interval in the metric's own format (a percentage for cagr)
+    interval = (
+        f"{format_value(metric, ci[0])}..{format_value(metric, ci[1])}"
+        if ci is not None
+        else "not defined"
+    )
     out.print(
         f"ranked by {r['metric']} ({r['direction']} is better): PBO {_pbo_text(r)}; "
         f"{r['metric']} 95% CI {interval}; no deflated value (Sharpe-type ratios only)",
