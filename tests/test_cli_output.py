@@ -122,9 +122,10 @@ def test_an_unknown_format_is_refused_with_a_suggestion(command):
     assert "Did you mean 'json'?" in result.output and "Traceback" not in result.output
 
 
-def test_a_closed_pipe_ends_quietly_with_exit_0():
+@pytest.mark.parametrize("command", [["strategies", "list"], ["--help"]])
+def test_a_closed_pipe_ends_quietly_with_exit_0(command):
     # `backtest strategies list | head -1`, with the reader gone before the first line is written
-    argv = "import sys; sys.argv = ['backtest', 'strategies', 'list']; "
+    argv = f"import sys; sys.argv = ['backtest', *{command!r}]; "
     code = argv + "from engine.cli.main import main; main()"
     args = [sys.executable, "-c", code]
     env = {**os.environ, "COLUMNS": "80"}

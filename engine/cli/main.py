@@ -157,6 +157,13 @@ def main() -> None:
         code = 0
     except SystemExit as exc:
         code = exit_code(exc)
+        # The parser's own output (--help) to a reader that went away: rich (or click) ends it
+        # with exit 1; like every command's output, a closed pipe is no failure.
+        if code == 1 and (
+            isinstance(exc.__context__, BrokenPipeError)
+            or type(sys.stdout).__name__ == "PacifyFlushWrapper"
+        ):
+            code = 0
     except ValueError as exc:  # typer converts path options before any command code runs
         if "null byte" not in str(exc):
             raise
