@@ -33,7 +33,7 @@ def _key_numba_cache() -> None:
     """Point numba's disk cache at a folder keyed by the source of every engine/strategy module.
 
     numba invalidates a cached kernel only when its own file changes, not when a kernel it calls
-    in another module does, so after an edit to e.g. ``metric_kernels.py`` a cached ``grid_nb``
+    in another module does, so after an edit to e.g. ``stats.kernels.py`` a cached ``grid_nb``
     would keep the old code (seen: Dask workers disagreeing with in-process runs by 1e-13).
     Keying the folder by all sources makes any edit start a fresh cache. A user-set
     ``NUMBA_CACHE_DIR`` is respected.

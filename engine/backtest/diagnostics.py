@@ -12,7 +12,7 @@ Lives here:
    when the rule never fired (no signal and the asset never held);
 3. ``warning_lines`` - the lines printed on the console: count, the first few, where the rest are.
 
-Not here: running the other fill (``api``), writing files (``runfiles``), printing (``cli``).
+Not here: running the other fill (``backtest.run``), writing files (``store.run_folder``), printing (``cli``).
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ This logic lives here, in order:
    ``write_event_study`` (the same in a new folder, atomically) and ``render_html`` (a
    self-contained section for the run report).
 
-Not here: printing to a terminal (``cli_strategies``), the rest of the run report (``report``).
+Not here: printing to a terminal (``cli.study``), the pages (``report.run_page``, ``report.events_page``).
 """
 
 from __future__ import annotations

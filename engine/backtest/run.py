@@ -13,7 +13,7 @@ This logic lives here, in order:
 5. compute metrics, and run a buy-and-hold benchmark through the same engine.
 
 Not here: the options of a run (``config``: ``RunConfig`` and ``parse_date``, re-exported here),
-writing files (``runfiles``), argument parsing (``cli``).
+writing files (``store.run_folder``), argument parsing (``cli``).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The ``backtest`` command: a thin shell that parses, calls the library, writes files, maps errors.
 
 Known errors (``BacktestError``) print one line to stderr and exit 2 with no traceback; Ctrl-C exits
-130 and leaves no half-written run folder (``runfiles`` writes atomically). Bugs propagate.
+130 and leaves no half-written run folder (``store.run_folder`` writes atomically). Bugs propagate.
 """
 
 from __future__ import annotations

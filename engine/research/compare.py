@@ -21,7 +21,7 @@ This logic lives here, in order:
 6. ``write_compare``: ``compare.json`` (no paths or times: the same inputs give the same bytes),
    ``equity.csv`` (one column per input), ``report.html`` and ``manifest.json``, atomically.
 
-Not here: listing and finding saved runs (``runs``), the page (``compare_report``), the CLI.
+Not here: listing and finding saved runs (``store.saved``), the page (``report.compare_page``), the CLI.
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ This logic lives here, in order:
    over all trials and over the effective number of trials, PBO by CSCV from the block sums,
    stationary-bootstrap intervals from a full single run of the winner).
 
-Not here: parsing the space (``paramspace``), files and CLI (``cli_grid``).
+Not here: parsing the space (``strategy.space``), files (``store.grid_folder``) and the CLI (``cli.grid``).
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ def _chunk_metrics(acc, counts, idx, cfg: RunConfig) -> dict[str, np.ndarray]:
 
 
 def _slots(fields: tuple[int, ...]) -> np.ndarray:
-    """Where each ``metric_kernels.BLOCK_FIELDS`` goes in a combo's block row (-1: not kept)."""
+    """Where each ``stats.kernels.BLOCK_FIELDS`` goes in a combo's block row (-1: not kept)."""
     slots = np.full(len(mk.BLOCK_FIELDS), -1, dtype=np.int64)
     slots[list(fields)] = np.arange(len(fields))
     return slots
@@ -113,7 +113,7 @@ def _slots(fields: tuple[int, ...]) -> np.ndarray:
 
 def simulate_chunk(cls, p: Prepared, cfg: RunConfig, part: pd.DataFrame, fields=BASE_FIELDS):
     """Metrics (one array per grid metric, one row per combo) and block sums (len(part),
-    len(fields) N_BLOCKS: per-block sums of the ``metric_kernels.BLOCK_FIELDS`` ``fields``,
+    len(fields) N_BLOCKS: per-block sums of the ``stats.kernels.BLOCK_FIELDS`` ``fields``,
     N_BLOCKS columns each) of a chunk."""
     bounds, _ = _blocks(len(p.steps.val_labels))
     costs = cfg.costs()
@@ -137,7 +137,7 @@ def simulate_combos(
     fields: tuple[int, ...] = BASE_FIELDS,
 ):
     """Metrics table (K rows) and block sums (K, len(fields) N_BLOCKS: the per-block sums of the
-    ``metric_kernels.BLOCK_FIELDS`` ``fields``) for ``combos`` on prepared data.
+    ``stats.kernels.BLOCK_FIELDS`` ``fields``) for ``combos`` on prepared data.
 
     ``executor`` (e.g. ``engine.research.cluster.DaskExecutor``) maps chunks elsewhere; results come back
     in chunk order, so the table is the same wherever the chunks ran.

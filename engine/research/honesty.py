@@ -3,7 +3,7 @@ rotation rotates out of, and by the metric the grid ranked by.
 
 This logic lives here, in order:
 
-1. ``block_fields`` - which per-block sums (``metric_kernels.BLOCK_FIELDS``) a grid keeps for a
+1. ``block_fields`` - which per-block sums (``stats.kernels.BLOCK_FIELDS``) a grid keeps for a
    ranking metric: always excess returns over cash and active returns over the benchmark (and their
    squares), plus what CSCV needs to rank by the metric itself (``PBO_BY_METRIC``);
 2. ``judge`` - for one kind of return, a Sharpe-type ratio of every trial: the Sharpe ratio of
@@ -66,7 +66,7 @@ ACTIVE = "active returns: the strategy's minus buy-and-hold {key}'s, per valuati
 
 
 def block_fields(metric: str) -> tuple[int, ...]:
-    """The ``metric_kernels.BLOCK_FIELDS`` a grid ranked by ``metric`` keeps, in column order."""
+    """The ``stats.kernels.BLOCK_FIELDS`` a grid ranked by ``metric`` keeps, in column order."""
     extra = PBO_BY_METRIC.get(metric, ("", ()))[1]
     return BASE_FIELDS + tuple(f for f in extra if f not in BASE_FIELDS)
 
@@ -171,7 +171,7 @@ def _series_stats(years: float, root: float, init_cash: float):
 def by_metric(metric, same_as, blocks, fields, counts, series, stats) -> dict[str, Any]:
     """The statistics of the ranking ``metric``: PBO and a bootstrap interval where defined, the
     reason where not; ``same_as`` names the block that already holds them (Sharpe, IR).
-    ``fields`` the ``metric_kernels.BLOCK_FIELDS`` of ``blocks``' columns; ``series`` (V, 3): r,
+    ``fields`` the ``stats.kernels.BLOCK_FIELDS`` of ``blocks``' columns; ``series`` (V, 3): r,
     x, a per session; ``stats`` from ``_series_stats``."""
     higher = higher_is_better(metric)
     out: dict[str, Any] = {"metric": metric, "direction": "higher" if higher else "lower",
@@ -200,7 +200,7 @@ def by_metric(metric, same_as, blocks, fields, counts, series, stats) -> dict[st
 
 def honesty(table, blocks, fields, counts, winner, metric: str = "sharpe") -> dict[str, Any]:
     """The honesty block of a grid ranked by ``metric``: ``table`` ranked best first, ``blocks``
-    (K, F S) in the same order holding the ``metric_kernels.BLOCK_FIELDS`` ``fields``, ``counts``
+    (K, F S) in the same order holding the ``stats.kernels.BLOCK_FIELDS`` ``fields``, ``counts``
     (S,) sessions per block, ``winner`` the full single run of the table's first row."""
     m = winner.metrics
     root = float(np.sqrt(m["periods_per_year"]))

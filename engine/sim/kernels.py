@@ -175,7 +175,7 @@ def timeline_nb(mark, fx, is_val, accrual):
 
 # ``run_nb``'s running totals besides the metric state (``RunState.aux``): cash, the block's
 # index, the sum of equity, the sessions exposed, the equity at the block's start, then this
-# block's sums of the first seven ``metric_kernels.BLOCK_FIELDS``.
+# block's sums of the first seven ``stats.kernels.BLOCK_FIELDS``.
 CASH, BLOCK, EQUITY_TOTAL, EXPOSED_TOTAL, BLOCK_START = range(5)
 SX, SXX, SA, SAA, SD, SR, SRR = range(5, 5 + mk.F_G)  # in the order of the fields
 N_AUX = SRR + 1
@@ -186,7 +186,7 @@ def _close_block_nb(blocks, slots, n_b, b, aux, equity):
     """Add block ``b``'s sums (``aux[SX:]``) and its log growth (from ``aux[BLOCK_START]`` to
     ``equity``, its last valuation) into the fields ``slots`` keeps (field f at ``slots[f] n_b +
     b`` of ``blocks``, -1 not kept); the next block starts at ``equity``. Once per block, outside
-    the hot loop (a call into ``metric_kernels`` here cost the loop 3 %)."""
+    the hot loop (a call into ``stats.kernels`` here cost the loop 3 %)."""
     for f in range(mk.F_G):
         if slots[f] >= 0:
             blocks[slots[f] * n_b + b] += aux[SX + f]
@@ -211,7 +211,7 @@ def _book_nb(cash, units, held, n_held, pv, u):
 @njit(cache=True)
 def _value_steps_nb(lo, hi, accrue_first, n_held, ctx, state, out, k):
     """Valuation steps lo..hi-1 of combo ``k``, with no order among them: accrue, value, fold into
-    the metric state (``state.metric[k]``: ``metric_kernels.STATE`` as an array; ``state.aux[k]``:
+    the metric state (``state.metric[k]``: ``stats.kernels.STATE`` as an array; ``state.aux[k]``:
     the totals above; both updated) and the block sums (``out.blocks[k]``). ``accrue_first``
     False: step lo's interest is already in the cash. ``n_held``: how many of ``state.held[k]``
     (the assets with units) count.
@@ -307,7 +307,7 @@ def run_nb(ctx, orders, state, out, k):
     rebalance: an open fill before the next valuation's accrual, a close fill after its own
     valuation step's accrual and before its valuation. Writes row k of ``out.acc`` (N_ACC,),
     ``out.blocks`` (F B: the F per-block sums ``ctx.slots`` keeps - field f of
-    ``metric_kernels.BLOCK_FIELDS`` in columns slots[f] B .. slots[f] B + B - 1, -1 not kept) and
+    ``stats.kernels.BLOCK_FIELDS`` in columns slots[f] B .. slots[f] B + B - 1, -1 not kept) and
     ``out.counts`` (N_COUNTS,); ``out.curves`` (V, 2 + 2N: equity, cash, units, holdings) and
     ``out.orders`` only when they have rows (a grid's are empty).
     """

@@ -1,6 +1,6 @@
 """Performance metrics of one simulation, each with its formula.
 
-Lives here: ``compute_metrics`` (a thin wrapper over ``metric_kernels``) and the formula of every
+Lives here: ``compute_metrics`` (a thin wrapper over ``stats.kernels``) and the formula of every
 key; labels, units, formats and ranking directions are in ``engine.stats.spec``. Units: fractions
 (0.05 = 5 %), ratios unitless, dates ISO strings.
 
@@ -28,7 +28,7 @@ return, x_t = r_t - c_t (excess), a_t = r_t - b_t (active).
 - tracking_error    = stdev(a) * sqrt(P); information_ratio = mean(a) / stdev(a) * sqrt(P)
 
 Undefined ratios: a ratio whose denominator is zero within the precision of the returns
-(``metric_kernels.spread_floor``: at most 1024 ulps x (1 + rms) of the series, or for a standard
+(``stats.kernels.spread_floor``: at most 1024 ulps x (1 + rms) of the series, or for a standard
 deviation 1e-4 of its rms) is NaN - null in JSON, n/a in tables, last in every ranking - never a
 number made of rounding error. That is sharpe, skew, kurtosis and psr when stdev(x) is zero (a run
 that holds nothing: x is 0 +/- an ulp), sortino when the downside deviation is, calmar when the
@@ -97,7 +97,7 @@ def _ratio_v(num, den, floor):
 
 def spread_defined(x: np.ndarray, axis: int = -1) -> np.ndarray:
     """Whether the standard deviation (ddof 1) of ``x`` along ``axis`` is above the precision floor
-    (``metric_kernels.spread_floor``): where it is not, a ratio over it is undefined."""
+    (``stats.kernels.spread_floor``): where it is not, a ratio over it is undefined."""
     x = np.asarray(x, dtype=np.float64)
     if x.shape[axis] < 2:
         return np.zeros(np.delete(x.shape, axis if axis >= 0 else x.ndim + axis), dtype=bool)

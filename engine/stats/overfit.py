@@ -82,7 +82,7 @@ def deflated_sharpe(
 def _unit_sum_nb(blocks, col, counts, keep):
     """(sum over the rows ``keep`` of ``blocks`` of their standardised block means, how many): row
     c's block means m_b = blocks[c, col + b] / counts[b], centred and scaled to unit length; rows
-    whose block means do not vary within precision (``metric_kernels.spread_floor``) are left
+    whose block means do not vary within precision (``stats.kernels.spread_floor``) are left
     out. Their pairwise correlations are the dot products of these unit vectors."""
     s = counts.shape[0]
     total = np.zeros(s)

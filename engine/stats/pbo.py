@@ -4,7 +4,7 @@ Bailey, Borwein, Lopez de Prado & Zhu (2017), "The Probability of Backtest Overf
 sessions into S blocks, and for every way of choosing S/2 blocks as in-sample, take the in-sample
 best combo and the relative rank w of its out-of-sample statistic among all combos; PBO = share
 of splits with logit(w) <= 0. Built from the per-block sums the grid kernel emits
-(``metric_kernels.BLOCK_FIELDS``), so nothing is re-simulated; any statistic a half's sums
+(``stats.kernels.BLOCK_FIELDS``), so nothing is re-simulated; any statistic a half's sums
 determine can rank the combos (``STATISTICS``): a Sharpe ratio (of excess returns over cash, or of
 active returns over a benchmark: the information ratio), a Sortino ratio, a standard deviation
 (lower is better: volatility, tracking error) or growth (log growth of equity: total return,
@@ -48,7 +48,7 @@ _SHARPE, _SORTINO, _SD = 0, 1, 2
 @njit(cache=True, inline="always")
 def _sharpe_nb(total, squares, count):
     """Per-session Sharpe ratio from a sum, a sum of squares and a count of excess returns; NaN
-    when their standard deviation is zero within precision (``metric_kernels.spread_floor``)."""
+    when their standard deviation is zero within precision (``stats.kernels.spread_floor``)."""
     mean = total / count
     var = max(squares - count * mean * mean, 0.0) / max(count - 1.0, 1.0)
     return np.nan if mk.variance_is_zero_nb(var, squares / count) else mean / np.sqrt(var)

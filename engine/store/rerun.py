@@ -11,7 +11,7 @@ the Fed/RBA markers and the data provenance, which the files do not hold. It is 
 every data file must still have the SHA-256 the manifest records, and the re-run must reproduce the
 saved ``summary.json`` (or ``compare.json``) value for value; otherwise it refuses and says why.
 The new page replaces ``report.html`` atomically. Not here: finding and reading saved runs
-(``saved``), the CLI (``cli_runs``), comparisons (``compare``), writing run folders (``runfiles``).
+(``saved``), the CLI (``cli_runs``), comparisons (``compare``), writing run folders (``store.run_folder``).
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ Kinds of folder: ``run`` (``summary.json`` + ``manifest.json``), ``grid`` and ``
 
 Not here: re-running a saved run from its manifest (``Trust``, ``strategy_from_manifest``,
 ``regenerate_report``: ``rerun``, whose public names are importable from here too), the CLI
-(``cli_runs``), comparisons (``compare``), writing run folders (``runfiles``).
+(``cli_runs``), comparisons (``compare``), writing run folders (``store.run_folder``).
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ This logic lives here, in order:
 3. the first cut that moves a decision ends the audit and is reported with the earliest moved row
    (``Moved``: the strategy, the cut, the session, its decision instant, weights before and after).
 
-Not here: printing (``cli_strategies``) or hypothesis-driven tests (``tests/strategies``).
+Not here: printing (``cli.study``) or hypothesis-driven tests (``tests/strategies``).
 """
 
 from __future__ import annotations
