@@ -26,6 +26,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from numbers import Integral
 from pathlib import Path
 
 from engine.errors import ConfigError, DataError
@@ -188,12 +189,12 @@ def prune(
         raise ConfigError("prune needs a rule: give --older-than DAYS or --keep N (or both).")
     if older_than_days is not None and not older_than_days >= 0:
         raise ConfigError(f"--older-than must be 0 days or more; got {older_than_days}.")
-    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, int) or keep < 0):
+    if keep is not None and (isinstance(keep, bool) or not isinstance(keep, Integral) or keep < 0):
         raise ConfigError(f"--keep must be a whole number, 0 or more; got {keep!r}.")
     found = _candidates(Path(root))
     chosen = found
     if keep is not None:
-        chosen = chosen[: max(len(found) - keep, 0)]
+        chosen = chosen[: max(len(found) - int(keep), 0)]
     if older_than_days is not None:
         cutoff = time.time() - older_than_days * DAY_S
         chosen = [c for c in chosen if c[0].timestamp() < cutoff]

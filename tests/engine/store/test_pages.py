@@ -10,6 +10,7 @@ import os
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -174,6 +175,7 @@ def test_prune_keeps_the_newest_n_and_both_rules_must_agree(root) -> None:
     assert _names(prune(root, keep=1)) == ["00000001", "00000002", "00000003"]
     assert _names(prune(root, keep=0)) == ["00000001", "00000002", "00000003", "00000004"]
     assert _names(prune(root, keep=10)) == []
+    assert _names(prune(root, keep=np.int64(3))) == ["00000001"]
     assert _names(prune(root, keep=3, older_than_days=15)) == ["00000001"]
     assert _names(prune(root, keep=1, older_than_days=15)) == ["00000001", "00000002"]
     assert prune(root / "nowhere", keep=0) == []
