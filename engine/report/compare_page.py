@@ -1,9 +1,8 @@
 """The comparison report: one self-contained, offline HTML page for a ``backtest compare`` run.
 
 Lives here: ``CompareReportContext`` (everything the page shows, validated), ``compare_context``
-(built from an ``engine.research.compare.Comparison``), the comparison's charts (overlaid equity in base
-currency, overlaid drawdowns, the return correlation heatmap, the Sharpe differences with their
-intervals), its tables (inputs, metrics side by side, Sharpe tests with plain verdicts) and
+(built from an ``engine.research.compare.Comparison``), the comparison's charts
+(``compare_charts``), its tables (inputs, metrics side by side, Sharpe tests with plain verdicts) and
 ``render_compare_report`` / ``write_compare_report``. Shared with every page: the CSS, error
 hook, status script, banner, notes and provenance sections (``engine.report.page_parts``), metric
 labels and formats (``engine.stats.spec``), the chart template and ``Chart.of``
@@ -22,11 +21,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
-import numpy as np
 import pandas as pd
 
-from engine.report.figures import RDBU, plotlyjs, vline
-from engine.report.grid_charts import LOG_AXIS
+from engine.report.compare_charts import (
+    correlation_chart,
+    drawdown_overlay_chart,
+    equity_overlay_chart,
+    finite,
+    sharpe_diff_chart,
+)
+from engine.report.figures import packed_plotlyjs, sessions_script
 from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
@@ -39,11 +43,10 @@ from engine.report.page_parts import (
     check_values,
     esc,
     fmt_value,
-    is_missing,
     notes_section,
     provenance_section,
 )
-from engine.report.run_charts import Chart, chart_dates, drawdown, plain_text
+from engine.report.run_charts import chart_dates, on_page_sessions
 from engine.stats import spec
 
 # The headline metrics, then what a side-by-side reader also asks: how often trades won, the end.
@@ -152,17 +155,13 @@ def metrics_section(ctx: CompareReportContext) -> str:
     return f"<section><h2>Metrics side by side</h2>{table}</section>"
 
 
-def _finite(value: object) -> bool:
-    return not is_missing(value) and bool(np.isfinite(float(value)))  # type: ignore[arg-type]
-
-
 def _sessions(value: object) -> str:
-    return f"{float(value):.2f}" if _finite(value) else "n/a"  # type: ignore[arg-type]
+    return f"{float(value):.2f}" if finite(value) else "n/a"  # type: ignore[arg-type]
 
 
 def _verdict(t: Mapping[str, Any]) -> str:
     p, d = t.get("p_value"), t.get("difference")
-    if not (_finite(p) and _finite(d)):
+    if not (finite(p) and finite(d)):
         return "Not computable: a Sharpe ratio is undefined (constant excess returns)."
     side = "higher" if d > 0 else "lower"
     if p < SIGNIFICANCE:
@@ -183,7 +182,7 @@ def _tests_section(ctx: CompareReportContext) -> str:
                 spec.format_value("sharpe", t["sharpe"]),
                 spec.format_value("sharpe", t["difference"]),
                 f"{spec.format_value('sharpe', lo)} to {spec.format_value('sharpe', hi)}",
-                f"{t['p_value']:.3f}" if _finite(t["p_value"]) else "n/a",
+                f"{t['p_value']:.3f}" if finite(t["p_value"]) else "n/a",
                 _verdict(t),
             )
         )
@@ -208,98 +207,6 @@ def _first_sharpe(ctx: CompareReportContext) -> object:
     return ctx.tests[0]["sharpe_first"] if ctx.tests else None
 
 
-# --- charts -----------------------------------------------------------------------------------
-
-
-def equity_overlay_chart(equity: pd.DataFrame, benchmark, currency: str) -> Chart:
-    """Every input's equity in base currency (log y when all positive), the benchmark dotted."""
-    x = chart_dates(equity.index)
-    data = [
-        {"type": "scatter", "x": x, "y": equity[col].to_numpy(float), "name": plain_text(col),
-         "line": {"width": 1.6}}
-        for col in equity.columns
-    ]  # fmt: skip
-    curves = [equity.to_numpy(float).ravel()]
-    if benchmark is not None:
-        name, curve = benchmark
-        y = curve.to_numpy(float)
-        curves.append(y[np.isfinite(y)])
-        line = {"width": 1, "dash": "dot", "color": "#7b8794"}
-        data.append({"type": "scatter", "x": x, "y": y, "name": plain_text(name), "line": line})
-    log = all(bool((c > 0).all()) for c in curves)
-    title = f"equity ({currency}{', log' if log else ''})"
-    yaxis = {**(LOG_AXIS if log else {"type": "linear"}), "title": {"text": title}}
-    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
-    return Chart.of("chart-equity", "Equity, overlaid", fig, 440)
-
-
-def drawdown_overlay_chart(equity: pd.DataFrame) -> Chart:
-    x = chart_dates(equity.index)
-    data = [
-        {"type": "scatter", "x": x, "y": drawdown(equity[col]).to_numpy(float),
-         "name": plain_text(col), "line": {"width": 1.2}, "hovertemplate": "%{y:.2%}"}
-        for col in equity.columns
-    ]  # fmt: skip
-    yaxis = {"tickformat": ".0%", "title": {"text": "below peak"}}
-    fig = {"data": data, "layout": {"yaxis": yaxis, "hovermode": "x unified"}}
-    return Chart.of("chart-drawdown", "Drawdowns", fig, 300)
-
-
-def correlation_chart(corr: pd.DataFrame) -> Chart:
-    """Heatmap of the daily-return correlations, -1 blue to +1 red, values written in; inputs by
-    number on the axes (labels can be long), by name in the hover text."""
-    nums = [f"#{n}" for n in range(1, len(corr.columns) + 1)]
-    names = [plain_text(c) for c in corr.columns]
-    values = corr.to_numpy(dtype=float)
-    z = [[None if not np.isfinite(v) else round(float(v), 4) for v in row] for row in values]
-    pairs = [[f"{a} / {b}" for b in names] for a in names]
-    trace = {
-        "type": "heatmap", "z": z, "x": nums, "y": nums, "zmin": -1, "zmax": 1,
-        "colorscale": RDBU, "reversescale": True, "text": pairs, "texttemplate": "%{z:.2f}",
-        "xgap": 1, "ygap": 1, "hovertemplate": "%{text}: %{z:.3f}<extra></extra>",
-    }  # fmt: skip
-    layout = {"xaxis": {"type": "category"}, "yaxis": {"type": "category", "autorange": "reversed"}}
-    fig = {"data": [trace], "layout": layout}
-    height = max(260, 120 + 48 * len(nums))
-    heading = "Correlation of daily returns (inputs by number)"
-    return Chart.of("chart-correlation", heading, fig, height)
-
-
-def sharpe_diff_chart(
-    tests: Sequence[Mapping[str, Any]], labels: Sequence[str], level: float
-) -> Chart:
-    """Each input's Sharpe minus the first's (#1), with its bootstrap interval, against zero."""
-    heading = f"Sharpe ratio minus #1's, with its {level:.0%} interval"
-    ok = [t for t in tests if _finite(t["p_value"]) and _finite(t["difference"])]
-    if not ok:
-        return Chart("chart-sharpe-diff", heading, skipped="Skipped: no computable difference.")
-    d = np.array([t["difference"] for t in ok], dtype=float)
-    lo = np.array([t["difference_ci"][0] for t in ok], dtype=float)
-    hi = np.array([t["difference_ci"][1] for t in ok], dtype=float)
-    error = {"type": "data", "symmetric": False, "array": hi - d, "arrayminus": d - lo}
-    trace = {
-        "type": "scatter",
-        "x": d,
-        "y": [f"#{list(labels).index(t['input']) + 1}" for t in ok],
-        "mode": "markers",
-        "error_x": error,
-        "marker": {"size": 10, "color": "#2166ac"},
-        "name": "difference",
-        "text": [plain_text(t["input"]) for t in ok],
-        "hovertemplate": "%{text}: %{x:.2f}<extra></extra>",
-    }
-    layout = {
-        "shapes": [vline(0.0, {"width": 1, "color": "#888888"})],
-        "yaxis": {"type": "category", "autorange": "reversed"},
-        "xaxis": {"title": {"text": "Sharpe difference (annualised)"}},
-    }
-    fig = {"data": [trace], "layout": layout}
-    height = max(200, 110 + 40 * len(ok))
-    return Chart.of("chart-sharpe-diff", heading, fig, height)
-
-
-# --- the page ---------------------------------------------------------------------------------
-
 _COMPARE_CSS = """
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.inputs td:nth-child(2),table.inputs td:nth-child(3),table.inputs td:nth-child(4){min-width:16ch}
@@ -315,7 +222,8 @@ def _head(ctx: CompareReportContext) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(ctx.title)} — crosscurrent comparison</title>"
         f"<style>{PAGE_CSS}{_COMPARE_CSS}</style><script>{ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{plotlyjs()}</script></head>'
+        f"<script>{packed_plotlyjs()}</script>"
+        f"<script>{sessions_script(chart_dates(ctx.equity.index))}</script></head>"
     )
 
 
@@ -331,6 +239,8 @@ def render_compare_report(ctx: CompareReportContext) -> str:
             float(ctx.bootstrap.get("level", 0.95)),
         ),
     ]
+    dates = chart_dates(ctx.equity.index)  # written once in the head, shared by the curves
+    charts = [on_page_sessions(c, dates) for c in charts]
     ids = json.dumps([c.div_id for c in charts if c.fragment])
     banner = (
         f'<div class="banner" role="alert">{esc(SYNTHETIC_BANNER)}</div>' if ctx.synthetic else ""

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from engine.backtest.eventstudy import SUMMARY_COLUMNS, pct, summary_cells
-from engine.report.figures import hline, plotlyjs
+from engine.report.figures import hline, packed_plotlyjs
 from engine.report.grid_charts import BELOW_AXIS_TITLE
 from engine.report.page_parts import (
     ERROR_HOOK,
@@ -276,7 +276,7 @@ def render_events_report(ctx: EventsReportContext) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)} — crosscurrent event study</title>"
         f"<style>{PAGE_CSS}{_EVENTS_CSS}</style><script>{ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{plotlyjs()}</script></head>'
+        f"<script>{packed_plotlyjs()}</script></head>"
     )
     body = (
         f"<body>{banner}<main><h1>{esc(title)}</h1>{_about(ctx)}"

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from engine.report import grid_charts as gc
-from engine.report.figures import plotlyjs
+from engine.report.figures import packed_plotlyjs, sessions_script
 from engine.report.grid_honesty import (
     HONESTY_KEYS,
     RANKING_KEYS,
@@ -54,7 +54,13 @@ from engine.report.page_parts import (
     notes_section,
     provenance_section,
 )
-from engine.report.run_charts import Chart, drawdown_chart, equity_chart
+from engine.report.run_charts import (
+    Chart,
+    chart_dates,
+    drawdown_chart,
+    equity_chart,
+    on_page_sessions,
+)
 from engine.report.run_page import ReportContext, metrics_section, params_section
 from engine.report.walkforward_charts import walk_forward_section
 from engine.stats import spec
@@ -243,7 +249,8 @@ def _charts_block(charts: Sequence[Chart]) -> str:
 def _winner_section(ctx: GridReportContext) -> tuple[str, list[Chart]]:
     w = ctx.winner
     equity = gc.with_log_ticks(equity_chart(w.equity, w.benchmarks, w.markers))
-    charts = [equity, drawdown_chart(w.equity)]
+    dates = chart_dates(w.equity.index)  # written once in the head, shared by the curves
+    charts = [on_page_sessions(c, dates) for c in (equity, drawdown_chart(w.equity))]
     first = ctx.table.iloc[0]
     which = ", ".join(f"{p}={fmt_value(first[p])}" for p in ctx.varied) or "the only combination"
     html = (
@@ -280,7 +287,8 @@ def _head(ctx: GridReportContext) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(ctx.title)} — crosscurrent grid report</title>"
         f"<style>{PAGE_CSS}{_GRID_CSS}</style><script>{ERROR_HOOK}</script>"
-        f'<script type="text/javascript">{plotlyjs()}</script></head>'
+        f"<script>{packed_plotlyjs()}</script>"
+        f"<script>{sessions_script(chart_dates(ctx.winner.equity.index))}</script></head>"
     )
 
 

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-from engine.report.figures import RDYLGN, figure_div, hline, page_layout
+from engine.report.figures import RDYLGN, figure_div, hline, page_layout, sessions_div
 
 SESSIONS_PER_YEAR = 252  # the rolling-Sharpe window and its annualisation, in sessions
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -314,3 +314,11 @@ def build_charts(
         monthly_chart(equity),
         rolling_sharpe_chart(equity),
     ]
+
+
+def on_page_sessions(chart: Chart, dates: list[str]) -> Chart:
+    """``chart`` rewritten for a page that declared ``figures.sessions_script(dates)``: traces on
+    those sessions take the page's one list of dates, floats are written as float32."""
+    if not chart.fragment:
+        return chart
+    return replace(chart, fragment=sessions_div(chart.figure, chart.div_id, dates))

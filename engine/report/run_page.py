@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from engine.report.figures import packed_plotlyjs, sessions_div, sessions_script
+from engine.report.figures import packed_plotlyjs, sessions_script
 from engine.report.page_parts import (
     ERROR_HOOK,
     PAGE_CSS,
@@ -45,7 +45,7 @@ from engine.report.page_parts import (
     notes_section,
     provenance_section,
 )
-from engine.report.run_charts import Chart, build_charts, chart_dates
+from engine.report.run_charts import Chart, build_charts, chart_dates, on_page_sessions
 from engine.report.run_panels import (
     distribution_chart,
     drawdown_periods,
@@ -216,13 +216,6 @@ def page_charts(ctx: ReportContext) -> list[Chart]:
     return [b for b in _blocks(ctx) if isinstance(b, Chart)]
 
 
-def _shared(chart: Chart, dates: list[str]) -> Chart:
-    # The chart's fragment rewritten to take the page's session list (see figures.sessions_div).
-    if not chart.fragment:
-        return chart
-    return replace(chart, fragment=sessions_div(chart.figure, chart.div_id, dates))
-
-
 def metrics_block(ctx: ReportContext) -> str:
     """The strategy's metrics beside each benchmark's (``columns``), with the annualisation."""
     table = metrics_table({"strategy": ctx.metrics, **ctx.columns}, ctx.base_currency)
@@ -234,7 +227,7 @@ def _body(ctx: ReportContext) -> str:
     lines = [SYNTHETIC_BANNER] * ctx.synthetic + list(ctx.alerts)
     banner = "".join(f'<div class="banner" role="alert">{esc(t)}</div>' for t in lines)
     dates = chart_dates(ctx.equity.index)
-    blocks = [_shared(b, dates) if isinstance(b, Chart) else b for b in _blocks(ctx)]
+    blocks = [on_page_sessions(b, dates) if isinstance(b, Chart) else b for b in _blocks(ctx)]
     ids = json.dumps([b.div_id for b in blocks if isinstance(b, Chart) and b.fragment])
     return (
         f"<body>{banner}<main>"

@@ -178,16 +178,16 @@ from test_run_page import make_context
 from test_grid_page import make_context as make_grid_context
 from engine.report.run_page import render_report
 from engine.report.grid_page import render_grid_report
-from engine.report import compare_page as cr
+from engine.report import compare_charts as cc
 page = render_report(make_context())
 grid = render_grid_report(make_grid_context())
 equity = make_context().equity
 frame = pd.DataFrame({"a": equity, "b": equity * 1.1})
-cr.equity_overlay_chart(frame, ("bench", equity), "AUD")
-cr.drawdown_overlay_chart(frame)
-cr.correlation_chart(frame.pct_change().corr())
+cc.equity_overlay_chart(frame, ("bench", equity), "AUD")
+cc.drawdown_overlay_chart(frame)
+cc.correlation_chart(frame.pct_change().corr())
 test = {"input": "b", "p_value": 0.5, "difference": 0.1, "difference_ci": (-0.2, 0.4)}
-assert cr.sharpe_diff_chart([test], ["a", "b"], 0.95).fragment
+assert cc.sharpe_diff_chart([test], ["a", "b"], 0.95).fragment
 assert "Plotly.newPlot" in page and "Plotly.newPlot" in grid
 loaded = sorted(m for m in sys.modules if m.startswith(("plotly.graph_obj", "plotly.io")))
 assert not loaded, loaded

@@ -11,9 +11,9 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from plotly.offline import get_plotlyjs
 
 from engine.report import grid_charts as gc
+from engine.report.figures import packed_plotlyjs
 from engine.report.grid_page import GridReportContext, render_grid_report, write_grid_report
 from engine.report.run_page import ReportContext
 from engine.research.grid import rank
@@ -339,7 +339,7 @@ def test_render_is_deterministic(page: str) -> None:
 
 
 def test_offline_with_one_plotlyjs(page: str) -> None:
-    bundle = get_plotlyjs()
+    bundle = packed_plotlyjs()  # the gzipped cartesian bundle, inflated in the page
     assert page.count(bundle) == 1
     rest = page.replace(bundle, "")
     assert not re.search(r"""(src|href)\s*=\s*["']?\s*(https?:)?//""", rest, re.I)

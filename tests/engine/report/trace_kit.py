@@ -19,8 +19,8 @@ _GROUP = re.compile(r'<g class="(?:trace (?:scatter|bars)\b|hm")')  # heatmaps d
 
 
 def _length(values: object) -> int:
-    if isinstance(values, dict) and "bdata" in values:  # a float64 typed array, base64
-        return len(base64.b64decode(values["bdata"])) // 8
+    if isinstance(values, dict) and "bdata" in values:  # a typed array (float64 or 32), base64
+        return len(base64.b64decode(values["bdata"])) // (4 if values.get("dtype") == "f4" else 8)
     if isinstance(values, list):
         return (
             sum(1 for v in values if v is not None)
@@ -34,7 +34,8 @@ def page_traces(page_html: str) -> dict[str, list[dict]]:
     """Chart div id -> the traces its ``Plotly.newPlot`` call draws, in page order."""
     decoder = json.JSONDecoder()
     out = {}
-    for match in re.finditer(r'Plotly\.newPlot\("([^"]+)",', page_html):
+    # A chart on the page's shared sessions is newPlot("id",ccSessions([traces],[...]),...).
+    for match in re.finditer(r'Plotly\.newPlot\("([^"]+)",(?:ccSessions\()?', page_html):
         data, _ = decoder.raw_decode(page_html, match.end())
         out[match.group(1)] = data
     return out
