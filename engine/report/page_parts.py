@@ -149,7 +149,7 @@ def provenance_section(provenance: Sequence[Mapping[str, object]]) -> str:
     if not provenance:
         body = f'<tr><td colspan="{len(columns)}">No instruments recorded.</td></tr>'
     return (
-        '<section><h2>Data provenance</h2><div class="scroll"><table class="grid">'
+        '<section><h2>Data provenance</h2><div class="scroll"><table class="grid provenance">'
         f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div></section>"
     )
 
@@ -162,6 +162,9 @@ def chart_section(chart: Chart) -> str:
 # --- the page's shell ---------------------------------------------------------------------------
 
 PAGE_CSS = """
+table.provenance th,table.provenance td{white-space:nowrap;overflow-wrap:normal}
+table.provenance td:nth-child(2),table.provenance td:nth-child(3),
+table.provenance td:nth-child(n+8){white-space:normal;overflow-wrap:anywhere;min-width:9em}
 *{box-sizing:border-box}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,Arial,sans-serif;
 color:#1f2933;background:#f7f8fa}
