@@ -182,6 +182,8 @@ def format_value(key: str, value: Any, currency: str = "") -> str:
         return "not recovered" if kind == "recovery" else _MISSING
     if kind in _NUMERIC and _is_number(value):
         text = _NUMERIC[kind].format(float(value))
+        if text.startswith("-") and not any(c in "123456789" for c in text):
+            text = text[1:]  # a tiny negative that rounds to zero reads 0.00%, not -0.00%
         return f"{text} {currency}" if kind == "money" and currency else text
     if kind in ("date", "recovery"):
         return _date(value)

@@ -143,3 +143,9 @@ def test_every_computed_value_formats():
     for key, value in _computed().items():
         text = format_value(key, value)
         assert text and "nan" not in text.lower(), (key, text)
+
+
+def test_a_tiny_negative_that_rounds_to_zero_has_no_sign():
+    assert format_value("alpha", -1e-9) == "0.00%"
+    assert format_value("sharpe", -0.001) == "0.00"
+    assert format_value("alpha", -0.0123) == "-1.23%"
