@@ -284,7 +284,9 @@ def test_the_folder_is_byte_identical_for_the_same_inputs(comparison, tmp_path):
     assert manifest["bootstrap"]["seed"] == compare.DEFAULT_SEED
     assert {"RUT", "XSO", "XJO"} <= set(manifest["data_files"])
     html = (first / "report.html").read_text()
-    assert html.count("ccInflate(") == 2, "one plotly.js copy: the packed bundle, defined and run once"
+    assert html.count("ccInflate(") == 2, (
+        "one plotly.js copy: the packed bundle, defined and run once"
+    )
     assert "Synthetic sample data" in html and "chart-correlation" in html
 
 
