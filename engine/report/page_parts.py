@@ -220,3 +220,12 @@ overflowX:de.scrollWidth-de.clientWidth});
 if(ok.length<ids.length&&++tries<200){setTimeout(check,50);}else{s.setAttribute("data-done","1");}}
 if(document.readyState==="complete"){check();}else{window.addEventListener("load",check);}})();
 """
+
+
+def page_end(ids_json: str) -> str:
+    """The close of every page's ``<main>`` and ``<body>``: the hidden status element and the
+    script that fills it (``STATUS_SCRIPT``) for the charts ``ids_json`` (a JSON list of ids)."""
+    return (
+        '</main><div id="report-status" hidden></div>'
+        f"<script>{STATUS_SCRIPT % ids_json}</script></body>"
+    )
