@@ -33,13 +33,9 @@ def stats_series(metrics: dict[str, Any], currency: str, head: dict[str, Any]) -
         m = spec.METRICS[key]
         label = spec.label(key, currency)
         if m.kind == "pct":
-            label, value = f"{label} [%]", (value * 100.0 if _number(value) else value)
+            label, value = f"{label} [%]", (value * 100.0 if spec.is_number(value) else value)
         rows[label] = float("nan") if value is None else value
     return pd.Series(rows, dtype=object, name="value")
-
-
-def _number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def headline_text(metrics: dict[str, Any], currency: str, keys=SHOWN) -> list[tuple[str, str]]:

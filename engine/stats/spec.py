@@ -135,7 +135,8 @@ def _missing(value: Any) -> bool:
         return True
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number (numpy scalars too), not a boolean."""
     return isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
 
 
@@ -156,7 +157,7 @@ def _plain(value: Any) -> str:
         return "yes" if value else "no"
     if isinstance(value, numbers.Integral):
         return str(int(value))
-    if _is_number(value):
+    if is_number(value):
         return format(float(value), ".6g")
     if isinstance(value, dt.date | np.datetime64):
         return _date(value)
@@ -180,7 +181,7 @@ def format_value(key: str, value: Any, currency: str = "") -> str:
     kind = metric.kind if metric is not None else ""
     if _missing(value):
         return "not recovered" if kind == "recovery" else _MISSING
-    if kind in _NUMERIC and _is_number(value):
+    if kind in _NUMERIC and is_number(value):
         text = _NUMERIC[kind].format(float(value))
         if text.startswith("-") and not any(c in "123456789" for c in text):
             text = text[1:]  # a tiny negative that rounds to zero reads 0.00%, not -0.00%
