@@ -14,6 +14,7 @@ naming the file, the row, the column and the fix.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 import zoneinfo
@@ -183,4 +184,12 @@ def load_events(name: str, folder: Path, fomc: Decisions, rba: Decisions) -> Eve
             f"fomc, rba or a file events/NAME.csv in the data folder (found: "
             f"{', '.join(found) or 'none'})."
         )
+    stat = path.stat()
+    return _read_cached(path, path.resolve(), stat.st_mtime_ns, stat.st_size, name)
+
+
+@functools.lru_cache(maxsize=32)
+def _read_cached(path: Path, _where: Path, mtime_ns: int, size: int, name: str) -> EventTable:
+    """``read_event_file``, once per version of the file (keyed by where it resolves, its mtime
+    and size): a rule reads its tables at every evaluation - each audit cut, each grid chunk."""
     return read_event_file(path, name)
