@@ -8,6 +8,8 @@ a cut announced at 14:00 New York time is first acted on at the next ASX open.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from engine.strategy.base import Strategy
 from .common import LARGE, SMALL, risk_off_param, small_or_risk_off, weight_param
 
 
+@functools.cache
 def easing_rule(bank: str):
     """The rule: on while ``bank``'s last rate move known before the decision was a cut."""
     return rule_from_dict(
